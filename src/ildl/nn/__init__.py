@@ -1,0 +1,19 @@
+"""ildl.nn: neural networks in plain NumPy with the Keras API and PyTorch arithmetic.
+
+>>> from ildl import nn
+>>> model = nn.Sequential([nn.Dense(8, activation="relu", input_shape=(2,)),
+...                        nn.Dense(1, activation="sigmoid")], seed=0)
+>>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+"""
+
+from . import activations, callbacks, initializers, losses, metrics, optimizers, regularizers
+from .gradcheck import GradcheckError, gradcheck, numerical_gradient
+from .layers import Activation, Dense, Dropout, Layer
+from .model import Sequential
+from .saving import ModelFileError, load_model
+
+__all__ = [
+    "Activation", "Dense", "Dropout", "GradcheckError", "Layer", "ModelFileError", "Sequential",
+    "activations", "callbacks", "gradcheck", "initializers", "load_model", "losses", "metrics",
+    "numerical_gradient", "optimizers", "regularizers",
+]

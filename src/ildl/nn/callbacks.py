@@ -1,0 +1,200 @@
+"""Callbacks: code that runs at fixed points of ``fit`` (Keras names and behaviour).
+
+``fit`` calls, in order: ``on_train_begin``, then per epoch ``on_epoch_begin``, per batch
+``on_train_batch_begin``/``on_train_batch_end``, ``on_epoch_end`` (with the epoch's ``logs``:
+``loss``, metrics, ``val_*``), and finally ``on_train_end``. A callback may stop training by setting
+``self.model.stop_training = True``::
+
+    stop = nn.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
+    model.fit(x, y, epochs=200, validation_split=0.2, callbacks=[stop])
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+
+import numpy as np
+
+from .progress import ProgressBar
+
+
+class Callback:
+    """Base class: override the hooks you need; ``self.model`` is the model being trained."""
+
+    def __init__(self):
+        self.model = None
+
+    def set_model(self, model) -> None:
+        self.model = model
+
+    def on_train_begin(self, logs: dict | None = None) -> None: ...
+    def on_train_end(self, logs: dict | None = None) -> None: ...
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None: ...
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None: ...
+    def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None: ...
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None: ...
+
+
+class History(Callback):
+    """Records every epoch's logs: ``history.history["val_accuracy"]`` is a list, one per epoch.
+
+    ``fit`` always adds one and returns it.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.history: dict[str, list[float]] = {}
+        self.epoch: list[int] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch.append(epoch)
+        for name, value in (logs or {}).items():
+            self.history.setdefault(name, []).append(value)
+
+
+def _improvement_sign(monitor: str, mode: str) -> int:
+    """+1 if larger values of ``monitor`` are better, -1 if smaller are."""
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+    if mode == "auto":
+        return 1 if "acc" in monitor else -1
+    return 1 if mode == "max" else -1
+
+
+def _monitored_value(callback_name: str, monitor: str, logs: dict | None) -> float:
+    if not logs or monitor not in logs:
+        available = ", ".join(logs or {}) or "none"
+        raise KeyError(f"{callback_name} monitors {monitor!r} but the epoch logs hold {available}; "
+                       "pass validation data for val_* quantities or choose one of those")
+    return float(logs[monitor])
+
+
+class EarlyStopping(Callback):
+    """Stop training when ``monitor`` has not improved by more than ``min_delta`` for ``patience``
+    epochs.
+
+    ``restore_best_weights=True`` puts back the weights of the best epoch when training ends (also
+    when it ran all its epochs, unlike Keras, which restores only on an early stop).
+    ``best_epoch`` and ``stopped_epoch`` (0-based, -1 if it never stopped) tell what happened.
+    """
+
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
+                 mode: str = "auto", restore_best_weights: bool = False, verbose: int = 0):
+        super().__init__()
+        self.monitor = monitor
+        self.min_delta = abs(float(min_delta))
+        self.patience = int(patience)
+        self.sign = _improvement_sign(monitor, mode)
+        self.restore_best_weights = bool(restore_best_weights)
+        self.verbose = verbose
+
+    def on_train_begin(self, logs=None):
+        self.wait = 0
+        self.best = -np.inf if self.sign > 0 else np.inf
+        self.best_epoch = -1
+        self.stopped_epoch = -1
+        self.best_weights = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = _monitored_value("EarlyStopping", self.monitor, logs)
+        if self.sign * (current - self.best) > self.min_delta:
+            self.best, self.best_epoch, self.wait = current, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_weights()
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+            if self.verbose:
+                print(f"EarlyStopping: {self.monitor} did not improve for {self.wait} epochs; "
+                      f"stopping after epoch {epoch + 1} (best {self.best:.4f} at epoch "
+                      f"{self.best_epoch + 1})")
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+            if self.verbose:
+                print(f"EarlyStopping: restored the weights of epoch {self.best_epoch + 1}")
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (architecture, weights and optimizer state) after each epoch.
+
+    ``filepath`` may use the epoch number and logs: ``"ckpt-{epoch:03d}-{val_loss:.3f}.ildl"``.
+    With ``save_best_only`` only epochs that improve ``monitor`` are saved. Files are written
+    atomically, so a crash never leaves a half-written checkpoint; resume with
+    ``model = nn.load_model(path); model.fit(..., initial_epoch=model.epochs_trained)``.
+    """
+
+    def __init__(self, filepath: str, monitor: str = "val_loss", save_best_only: bool = False,
+                 mode: str = "auto", verbose: int = 0):
+        super().__init__()
+        self.filepath = str(filepath)
+        self.monitor = monitor
+        self.save_best_only = bool(save_best_only)
+        self.sign = _improvement_sign(monitor, mode)
+        self.verbose = verbose
+        self.best = -np.inf if self.sign > 0 else np.inf
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.save_best_only:
+            current = _monitored_value("ModelCheckpoint", self.monitor, logs)
+            if not self.sign * (current - self.best) > 0:
+                return
+            self.best = current
+        path = self.filepath.format(epoch=epoch + 1, **logs)
+        self.model.save(path)
+        if self.verbose:
+            print(f"ModelCheckpoint: saved {path}")
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions, e.g.
+    ``LambdaCallback(on_epoch_end=lambda epoch, logs: print(epoch, logs["loss"]))``."""
+
+    def __init__(self, on_epoch_begin: Callable | None = None,
+                 on_epoch_end: Callable | None = None,
+                 on_train_batch_begin: Callable | None = None,
+                 on_train_batch_end: Callable | None = None,
+                 on_train_begin: Callable | None = None, on_train_end: Callable | None = None):
+        super().__init__()
+        hooks = {"on_epoch_begin": on_epoch_begin, "on_epoch_end": on_epoch_end,
+                 "on_train_batch_begin": on_train_batch_begin,
+                 "on_train_batch_end": on_train_batch_end,
+                 "on_train_begin": on_train_begin, "on_train_end": on_train_end}
+        for hook_name, function in hooks.items():
+            if function is not None:
+                setattr(self, hook_name, function)
+
+
+class ProgbarLogger(Callback):
+    """Shows training progress: with ``verbose=1`` a bar per epoch with rate and ETA, with
+    ``verbose=2`` one line per epoch. ``fit(verbose=...)`` adds it for you."""
+
+    def __init__(self, verbose: int = 1, stream=None):
+        super().__init__()
+        self.verbose = verbose
+        self.stream = stream or sys.stdout
+
+    def on_train_begin(self, logs=None):
+        self.epochs = self.model.fit_info["epochs"]
+        self.steps = self.model.fit_info["steps"]
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.bar = ProgressBar(self.steps, title=f"Epoch {epoch + 1}/{self.epochs}",
+                               stream=self.stream)
+        if self.verbose != 1:
+            self.bar.interactive = False  # no redrawing: only the final line of each epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.bar.update(batch + 1, logs.get("samples", 0), _shown(logs))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.bar.finish(self.steps, self.model.fit_info["samples"], _shown(logs))
+
+
+def _shown(logs: dict | None) -> dict:
+    return {k: v for k, v in (logs or {}).items() if k not in ("samples", "batch", "size")}

@@ -1,0 +1,48 @@
+"""``Dropout``: randomly silence units while training so none can be relied on alone."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Layer
+
+
+class Dropout(Layer):
+    """Zero each input with probability ``rate`` during training and scale the rest by
+    ``1 / (1 - rate)`` so the expected sum is unchanged ("inverted dropout", as Keras and PyTorch).
+    At inference it is the identity. Shape unchanged. The masks are drawn from the model's random
+    generator (``Sequential(seed=...)``).
+
+    >>> layer = Dropout(0.5)
+    """
+
+    def __init__(self, rate: float, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f"Dropout: rate is the fraction of units dropped and must be in "
+                             f"[0, 1), got {rate}")
+        self.rate = float(rate)
+        self._rng: np.random.Generator | None = None
+        self._mask: np.ndarray | None = None
+
+    def build(self, input_shape, rng, dtype):
+        # Masks come from the model's generator, so Sequential(seed=...) makes them repeatable and
+        # a saved model resumes with the same masks.
+        self._rng = rng
+        return super().build(input_shape, rng, dtype)
+
+    def call(self, inputs, training):
+        if not training or self.rate == 0:
+            self._mask = None
+            return inputs
+        keep = self._rng.random(inputs.shape, dtype=np.float32) >= self.rate
+        self._mask = keep.astype(inputs.dtype) / np.asarray(1 - self.rate, dtype=inputs.dtype)
+        return inputs * self._mask
+
+    def call_backward(self, grad_logits, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        return grad_logits if self._mask is None else grad_logits * self._mask
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate}

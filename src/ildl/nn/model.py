@@ -1,0 +1,340 @@
+"""``Sequential``: a stack of layers that trains with ``fit`` (the Keras model API, in NumPy).
+
+Training one batch is three passes over the stack: ``forward`` (each layer's output feeds the next),
+the loss and its gradient at the end, ``backward`` (each layer turns the gradient of its output into
+gradients of its weights and its input, last layer first), then one optimizer step on all weights::
+
+    model = nn.Sequential([nn.Dense(25, activation="relu", input_shape=(2,)),
+                           nn.Dense(1, activation="sigmoid")], seed=0)
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=10, batch_size=32, validation_split=0.1)
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+
+from . import losses, metrics, optimizers
+from .callbacks import Callback, History, ProgbarLogger
+from .layers import Layer
+from .validation import as_array, check_input_shape, check_same_length
+
+_DTYPES = ("float32", "float64")
+
+
+class Sequential:
+    """A linear stack of layers.
+
+    ``seed`` makes weight initialisation, shuffling and dropout repeatable; ``dtype`` is
+    ``"float32"`` (default, fast) or ``"float64"`` (for gradient checks).
+    """
+
+    def __init__(self, layers: list[Layer] | None = None, seed: int | None = None,
+                 dtype: str = "float32", name: str = "sequential"):
+        if str(np.dtype(dtype)) not in _DTYPES:
+            raise ValueError(f"dtype must be one of {_DTYPES}, got {dtype!r}")
+        self.dtype = np.dtype(dtype)
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.name = name
+        self.layers: list[Layer] = []
+        self.built = False
+        self.optimizer: optimizers.Optimizer | None = None
+        self.loss: losses.Loss | None = None
+        self.metric_names: list[str] = []
+        self.stop_training = False
+        self.epochs_trained = 0  # completed epochs, saved with the model so training can resume
+        self.fit_info: dict = {}
+        for layer in layers or []:
+            self.add(layer)
+
+    # -- building -------------------------------------------------------------------------------
+    def add(self, layer: Layer) -> None:
+        """Append a layer; the model is built as soon as the first layer knows its input shape."""
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add expects an ildl.nn layer (e.g. nn.Dense(8)) but got "
+                            f"{type(layer).__name__}")
+        taken = {existing.name for existing in self.layers}
+        base, count = layer.name, 1
+        while layer.name in taken:  # Keras-style unique names: dense, dense_1, dense_2...
+            layer.name = f"{base}_{count}"
+            count += 1
+        self.layers.append(layer)
+        if len(self.layers) == 1 and layer.input_shape is not None:
+            self.build(layer.input_shape)
+        elif self.built:  # Keras builds layer by layer once the input shape is known
+            self.output_shape = self._build_layer(layer, self.output_shape)
+
+    def build(self, input_shape: tuple) -> None:
+        """Create every layer's weights for inputs of shape ``(N, *input_shape)``."""
+        if not self.layers:
+            raise RuntimeError("the model has no layers; add some with Sequential([...]) or add()")
+        shape = tuple(int(d) for d in input_shape)
+        self.input_shape = shape
+        for layer in self.layers:
+            shape = self._build_layer(layer, shape)
+        self.output_shape = shape
+        self.built = True
+
+    def _build_layer(self, layer: Layer, input_shape: tuple) -> tuple:
+        if layer is not self.layers[0] and layer.input_shape not in (None, input_shape):
+            raise ValueError(f"layer {layer.name!r} was given input_shape={layer.input_shape} "
+                             f"but the layer before it outputs {input_shape}")
+        return layer.build(input_shape, self.rng, self.dtype)
+
+    def _ensure_built(self, x: np.ndarray) -> None:
+        if not self.built:
+            self.build(x.shape[1:])
+
+    @property
+    def trainable_weights(self) -> list[np.ndarray]:
+        """Every trainable array, layer by layer (updated in place by the optimizer)."""
+        return [w for layer in self.layers for w in layer.params.values()]
+
+    @property
+    def gradients(self) -> list[np.ndarray]:
+        """The gradients of ``trainable_weights`` from the last backward pass, same order."""
+        return [g for layer in self.layers for g in layer.grads.values()]
+
+    # -- compile, forward, backward --------------------------------------------------------------
+    def compile(self, optimizer: str | optimizers.Optimizer = "rmsprop",
+                loss: str | losses.Loss | None = None, metrics: list[str] | None = None) -> None:
+        """Choose the optimizer, the loss and the metrics to report (Keras names)."""
+        if loss is None:
+            raise ValueError(f"compile needs a loss, e.g. loss='binary_crossentropy'; one of "
+                             f"{', '.join(losses.names())}")
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = losses.get(loss)
+        self.metric_names = list(metrics or [])
+        self._metric_functions = [(name, _metric(name, self.loss)) for name in self.metric_names]
+
+    def __call__(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Output for one batch: (N, *input_shape) -> (N, *output_shape)."""
+        x = self._prepare_x(x)
+        return self._forward(x, training)
+
+    def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def _fuses_loss(self) -> bool:
+        # sigmoid + binary cross-entropy (softmax + categorical) are differentiated together from
+        # the logits: exact where p rounds to 0 or 1, and cheaper.
+        return self.loss.fuses_with is not None \
+            and self.loss.fuses_with == self.layers[-1].activation.name
+
+    def compute_gradients(self, x: np.ndarray, y: np.ndarray) -> float:
+        """Forward and backward on one batch of prepared arrays: fills every layer's ``grads`` and
+        returns the loss (with regularization). The weights are not changed."""
+        outputs = self._forward(x, training=True)
+        layers = self.layers
+        if self._fuses_loss():
+            last = layers[-1]
+            loss = self.loss.value_from_logits(y, last.logits)
+            grad = last.call_backward(self.loss.gradient_from_logits(y, last.logits),
+                                      need_input_grad=len(layers) > 1)
+            layers = layers[:-1]
+        else:
+            loss = self.loss.value(y, outputs)
+            grad = self.loss.gradient(y, outputs)
+        for index in range(len(layers) - 1, -1, -1):
+            grad = layers[index].backward(grad, need_input_grad=index > 0)
+        self._last_outputs = outputs
+        return loss + sum(layer.regularization_loss() for layer in self.layers)
+
+    # -- training -------------------------------------------------------------------------------
+    def train_on_batch(self, x, y) -> float:
+        """One optimizer step on one batch; returns the batch loss (before the step)."""
+        x, y = self._prepare_xy(x, y)
+        return self._train_step(x, y, where="train_on_batch")
+
+    def _train_step(self, x: np.ndarray, y: np.ndarray, where: str) -> float:
+        loss = self.compute_gradients(x, y)
+        if not math.isfinite(loss):
+            raise FloatingPointError(
+                f"the loss became {loss} {where}; training diverged. The weights are those from "
+                f"before this step. Try a lower learning rate (now "
+                f"{self.optimizer.learning_rate:g}), scale the inputs, or check the data"
+            )
+        self.optimizer.update(self.trainable_weights, self.gradients)
+        return loss
+
+    def fit(self, x, y, batch_size: int = 32, epochs: int = 1, verbose: int = 1,
+            callbacks: list[Callback] | None = None, validation_split: float = 0.0,
+            validation_data: tuple | None = None, shuffle: bool = True,
+            initial_epoch: int = 0) -> History:
+        """Train for ``epochs`` passes over the data in mini-batches of ``batch_size``.
+
+        ``validation_data=(x_val, y_val)`` or ``validation_split`` (the last fraction of x, y, as
+        Keras) adds ``val_loss`` and ``val_<metric>`` to the logs. ``verbose`` 0 is silent, 1 shows
+        a progress bar, 2 one line per epoch. Returns the ``History``.
+        """
+        x, y = self._prepare_xy(x, y)
+        x, y, validation = _split_validation(x, y, validation_split, validation_data)
+        if validation is not None:
+            validation = self._prepare_xy(*validation)
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        steps = math.ceil(len(x) / batch_size)
+        history = History()
+        callback_list = [history] + list(callbacks or [])
+        if verbose:
+            callback_list.append(ProgbarLogger(verbose, stream=sys.stdout))
+        self.fit_info = {"epochs": epochs, "steps": steps, "samples": len(x)}
+        self.stop_training = False
+        for callback in callback_list:
+            callback.set_model(self)
+            callback.on_train_begin()
+        for epoch in range(initial_epoch, epochs):
+            for callback in callback_list:
+                callback.on_epoch_begin(epoch)
+            logs = self._run_epoch(x, y, batch_size, shuffle, epoch, callback_list)
+            if validation is not None:
+                logs.update({f"val_{k}": v for k, v in self._evaluate_arrays(*validation).items()})
+            self.epochs_trained = epoch + 1
+            for callback in callback_list:
+                callback.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        for callback in callback_list:
+            callback.on_train_end()
+        self.history = history
+        return history
+
+    def _run_epoch(self, x, y, batch_size, shuffle, epoch, callback_list) -> dict:
+        order = self.rng.permutation(len(x)) if shuffle else None
+        x_epoch, y_epoch = (x[order], y[order]) if shuffle else (x, y)
+        totals = dict.fromkeys(["loss"] + self.metric_names, 0.0)
+        seen = 0
+        for batch, start in enumerate(range(0, len(x), batch_size)):
+            for callback in callback_list:
+                callback.on_train_batch_begin(batch)
+            x_batch = x_epoch[start:start + batch_size]
+            y_batch = y_epoch[start:start + batch_size]
+            where = f"at epoch {epoch + 1}, batch {batch + 1}"
+            totals["loss"] += self._train_step(x_batch, y_batch, where) * len(x_batch)
+            for name, function in self._metric_functions:
+                totals[name] += function(y_batch, self._last_outputs) * len(x_batch)
+            seen += len(x_batch)
+            logs = {name: total / seen for name, total in totals.items()}
+            logs["samples"] = seen
+            for callback in callback_list:
+                callback.on_train_batch_end(batch, logs)
+        return {name: total / seen for name, total in totals.items()}
+
+    # -- inference ------------------------------------------------------------------------------
+    def predict(self, x, batch_size: int = 256) -> np.ndarray:
+        """Outputs (probabilities for a sigmoid/softmax model) for every row of x, in batches."""
+        x = self._prepare_x(x)
+        outputs = [self._forward(x[start:start + batch_size], training=False)
+                   for start in range(0, len(x), batch_size)]
+        return np.concatenate(outputs) if outputs else np.zeros((0, *self.output_shape),
+                                                               self.dtype)
+
+    def evaluate(self, x, y, batch_size: int = 256) -> dict[str, float]:
+        """Loss (with regularization, as in training) and metrics on (x, y), e.g.
+        ``{"loss": 0.12, "accuracy": 0.96}``."""
+        return self._evaluate_arrays(*self._prepare_xy(x, y), batch_size=batch_size)
+
+    def _evaluate_arrays(self, x, y, batch_size: int = 256) -> dict[str, float]:
+        outputs = self.predict(x, batch_size)
+        results = {"loss": self.loss.value(y, outputs)
+                   + sum(layer.regularization_loss() for layer in self.layers)}
+        for name, function in self._metric_functions:
+            results[name] = function(y, outputs)
+        return results
+
+    # -- input checks ---------------------------------------------------------------------------
+    def _prepare_x(self, x) -> np.ndarray:
+        x = as_array(x, "x", self.dtype)
+        if x.ndim < 2:
+            raise ValueError(f"x must be a batch of shape (N, features...) but has shape "
+                             f"{x.shape}; for a single sample use x[None]")
+        self._ensure_built(x)
+        check_input_shape(x, self.input_shape, f"model {self.name!r} (first layer "
+                                               f"{self.layers[0].name!r})")
+        return x
+
+    def _prepare_xy(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        if self.loss is None:
+            raise RuntimeError("the model must be compiled before training or evaluation: call "
+                               "model.compile(optimizer=..., loss=...) first")
+        x = self._prepare_x(x)
+        y = as_array(y, "y")
+        check_same_length(x, y)
+        y = self.loss.check_targets(y, (len(x), *self.output_shape))
+        if np.issubdtype(y.dtype, np.floating) or y.dtype == bool or \
+                not isinstance(self.loss, losses.SparseCategoricalCrossentropy):
+            y = y.astype(self.dtype, copy=False)
+        return x, y
+
+    # -- weights, summary, saving ----------------------------------------------------------------
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of all weights, layer by layer in Keras order (kernel, bias, ...)."""
+        return [w.copy() for layer in self.layers for w in layer.weights]
+
+    def set_weights(self, weights: list[np.ndarray]) -> None:
+        """Overwrite all weights (same order and shapes as ``get_weights``)."""
+        own = [w for layer in self.layers for w in layer.weights]
+        if len(weights) != len(own):
+            raise ValueError(f"set_weights got {len(weights)} arrays but the model has "
+                             f"{len(own)} weights; pass what get_weights() returns")
+        for index, (target, value) in enumerate(zip(own, weights)):
+            value = np.asarray(value)
+            if value.shape != target.shape:
+                raise ValueError(f"set_weights: weight {index} must have shape {target.shape} but "
+                                 f"got {value.shape}")
+            target[...] = value  # in place: the optimizer keeps tracking the same arrays
+
+    def count_params(self) -> int:
+        return sum(layer.count_params() for layer in self.layers)
+
+    def summary(self, print_fn=print) -> None:
+        """Print a table of layers, output shapes and parameter counts."""
+        rows = [(f"{layer.name} ({type(layer).__name__})",
+                 str((None, *layer.output_shape)) if layer.built else "?",
+                 f"{layer.count_params():,}") for layer in self.layers]
+        header = ("Layer (type)", "Output Shape", "Param #")
+        widths = [max(len(r[i]) for r in rows + [header]) + 2 for i in range(3)]
+        line = "".join(cell.ljust(width) for cell, width in zip(header, widths))
+        rule = "-" * len(line)
+        print_fn(f'Model: "{self.name}"')
+        print_fn(rule)
+        print_fn(line)
+        print_fn(rule)
+        for row in rows:
+            print_fn("".join(cell.ljust(width) for cell, width in zip(row, widths)))
+        print_fn(rule)
+        print_fn(f"Total params: {self.count_params():,}")
+
+    def save(self, path: str) -> None:
+        """Write architecture, weights, compile settings and optimizer state to ``path``
+        (atomically; read it back with ``nn.load_model``)."""
+        from .saving import save_model
+
+        save_model(self, path)
+
+
+def _metric(name: str, loss: losses.Loss):
+    return metrics.get(name, loss.name)
+
+
+def _split_validation(x, y, validation_split, validation_data):
+    """(x_train, y_train, validation or None): Keras takes the *last* fraction, before shuffling."""
+    if validation_data is not None:
+        if len(validation_data) != 2:
+            raise ValueError("validation_data must be a tuple (x_val, y_val)")
+        return x, y, tuple(validation_data)
+    if not validation_split:
+        return x, y, None
+    if not 0 < validation_split < 1:
+        raise ValueError(f"validation_split must be in (0, 1), got {validation_split}")
+    n_train = int(len(x) * (1 - validation_split))
+    if n_train == 0 or n_train == len(x):
+        raise ValueError(f"validation_split={validation_split} of {len(x)} samples leaves an "
+                         "empty training or validation set")
+    return x[:n_train], y[:n_train], (x[n_train:], y[n_train:])

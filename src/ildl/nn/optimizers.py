@@ -1,0 +1,296 @@
+"""Optimizers: rules that turn gradients into weight updates.
+
+The arithmetic is that of ``torch.optim`` (epsilon added after the square root, bias-corrected
+Adam), with Keras names and defaults, so a model and its PyTorch twin stay equal step for step.
+
+An optimizer updates any list of arrays in place from their gradients. It does not know about
+models: the same object trains a network or walks a point across a 2-D loss surface::
+
+    >>> point = np.array([1.0, -0.5])
+    >>> opt = Adam(learning_rate=0.1)
+    >>> for _ in range(100):
+    ...     opt.update([point], [2 * point])     # gradient of x^2 + y^2
+    >>> np.abs(point).max() < 0.05
+    True
+
+State (momenta, squared-gradient averages) is kept per position in the list, so pass the same
+arrays in the same order every step; ``get_state``/``set_state`` save and restore it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class Optimizer:
+    """Base class. Subclasses name their per-parameter state arrays in ``slot_names`` and implement
+    ``_update_one(index, param, grad)``."""
+
+    name = "optimizer"
+    slot_names: tuple[str, ...] = ()
+
+    def __init__(self, learning_rate: float):
+        if not learning_rate > 0:
+            raise ValueError(f"{type(self).__name__}: learning_rate must be > 0, got "
+                             f"{learning_rate}")
+        self.learning_rate = float(learning_rate)
+        self.iterations = 0  # steps taken so far (Adam's bias correction uses it)
+        self.slots: dict[str, list[np.ndarray]] = {}
+        self._shapes: list[tuple] | None = None
+
+    def update(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """Take one step: change every array of ``params`` in place using its gradient in ``grads``."""
+        self._check_or_create_slots(params, grads)
+        self.iterations += 1
+        for index, (param, grad) in enumerate(zip(params, grads)):
+            self._update_one(index, param, grad)
+
+    def _update_one(self, index: int, param: np.ndarray, grad: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _initial_slot(self, name: str, param: np.ndarray) -> np.ndarray:
+        return np.zeros_like(param)
+
+    def _check_or_create_slots(self, params, grads) -> None:
+        if len(params) != len(grads):
+            raise ValueError(f"{type(self).__name__}.update got {len(params)} parameters but "
+                             f"{len(grads)} gradients; pass one gradient per parameter")
+        shapes = [p.shape for p in params]
+        for index, (param, grad) in enumerate(zip(params, grads)):
+            if param.shape != grad.shape:
+                raise ValueError(f"{type(self).__name__}.update: parameter {index} has shape "
+                                 f"{param.shape} but its gradient has shape {grad.shape}")
+        if self._shapes is None:
+            self._shapes = shapes
+            self.slots = {name: [self._initial_slot(name, p) for p in params]
+                          for name in self.slot_names}
+        elif shapes != self._shapes:
+            raise ValueError(
+                f"{type(self).__name__} was first used on parameters of shapes {self._shapes} and "
+                f"now gets {shapes}; an optimizer keeps state per parameter, so use a new "
+                "optimizer for a different model"
+            )
+
+    def get_config(self) -> dict:
+        """Constructor arguments, JSON-ready: ``type(opt)(**opt.get_config())`` is a fresh twin."""
+        return {"learning_rate": self.learning_rate}
+
+    def get_state(self) -> dict[str, np.ndarray]:
+        """All state as named arrays (``"m/0"`` is slot m of parameter 0), for saving."""
+        state = {"iterations": np.array(self.iterations, dtype=np.int64)}
+        for name, arrays in self.slots.items():
+            for index, array in enumerate(arrays):
+                state[f"{name}/{index}"] = array
+        return state
+
+    def set_state(self, state: dict[str, np.ndarray]) -> None:
+        """Restore what ``get_state`` returned (the arrays are copied)."""
+        self.iterations = int(state["iterations"])
+        count = len([key for key in state if key.startswith(f"{self.slot_names[0]}/")]) \
+            if self.slot_names else 0
+        self.slots = {name: [np.array(state[f"{name}/{i}"]) for i in range(count)]
+                      for name in self.slot_names}
+        self._shapes = [a.shape for a in self.slots[self.slot_names[0]]] if count else None
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class SGD(Optimizer):
+    """Gradient descent ``w -= lr * g``, optionally with momentum (heavy ball) or Nesterov momentum.
+
+    With momentum ``mu`` (PyTorch form): ``v = mu v + g`` (``v = g`` on the first step), then
+    ``w -= lr * v``, or ``w -= lr * (g + mu v)`` with ``nesterov=True``.
+    """
+
+    name = "sgd"
+    slot_names = ("momentum",)
+
+    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False):
+        super().__init__(learning_rate)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum}")
+        if nesterov and momentum == 0:
+            raise ValueError("SGD: nesterov=True needs a momentum > 0")
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+        if self.momentum == 0:
+            self.slot_names = ()
+
+    def _update_one(self, index, param, grad):
+        if self.momentum == 0:
+            param -= self.learning_rate * grad
+            return
+        velocity = self.slots["momentum"][index]
+        if self.iterations == 1:
+            velocity[...] = grad
+        else:
+            velocity *= self.momentum
+            velocity += grad
+        step = grad + self.momentum * velocity if self.nesterov else velocity
+        param -= self.learning_rate * step
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class RMSprop(Optimizer):
+    """Divide each step by a running root-mean-square of recent gradients.
+
+    ``s = rho s + (1 - rho) g^2``;  ``w -= lr * g / (sqrt(s) + eps)``. With ``momentum`` the scaled
+    step is accumulated as in SGD. (PyTorch calls ``rho`` alpha.)
+    """
+
+    name = "rmsprop"
+    slot_names = ("square_avg", "momentum")
+
+    def __init__(self, learning_rate: float = 0.001, rho: float = 0.9, epsilon: float = 1e-7,
+                 momentum: float = 0.0):
+        super().__init__(learning_rate)
+        self.rho = float(rho)
+        self.epsilon = float(epsilon)
+        self.momentum = float(momentum)
+        if self.momentum == 0:
+            self.slot_names = ("square_avg",)
+
+    def _update_one(self, index, param, grad):
+        square_avg = self.slots["square_avg"][index]
+        square_avg *= self.rho
+        square_avg += (1 - self.rho) * grad * grad
+        scaled = grad / (np.sqrt(square_avg) + self.epsilon)
+        if self.momentum:
+            velocity = self.slots["momentum"][index]
+            velocity *= self.momentum
+            velocity += scaled
+            scaled = velocity
+        param -= self.learning_rate * scaled
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon,
+                "momentum": self.momentum}
+
+
+class Adam(Optimizer):
+    """Momentum plus RMSprop, bias-corrected for the zero start of both averages.
+
+    ``m = b1 m + (1 - b1) g``;  ``v = b2 v + (1 - b2) g^2``;
+    ``w -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)``  (step t = 1, 2, ...).
+    ``amsgrad=True`` uses the running maximum of ``v``.
+    """
+
+    name = "adam"
+    slot_names = ("m", "v")
+
+    def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+                 epsilon: float = 1e-7, amsgrad: bool = False):
+        super().__init__(learning_rate)
+        for label, beta in (("beta_1", beta_1), ("beta_2", beta_2)):
+            if not 0 <= beta < 1:
+                raise ValueError(f"{type(self).__name__}: {label} must be in [0, 1), got {beta}")
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+        self.epsilon = float(epsilon)
+        self.amsgrad = bool(amsgrad)
+        if self.amsgrad:
+            self.slot_names = ("m", "v", "v_max")
+
+    def _update_one(self, index, param, grad):
+        m, v = self.slots["m"][index], self.slots["v"][index]
+        m *= self.beta_1
+        m += (1 - self.beta_1) * grad
+        v *= self.beta_2
+        v += (1 - self.beta_2) * (grad * grad)
+        if self.amsgrad:
+            v_max = self.slots["v_max"][index]
+            np.maximum(v_max, v, out=v_max)
+            v = v_max
+        step = self.iterations
+        step_size = self.learning_rate / (1 - self.beta_1**step)
+        denominator = np.sqrt(v)
+        denominator /= math.sqrt(1 - self.beta_2**step)
+        denominator += self.epsilon
+        np.divide(m, denominator, out=denominator)
+        denominator *= step_size
+        param -= denominator
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: ``w -= lr * weight_decay * w`` before the Adam step
+    (Loshchilov & Hutter), instead of an L2 term whose gradient Adam would rescale."""
+
+    name = "adamw"
+
+    def __init__(self, learning_rate: float = 0.001, weight_decay: float = 0.004,
+                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+                 amsgrad: bool = False):
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad)
+        self.weight_decay = float(weight_decay)
+
+    def _update_one(self, index, param, grad):
+        param *= 1 - self.learning_rate * self.weight_decay
+        super()._update_one(index, param, grad)
+
+    def get_config(self):
+        return {**super().get_config(), "weight_decay": self.weight_decay}
+
+
+class Adagrad(Optimizer):
+    """Per-weight learning rates that shrink with the sum of all past squared gradients.
+
+    ``s += g^2``;  ``w -= lr * g / (sqrt(s) + eps)``; ``s`` starts at ``initial_accumulator_value``.
+    """
+
+    name = "adagrad"
+    slot_names = ("accumulator",)
+
+    def __init__(self, learning_rate: float = 0.001, initial_accumulator_value: float = 0.1,
+                 epsilon: float = 1e-7):
+        super().__init__(learning_rate)
+        self.initial_accumulator_value = float(initial_accumulator_value)
+        self.epsilon = float(epsilon)
+
+    def _initial_slot(self, name, param):
+        return np.full_like(param, self.initial_accumulator_value)
+
+    def _update_one(self, index, param, grad):
+        accumulator = self.slots["accumulator"][index]
+        accumulator += grad * grad
+        param -= self.learning_rate * grad / (np.sqrt(accumulator) + self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(),
+                "initial_accumulator_value": self.initial_accumulator_value,
+                "epsilon": self.epsilon}
+
+
+_BY_NAME: dict[str, type[Optimizer]] = {
+    "sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "adagrad": Adagrad,
+}
+
+
+def names() -> list[str]:
+    return sorted(_BY_NAME)
+
+
+def get(identifier: str | Optimizer) -> Optimizer:
+    """An optimizer from a Keras name with Keras defaults (``"adam"``) or an Optimizer object."""
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
+        return _BY_NAME[identifier.lower()]()
+    raise ValueError(f"unknown optimizer {identifier!r}; expected one of {', '.join(names())} or "
+                     "an ildl.nn.optimizers.Optimizer")
+
+
+def deserialize(name: str, config: dict) -> Optimizer:
+    if name not in _BY_NAME:
+        raise ValueError(f"unknown optimizer {name!r} in model file; expected one of "
+                         f"{', '.join(names())}")
+    return _BY_NAME[name](**config)
