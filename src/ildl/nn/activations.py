@@ -23,9 +23,9 @@ import numpy as np
 class ActivationFunction:
     """An activation ``y = f(x)`` with its derivative ``dy/dx``.
 
-    Subclasses implement ``__call__`` and ``derivative``. ``backward`` turns the gradient of the loss
-    with respect to the output into the gradient with respect to the input; it may reuse the saved
-    output ``y`` (sigmoid' = y (1 - y)) so training does not compute ``f`` twice.
+    Subclasses implement ``__call__`` and ``derivative``. ``backward`` turns the gradient of the
+    loss with respect to the output into the gradient with respect to the input; it may reuse the
+    saved output ``y`` (sigmoid' = y (1 - y)) so training does not compute ``f`` twice.
     """
 
     name = "activation"
@@ -217,8 +217,8 @@ class GELU(ActivationFunction):
 class Softmax(ActivationFunction):
     """``e^x_i / sum_j e^x_j`` over the last axis: turns scores into class probabilities.
 
-    Its Jacobian is not diagonal, so ``derivative`` returns only its diagonal ``y (1 - y)`` (what the
-    activation figure plots) while ``backward`` applies the full Jacobian:
+    Its Jacobian is not diagonal, so ``derivative`` returns only its diagonal ``y (1 - y)`` (what
+    the activation figure plots) while ``backward`` applies the full Jacobian:
     ``dL/dx = y * (dL/dy - sum(dL/dy * y))``.
     """
 

@@ -6,9 +6,9 @@ Every loss is the mean over the batch (Keras and PyTorch ``reduction="mean"``)::
     >>> loss(np.array([[1.0]]), np.array([[0.9]]))         # -log(0.9)
     0.10536...
 
-``value(y_true, y_pred)`` gives the number and ``gradient(y_true, y_pred)`` gives dL/dy_pred with the
-same shape as ``y_pred``. Cross-entropies that follow a sigmoid or softmax are better computed from
-the logits ``z`` (the layer's input to its activation): ``value_from_logits`` and
+``value(y_true, y_pred)`` gives the number and ``gradient(y_true, y_pred)`` gives dL/dy_pred with
+the same shape as ``y_pred``. Cross-entropies that follow a sigmoid or softmax are better computed
+from the logits ``z`` (the layer's input to its activation): ``value_from_logits`` and
 ``gradient_from_logits`` never take the log of a rounded 0, and their gradient is simply
 ``(p - y) / N``. ``Sequential`` uses that fused form automatically.
 """
@@ -148,7 +148,7 @@ class CategoricalCrossentropy(Loss):
 
 
 class SparseCategoricalCrossentropy(Loss):
-    """Categorical cross-entropy with integer class labels ``y`` of shape (N,) instead of one-hot."""
+    """Categorical cross-entropy with integer labels ``y`` of shape (N,) instead of one-hot."""
 
     name = "sparse_categorical_crossentropy"
     fuses_with = "softmax"
@@ -178,8 +178,8 @@ class SparseCategoricalCrossentropy(Loss):
         n_classes = output_shape[-1]
         if y_true.ndim != 1:
             raise ValueError(
-                "sparse_categorical_crossentropy needs integer class labels of shape (N,) but got y "
-                f"of shape {y_true.shape}; for one-hot targets use categorical_crossentropy"
+                "sparse_categorical_crossentropy needs integer class labels of shape (N,) but got "
+                f"y of shape {y_true.shape}; for one-hot targets use categorical_crossentropy"
             )
         if y_true.size and (np.any(y_true != np.round(y_true)) or y_true.min() < 0
                             or y_true.max() >= n_classes):
@@ -213,7 +213,7 @@ def names() -> list[str]:
 
 
 def get(identifier: str | Loss) -> Loss:
-    """Return the loss for a Keras name (``"mse"``, ``"binary_crossentropy"``...) or a Loss object."""
+    """The loss for a Keras name (``"mse"``, ``"binary_crossentropy"``...) or a Loss object."""
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, str) and identifier in _BY_NAME:

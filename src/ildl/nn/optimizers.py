@@ -41,7 +41,7 @@ class Optimizer:
         self._shapes: list[tuple] | None = None
 
     def update(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
-        """Take one step: change every array of ``params`` in place using its gradient in ``grads``."""
+        """One step: change every array of ``params`` in place using its gradient in ``grads``."""
         self._check_or_create_slots(params, grads)
         self.iterations += 1
         for index, (param, grad) in enumerate(zip(params, grads)):

@@ -12,7 +12,7 @@ import numpy as np
 
 
 class Regularizer:
-    """A penalty on one weight array: ``penalty(w)`` is added to the loss, ``gradient(w)`` to dL/dw."""
+    """A penalty on one weight array: ``penalty(w)`` adds to the loss, ``gradient(w)`` to dL/dw."""
 
     def penalty(self, weights: np.ndarray) -> float:
         raise NotImplementedError

@@ -1,10 +1,10 @@
 """Save and load models without pickle.
 
 A model file is a ZIP archive of ``.npy`` arrays (NumPy's ``.npz``): the weights, the optimizer
-state, and one entry ``ildl.json`` holding the architecture, compile settings and a SHA-256 digest of
-everything else. Loading reads arrays with ``allow_pickle=False`` and rebuilds layers from a fixed
-table of classes, so a file can never run code; a truncated, foreign or edited file is refused with
-a ``ModelFileError`` that says which.
+state, and one entry ``ildl.json`` holding the architecture, compile settings and a SHA-256 digest
+of everything else. Loading reads arrays with ``allow_pickle=False`` and rebuilds layers from a
+fixed table of classes, so a file can never run code; a truncated, foreign or edited file is
+refused with a ``ModelFileError`` that says which.
 """
 
 from __future__ import annotations
@@ -109,12 +109,13 @@ def _read_archive(path: str) -> tuple[dict, dict[str, np.ndarray]]:
     except ModelFileError:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError) as error:
+        reason = f"{type(error).__name__}: {error}"
         raise ModelFileError(f"{path!r} is not a readable ildl model file: it is truncated, "
-                             f"damaged or of another format ({type(error).__name__}: {error})")
+                             f"damaged or of another format ({reason})") from None
     try:
         header = json.loads(arrays.pop(_HEADER).tobytes().decode())
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ModelFileError(f"{path!r}: the {_HEADER} entry is not valid JSON ({error})")
+        raise ModelFileError(f"{path!r}: the {_HEADER} entry is not valid JSON ({error})") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ModelFileError(f"{path!r} is not an ildl model file (format "
                              f"{header.get('format') if isinstance(header, dict) else header!r})")
