@@ -1,5 +1,6 @@
-"""Datasets: small toy problems to learn on, and a helper to split data for testing."""
+"""Datasets: small toy problems to learn on, MNIST from IDX files, and a train/test split."""
 
+from ildl.data.mnist import load_mnist, read_idx
 from ildl.data.toy import (
     make_blobs,
     make_circles,
@@ -10,10 +11,12 @@ from ildl.data.toy import (
 )
 
 __all__ = [
+    "load_mnist",
     "make_blobs",
     "make_circles",
     "make_moons",
     "make_spirals",
     "make_xor",
+    "read_idx",
     "train_test_split",
 ]

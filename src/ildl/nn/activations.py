@@ -76,7 +76,7 @@ class ReLU(ActivationFunction):
 
     def backward(self, x, y, grad_y):
         # The unit passes the gradient where it was on (y > 0) and blocks it where it was off.
-        return np.where(y > 0, grad_y, 0)
+        return grad_y * (y > 0)
 
 
 class LeakyReLU(ActivationFunction):

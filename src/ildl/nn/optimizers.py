@@ -23,10 +23,14 @@ import math
 
 import numpy as np
 
+# Elements updated at a time: the five arrays of an Adam update (weights, gradient, two moments,
+# work space) then take about 1.3 MB, which fits in a core's L2 cache on current x86 CPUs.
+_BLOCK = 1 << 16
+
 
 class Optimizer:
     """Base class. Subclasses name their per-parameter state arrays in ``slot_names`` and implement
-    ``_update_one(index, param, grad)``."""
+    ``_update_one(param, grad, slots, scratch)``."""
 
     name = "optimizer"
     slot_names: tuple[str, ...] = ()
@@ -39,19 +43,45 @@ class Optimizer:
         self.iterations = 0  # steps taken so far (Adam's bias correction uses it)
         self.slots: dict[str, list[np.ndarray]] = {}
         self._shapes: list[tuple] | None = None
+        self._scratch_arrays: dict[int, np.ndarray] = {}
 
     def update(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         """One step: change every array of ``params`` in place using its gradient in ``grads``."""
         self._check_or_create_slots(params, grads)
         self.iterations += 1
         for index, (param, grad) in enumerate(zip(params, grads)):
-            self._update_one(index, param, grad)
+            slots = {name: arrays[index] for name, arrays in self.slots.items()}
+            scratch = self._scratch(index, param)
+            if param.size <= _BLOCK or not (param.flags.c_contiguous and grad.flags.c_contiguous):
+                self._update_one(param, grad, slots, scratch)
+                continue
+            # Large parameters go block by block: the dozen passes of an update then run on
+            # data that stays in the CPU cache (flat views, so the parameter itself changes).
+            flat = [array.reshape(-1) for array in (param, grad, scratch)]
+            flat_slots = {name: slot.reshape(-1) for name, slot in slots.items()}
+            for start in range(0, param.size, _BLOCK):
+                block = slice(start, start + _BLOCK)
+                self._update_one(flat[0][block], flat[1][block],
+                                 {name: slot[block] for name, slot in flat_slots.items()},
+                                 flat[2][block])
 
-    def _update_one(self, index: int, param: np.ndarray, grad: np.ndarray) -> None:
+    def _update_one(self, param: np.ndarray, grad: np.ndarray, slots: dict[str, np.ndarray],
+                    scratch: np.ndarray) -> None:
+        """Update ``param`` in place; ``slots`` are its state arrays, ``scratch`` free work space.
+
+        An update touches every weight about a dozen times, so on big layers its speed is set by
+        memory traffic: the formulas are written with ``out=`` to allocate no temporary arrays.
+        """
         raise NotImplementedError
 
     def _initial_slot(self, name: str, param: np.ndarray) -> np.ndarray:
         return np.zeros_like(param)
+
+    def _scratch(self, index: int, param: np.ndarray) -> np.ndarray:
+        """A reusable work array shaped like parameter ``index`` (not state: never saved)."""
+        if index not in self._scratch_arrays:
+            self._scratch_arrays[index] = np.empty_like(param)
+        return self._scratch_arrays[index]
 
     def _check_or_create_slots(self, params, grads) -> None:
         if len(params) != len(grads):
@@ -120,18 +150,24 @@ class SGD(Optimizer):
         if self.momentum == 0:
             self.slot_names = ()
 
-    def _update_one(self, index, param, grad):
+    def _update_one(self, param, grad, slots, scratch):
         if self.momentum == 0:
-            param -= self.learning_rate * grad
+            np.multiply(grad, self.learning_rate, out=scratch)
+            param -= scratch
             return
-        velocity = self.slots["momentum"][index]
+        velocity = slots["momentum"]
         if self.iterations == 1:
             velocity[...] = grad
         else:
             velocity *= self.momentum
             velocity += grad
-        step = grad + self.momentum * velocity if self.nesterov else velocity
-        param -= self.learning_rate * step
+        if self.nesterov:  # step = g + mu v
+            np.multiply(velocity, self.momentum, out=scratch)
+            scratch += grad
+        else:
+            scratch[...] = velocity
+        scratch *= self.learning_rate
+        param -= scratch
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -156,17 +192,22 @@ class RMSprop(Optimizer):
         if self.momentum == 0:
             self.slot_names = ("square_avg",)
 
-    def _update_one(self, index, param, grad):
-        square_avg = self.slots["square_avg"][index]
+    def _update_one(self, param, grad, slots, scratch):
+        square_avg = slots["square_avg"]
+        np.multiply(grad, grad, out=scratch)  # s = rho s + (1 - rho) g^2
+        scratch *= 1 - self.rho
         square_avg *= self.rho
-        square_avg += (1 - self.rho) * grad * grad
-        scaled = grad / (np.sqrt(square_avg) + self.epsilon)
+        square_avg += scratch
+        np.sqrt(square_avg, out=scratch)  # scaled gradient g / (sqrt(s) + eps)
+        scratch += self.epsilon
+        np.divide(grad, scratch, out=scratch)
         if self.momentum:
-            velocity = self.slots["momentum"][index]
+            velocity = slots["momentum"]
             velocity *= self.momentum
-            velocity += scaled
-            scaled = velocity
-        param -= self.learning_rate * scaled
+            velocity += scratch
+            scratch[...] = velocity
+        scratch *= self.learning_rate
+        param -= scratch
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon,
@@ -197,24 +238,27 @@ class Adam(Optimizer):
         if self.amsgrad:
             self.slot_names = ("m", "v", "v_max")
 
-    def _update_one(self, index, param, grad):
-        m, v = self.slots["m"][index], self.slots["v"][index]
-        m *= self.beta_1
-        m += (1 - self.beta_1) * grad
+    def _update_one(self, param, grad, slots, scratch):
+        m, v = slots["m"], slots["v"]
+        np.subtract(grad, m, out=scratch)  # m += (1 - b1) (g - m), i.e. b1 m + (1 - b1) g
+        scratch *= 1 - self.beta_1
+        m += scratch
+        np.multiply(grad, grad, out=scratch)  # v = b2 v + (1 - b2) g^2
+        scratch *= 1 - self.beta_2
         v *= self.beta_2
-        v += (1 - self.beta_2) * (grad * grad)
+        v += scratch
         if self.amsgrad:
-            v_max = self.slots["v_max"][index]
-            np.maximum(v_max, v, out=v_max)
-            v = v_max
+            np.maximum(slots["v_max"], v, out=slots["v_max"])
+            v = slots["v_max"]
         step = self.iterations
-        step_size = self.learning_rate / (1 - self.beta_1**step)
-        denominator = np.sqrt(v)
-        denominator /= math.sqrt(1 - self.beta_2**step)
-        denominator += self.epsilon
-        np.divide(m, denominator, out=denominator)
-        denominator *= step_size
-        param -= denominator
+        bias_correction_2 = math.sqrt(1 - self.beta_2**step)
+        # lr / (1 - b1^t) * m / (sqrt(v) / c + eps) with c = sqrt(1 - b2^t), computed as
+        # (lr c / (1 - b1^t)) * m / (sqrt(v) + eps c): one pass over the weights fewer.
+        np.sqrt(v, out=scratch)
+        scratch += self.epsilon * bias_correction_2
+        np.divide(m, scratch, out=scratch)
+        scratch *= self.learning_rate * bias_correction_2 / (1 - self.beta_1**step)
+        param -= scratch
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
@@ -233,9 +277,9 @@ class AdamW(Adam):
         super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad)
         self.weight_decay = float(weight_decay)
 
-    def _update_one(self, index, param, grad):
+    def _update_one(self, param, grad, slots, scratch):
         param *= 1 - self.learning_rate * self.weight_decay
-        super()._update_one(index, param, grad)
+        super()._update_one(param, grad, slots, scratch)
 
     def get_config(self):
         return {**super().get_config(), "weight_decay": self.weight_decay}
@@ -259,10 +303,15 @@ class Adagrad(Optimizer):
     def _initial_slot(self, name, param):
         return np.full_like(param, self.initial_accumulator_value)
 
-    def _update_one(self, index, param, grad):
-        accumulator = self.slots["accumulator"][index]
-        accumulator += grad * grad
-        param -= self.learning_rate * grad / (np.sqrt(accumulator) + self.epsilon)
+    def _update_one(self, param, grad, slots, scratch):
+        accumulator = slots["accumulator"]
+        np.multiply(grad, grad, out=scratch)
+        accumulator += scratch
+        np.sqrt(accumulator, out=scratch)  # w -= lr g / (sqrt(s) + eps)
+        scratch += self.epsilon
+        np.divide(grad, scratch, out=scratch)
+        scratch *= self.learning_rate
+        param -= scratch
 
     def get_config(self):
         return {**super().get_config(),
