@@ -111,8 +111,9 @@ def main() -> None:
     print("| framework | train images/s | vs PyTorch | val accuracy | peak RSS (MB) |")
     print("|---|---:|---:|---:|---:|")
     for name, result in results.items():
-        print(f"| {name} | {result['images_per_s']:,.0f} | {result['images_per_s'] / reference:.2f}x"
-              f" | {100 * result['val_accuracy']:.2f}% | {result['peak_rss_mb']:,.0f} |")
+        speed = result["images_per_s"]
+        print(f"| {name} | {speed:,.0f} | {speed / reference:.2f}x | "
+              f"{100 * result['val_accuracy']:.2f}% | {result['peak_rss_mb']:,.0f} |")
 
 
 if __name__ == "__main__":

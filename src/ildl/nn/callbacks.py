@@ -172,7 +172,11 @@ class LambdaCallback(Callback):
 
 class ProgbarLogger(Callback):
     """Shows training progress: with ``verbose=1`` a bar per epoch with rate and ETA, with
-    ``verbose=2`` one line per epoch. ``fit(verbose=...)`` adds it for you."""
+    ``verbose=2`` one line per epoch. ``fit(verbose=...)`` adds it for you.
+
+    Full-batch training (one step per epoch, often thousands of epochs) gets a single bar over
+    all epochs instead, so the screen shows progress rather than thousands of lines.
+    """
 
     def __init__(self, verbose: int = 1, stream=None):
         super().__init__()
@@ -180,20 +184,38 @@ class ProgbarLogger(Callback):
         self.stream = stream or sys.stdout
 
     def on_train_begin(self, logs=None):
-        self.epochs = self.model.fit_info["epochs"]
-        self.steps = self.model.fit_info["steps"]
+        info = self.model.fit_info
+        self.epochs, self.steps, self.samples = info["epochs"], info["steps"], info["samples"]
+        self.first_epoch = info.get("initial_epoch", 0)
+        self.one_bar = self.steps == 1 and self.epochs - self.first_epoch > 1
+        if self.one_bar:
+            self.bar = self._new_bar(self.epochs - self.first_epoch, f"{self.epochs} epochs")
+
+    def _new_bar(self, total: int, title: str) -> ProgressBar:
+        bar = ProgressBar(total, title=title, stream=self.stream)
+        if self.verbose != 1:
+            bar.interactive = False  # no redrawing: only the final line
+        return bar
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.bar = ProgressBar(self.steps, title=f"Epoch {epoch + 1}/{self.epochs}",
-                               stream=self.stream)
-        if self.verbose != 1:
-            self.bar.interactive = False  # no redrawing: only the final line of each epoch
+        if not self.one_bar:
+            self.bar = self._new_bar(self.steps, f"Epoch {epoch + 1}/{self.epochs}")
 
     def on_train_batch_end(self, batch, logs=None):
-        self.bar.update(batch + 1, logs.get("samples", 0), _shown(logs))
+        if not self.one_bar:
+            self.bar.update(batch + 1, logs.get("samples", 0), _shown(logs))
 
     def on_epoch_end(self, epoch, logs=None):
-        self.bar.finish(self.steps, self.model.fit_info["samples"], _shown(logs))
+        if self.one_bar:
+            done = epoch + 1 - self.first_epoch
+            self.last = (done, done * self.samples, _shown(logs))
+            self.bar.update(*self.last)
+        else:
+            self.bar.finish(self.steps, self.samples, _shown(logs))
+
+    def on_train_end(self, logs=None):
+        if self.one_bar and hasattr(self, "last"):
+            self.bar.finish(*self.last)
 
 
 def _shown(logs: dict | None) -> dict:

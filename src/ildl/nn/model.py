@@ -184,7 +184,8 @@ class Sequential:
         callback_list = [history] + list(callbacks or [])
         if verbose:
             callback_list.append(ProgbarLogger(verbose, stream=sys.stdout))
-        self.fit_info = {"epochs": epochs, "steps": steps, "samples": len(x)}
+        self.fit_info = {"epochs": epochs, "steps": steps, "samples": len(x),
+                         "initial_epoch": initial_epoch}
         self.stop_training = False
         for callback in callback_list:
             callback.set_model(self)

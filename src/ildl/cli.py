@@ -1,0 +1,75 @@
+"""The ``ildl`` command: ``ildl nn moons``, ``ildl gallery`` and friends.
+
+Each area of the package adds a subcommand; ``ildl --help`` lists them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _nn_moons(args: argparse.Namespace) -> int:
+    from .demos.moons import run_moons
+
+    result = run_moons(steps=args.steps, learning_rate=args.learning_rate, seed=args.seed,
+                       torch_twin=not args.no_torch, verbose=0 if args.quiet else 1)
+    print(f"\nmoons: 1000 points, noise 0.2, 10% test; 2-25-50-50-25-1 ReLU/sigmoid; "
+          f"gradient descent lr {args.learning_rate}, {args.steps:,} full-batch steps\n")
+    print("| framework | test accuracy | seconds | steps/s |")
+    print("|---|---:|---:|---:|")
+    for run in (result.ildl, result.torch):
+        if run is not None:
+            print(f"| {run.framework} | {run.accuracy:.1%} | {run.seconds:.2f} | "
+                  f"{run.steps_per_second:,.0f} |")
+    if result.torch is None and not args.no_torch:
+        print("(PyTorch is not installed: pip install torch==2.13.0 to compare)")
+    return 0
+
+
+def _gallery(args: argparse.Namespace) -> int:
+    from .gallery import FIGURES, render_gallery
+
+    if args.list:
+        for name, figure in FIGURES.items():
+            print(f"{name}: {figure.caption}")
+        return 0
+    errors = render_gallery(args.out, args.only, quick=args.quick)
+    failed = [name for name, error in errors.items() if error]
+    print(f"\n{len(errors) - len(failed)}/{len(errors)} figures written to {args.out}/ "
+          f"(open {args.out}/index.html)")
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ildl", description="I Learn Deep Learning: run, watch "
+                                     "and change the collection's experiments.")
+    areas = parser.add_subparsers(dest="area", required=True)
+
+    nn_parser = areas.add_parser("nn", help="plain-NumPy neural networks")
+    nn_commands = nn_parser.add_subparsers(dest="command", required=True)
+    moons = nn_commands.add_parser("moons", help="the collection's first experiment, with a "
+                                   "PyTorch twin when torch is installed")
+    moons.add_argument("--steps", type=int, default=10_000, help="full-batch steps (10000)")
+    moons.add_argument("--learning-rate", type=float, default=0.01, help="0.01")
+    moons.add_argument("--seed", type=int, default=0, help="weight initialisation seed (0)")
+    moons.add_argument("--no-torch", action="store_true", help="skip the PyTorch twin")
+    moons.add_argument("--quiet", action="store_true", help="no progress bar")
+    moons.set_defaults(run=_nn_moons)
+
+    gallery = areas.add_parser("gallery", help="render the collection's figures")
+    gallery.add_argument("--out", default="gallery", help="output folder (gallery)")
+    gallery.add_argument("--only", nargs="+", metavar="NAME", help="render only these figures")
+    gallery.add_argument("--quick", action="store_true", help="few steps, for tests")
+    gallery.add_argument("--list", action="store_true", help="list the figures and exit")
+    gallery.set_defaults(run=_gallery)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

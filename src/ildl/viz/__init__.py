@@ -1,0 +1,5 @@
+"""ildl.viz: plots and animations built on ildl.nn and ildl.data."""
+
+from .boundary import plot_decision_boundary, prediction_grid
+
+__all__ = ["plot_decision_boundary", "prediction_grid"]

@@ -1,0 +1,25 @@
+"""Shared fixtures for the ildl.nn tests."""
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng():
+    """A fresh, seeded generator per test (tests never depend on each other's random draws)."""
+    return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def torch():
+    """PyTorch, or skip: the reference implementation for activations, losses and optimizers."""
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)  # tiny tensors: threads only add overhead (and fight other jobs)
+    return torch
+
+
+@pytest.fixture
+def np_errors_ignored():
+    """Silence overflow warnings in tests that drive training into divergence on purpose."""
+    with np.errstate(all="ignore"):
+        yield
