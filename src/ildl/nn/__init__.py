@@ -6,14 +6,37 @@
 >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
 """
 
-from . import activations, callbacks, initializers, losses, metrics, optimizers, regularizers
+from . import (
+    activations,
+    callbacks,
+    convolution,
+    initializers,
+    losses,
+    metrics,
+    optimizers,
+    regularizers,
+)
 from .gradcheck import GradcheckError, gradcheck, numerical_gradient
-from .layers import Activation, Dense, Dropout, Layer
+from .layers import (
+    Activation,
+    AveragePooling2D,
+    BatchNormalization,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAveragePooling2D,
+    Layer,
+    MaxPooling2D,
+    Reshape,
+)
 from .model import Sequential
 from .saving import ModelFileError, load_model
 
 __all__ = [
-    "Activation", "Dense", "Dropout", "GradcheckError", "Layer", "ModelFileError", "Sequential",
-    "activations", "callbacks", "gradcheck", "initializers", "load_model", "losses", "metrics",
-    "numerical_gradient", "optimizers", "regularizers",
+    "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense", "Dropout",
+    "Flatten", "GlobalAveragePooling2D", "GradcheckError", "Layer", "MaxPooling2D",
+    "ModelFileError", "Reshape", "Sequential", "activations", "callbacks", "convolution",
+    "gradcheck", "initializers", "load_model", "losses", "metrics", "numerical_gradient",
+    "optimizers", "regularizers",
 ]

@@ -2,10 +2,18 @@
 
 from .activation import Activation
 from .base import Layer
+from .conv import Conv2D
 from .dense import Dense
 from .dropout import Dropout
+from .normalization import BatchNormalization
+from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
+from .reshaping import Flatten, Reshape
 
-__all__ = ["Activation", "Dense", "Dropout", "Layer"]
+__all__ = ["Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense", "Dropout",
+           "Flatten", "GlobalAveragePooling2D", "Layer", "MaxPooling2D", "Reshape"]
 
 #: Layer classes by name, used to rebuild a model from its saved architecture.
-LAYER_CLASSES: dict[str, type[Layer]] = {cls.__name__: cls for cls in (Activation, Dense, Dropout)}
+LAYER_CLASSES: dict[str, type[Layer]] = {
+    cls.__name__: cls for cls in (Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense,
+                                  Dropout, Flatten, GlobalAveragePooling2D, MaxPooling2D, Reshape)
+}

@@ -1,0 +1,150 @@
+"""The arithmetic of 2-D convolution and pooling on NHWC arrays, as plain functions.
+
+Layers (``Conv2D``, ``MaxPooling2D``...), the convolution figure and the explanations all use these.
+
+How the convolution is computed ("im2col"): every output pixel is a dot product between the kernel
+and the patch of input under it. ``im2col`` lays all patches out as the rows of one matrix,
+``(N * H' * W', kh * kw * C)``, using a strided *view* of the padded input (no Python loop over
+images or pixels), so the whole convolution is a single matrix product with the kernel reshaped to
+``(kh * kw * C, F)`` -- the operation BLAS libraries make fastest. The backward pass is two more
+products and ``col2im``, which adds each patch's gradient back where the patch came from (a loop
+over the kh * kw kernel offsets only).
+
+>>> image = np.random.default_rng(0).random((1, 5, 5, 1))
+>>> edge = np.array([[-1, 0, 1]] * 3, dtype=float).reshape(3, 3, 1, 1)
+>>> conv2d(image, edge, padding="same").shape
+(1, 5, 5, 1)
+
+As in Keras and PyTorch this is cross-correlation (the kernel is not flipped).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+PADDINGS = ("valid", "same")
+
+
+def pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
+    """``3`` -> ``(3, 3)``; checks that both entries are positive integers."""
+    values = (value, value) if isinstance(value, int | np.integer) else tuple(value)
+    if len(values) != 2 or not all(isinstance(v, int | np.integer) and v >= 1 for v in values):
+        raise ValueError(f"{name} must be a positive integer or a pair of them, got {value!r}")
+    return int(values[0]), int(values[1])
+
+
+def check_padding(padding: str) -> str:
+    if padding not in PADDINGS:
+        raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+    return padding
+
+
+def output_length(length: int, window: int, stride: int, padding: str, dilation: int = 1) -> int:
+    """Output size along one axis: ``ceil(L / s)`` for "same", ``floor((L - k_eff) / s) + 1`` for
+    "valid", with the dilated window ``k_eff = (k - 1) d + 1``."""
+    effective = (window - 1) * dilation + 1
+    if padding == "same":
+        return math.ceil(length / stride)
+    return (length - effective) // stride + 1 if length >= effective else 0
+
+
+def padding_amounts(length: int, window: int, stride: int, padding: str,
+                    dilation: int = 1) -> tuple[int, int]:
+    """Zeros added (before, after) along one axis; "same" puts the odd one after (as TensorFlow)."""
+    if padding == "valid":
+        return 0, 0
+    effective = (window - 1) * dilation + 1
+    total = max((output_length(length, window, stride, padding) - 1) * stride + effective
+                - length, 0)
+    return total // 2, total - total // 2
+
+
+def pad_images(images: np.ndarray, pads: tuple[tuple[int, int], tuple[int, int]],
+               value: float = 0.0) -> np.ndarray:
+    """Pad the H and W axes of (N, H, W, C) images; returns ``images`` itself if no padding."""
+    if not any(pads[0]) and not any(pads[1]):
+        return images
+    return np.pad(images, ((0, 0), pads[0], pads[1], (0, 0)), constant_values=value)
+
+
+def windows(padded: np.ndarray, window: tuple[int, int], strides: tuple[int, int],
+            dilation: tuple[int, int], output_hw: tuple[int, int]) -> np.ndarray:
+    """A read-only strided view (N, H', W', kh, kw, C) of every window of (N, Hp, Wp, C) images.
+
+    ``view[n, i, j, a, b, c] = padded[n, i * sh + a * dh, j * sw + b * dw, c]``: no data is copied.
+    """
+    n, _, _, channels = padded.shape
+    sn, sh, sw, sc = padded.strides
+    shape = (n, *output_hw, *window, channels)
+    strides_in_bytes = (sn, sh * strides[0], sw * strides[1], sh * dilation[0], sw * dilation[1],
+                        sc)
+    return np.lib.stride_tricks.as_strided(padded, shape, strides_in_bytes, writeable=False)
+
+
+class ConvGeometry:
+    """Everything about one convolution or pooling that depends only on shapes, computed once."""
+
+    def __init__(self, input_hw: tuple[int, int], window: tuple[int, int],
+                 strides: tuple[int, int], padding: str, dilation: tuple[int, int] = (1, 1)):
+        self.input_hw = tuple(input_hw)
+        self.window, self.strides, self.dilation = window, strides, dilation
+        self.padding = check_padding(padding)
+        self.pads = tuple(padding_amounts(input_hw[axis], window[axis], strides[axis], padding,
+                                          dilation[axis]) for axis in (0, 1))
+        self.output_hw = tuple(output_length(input_hw[axis], window[axis], strides[axis],
+                                             padding, dilation[axis]) for axis in (0, 1))
+
+    def window_view(self, images: np.ndarray, pad_value: float = 0.0) -> np.ndarray:
+        """(N, H, W, C) -> strided view (N, H', W', kh, kw, C) of the padded windows."""
+        return windows(pad_images(images, self.pads, pad_value), self.window, self.strides,
+                       self.dilation, self.output_hw)
+
+    def add_windows_back(self, grad_windows: np.ndarray, channels: int) -> np.ndarray:
+        """Adjoint of ``window_view``: (N, H', W', kh, kw, C) gradients -> (N, H, W, C), summing
+        where windows overlap. Loops over the kh * kw offsets only."""
+        n = grad_windows.shape[0]
+        (top, bottom), (left, right) = self.pads
+        height, width = self.input_hw
+        grad_padded = np.zeros((n, height + top + bottom, width + left + right, channels),
+                               dtype=grad_windows.dtype)
+        out_h, out_w = self.output_hw
+        for a in range(self.window[0]):
+            row = a * self.dilation[0]
+            rows = slice(row, row + (out_h - 1) * self.strides[0] + 1, self.strides[0])
+            for b in range(self.window[1]):
+                col = b * self.dilation[1]
+                cols = slice(col, col + (out_w - 1) * self.strides[1] + 1, self.strides[1])
+                grad_padded[:, rows, cols, :] += grad_windows[:, :, :, a, b, :]
+        return grad_padded[:, top:top + height, left:left + width, :]
+
+
+def im2col(images: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
+    """(N, H, W, C) -> (N * H' * W', kh * kw * C): one row per output pixel, its patch flattened
+    in (kh, kw, C) order, the order of a Keras kernel (kh, kw, C, F) reshaped to 2-D."""
+    view = geometry.window_view(images)
+    return view.reshape(-1, view.shape[3] * view.shape[4] * view.shape[5])
+
+
+def col2im(grad_columns: np.ndarray, geometry: ConvGeometry, channels: int) -> np.ndarray:
+    """Adjoint of ``im2col``: (N * H' * W', kh * kw * C) -> (N, H, W, C)."""
+    out_h, out_w = geometry.output_hw
+    grad_windows = grad_columns.reshape(-1, out_h, out_w, *geometry.window, channels)
+    return geometry.add_windows_back(grad_windows, channels)
+
+
+def conv2d(images: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None = None,
+           strides: int | tuple[int, int] = 1, padding: str = "valid",
+           dilation_rate: int | tuple[int, int] = 1) -> np.ndarray:
+    """2-D convolution (cross-correlation): (N, H, W, C), kernel (kh, kw, C, F) -> (N, H', W', F).
+
+    ``y[n, i, j, f] = b[f] + sum_{a, b, c} x_pad[n, i s + a d, j s + b d, c] * K[a, b, c, f]``.
+    """
+    geometry = ConvGeometry(images.shape[1:3], kernel.shape[:2], pair(strides, "strides"),
+                            padding, pair(dilation_rate, "dilation_rate"))
+    columns = im2col(images, geometry)
+    outputs = columns @ kernel.reshape(-1, kernel.shape[-1])
+    if bias is not None:
+        outputs += bias
+    return outputs.reshape(len(images), *geometry.output_hw, kernel.shape[-1])

@@ -1,0 +1,115 @@
+"""``Conv2D``: a 2-D convolution layer on NHWC images (Keras names, arguments and weight shapes)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import regularizers
+from ..convolution import ConvGeometry, check_padding, col2im, im2col, pair
+from .base import Layer
+
+
+def image_shape(layer: Layer, input_shape: tuple) -> tuple[int, int, int]:
+    """Check that a layer gets images (H, W, C) per sample and return that shape."""
+    if len(input_shape) != 3:
+        hint = (" (add a channel axis: x[..., None])" if len(input_shape) == 2 else
+                " (reshape it with nn.Reshape)")
+        raise ValueError(f"{type(layer).__name__} {layer.name!r} expects a batch of images (N, "
+                         f"height, width, channels) but its input has shape "
+                         f"(N, {', '.join(map(str, input_shape))}){hint}")
+    return tuple(int(d) for d in input_shape)
+
+
+class Conv2D(Layer):
+    """Slide ``filters`` learned kernels of ``kernel_size`` over the image.
+
+    Shapes: ``(N, H, W, C) -> (N, H', W', filters)``; kernel ``(kh, kw, C, filters)``, bias
+    ``(filters,)``. ``padding="same"`` keeps ``H' = ceil(H / stride)``, ``"valid"`` uses only full
+    windows; ``dilation_rate`` spreads the kernel taps apart. Computed as one matrix product over
+    all patches (see ``ildl.nn.convolution``).
+
+    >>> layer = Conv2D(32, 3, padding="same", activation="relu", input_shape=(28, 28, 1))
+    """
+
+    def __init__(self, filters: int, kernel_size, strides=(1, 1), padding: str = "valid",
+                 dilation_rate=(1, 1), activation=None, use_bias: bool = True,
+                 kernel_initializer: str = "glorot_uniform", bias_initializer: str = "zeros",
+                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+        super().__init__(activation=activation, **kwargs)
+        if not isinstance(filters, int | np.integer) or filters < 1:
+            raise ValueError(f"Conv2D: filters must be a positive integer, got {filters!r}")
+        self.filters = int(filters)
+        self.kernel_size = pair(kernel_size, "kernel_size")
+        self.strides = pair(strides, "strides")
+        self.padding = check_padding(padding)
+        self.dilation_rate = pair(dilation_rate, "dilation_rate")
+        if self.dilation_rate != (1, 1) and self.strides != (1, 1):
+            raise ValueError("Conv2D: strides > 1 together with dilation_rate > 1 is not supported "
+                             "(as in Keras); use one or the other")
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self._geometry: ConvGeometry | None = None
+        self._columns: np.ndarray | None = None
+
+    def _geometry_for(self, input_hw: tuple[int, int]) -> ConvGeometry:
+        if self._geometry is None or self._geometry.input_hw != tuple(input_hw):
+            self._geometry = ConvGeometry(input_hw, self.kernel_size, self.strides, self.padding,
+                                          self.dilation_rate)
+        return self._geometry
+
+    def compute_output_shape(self, input_shape):
+        height, width, _ = image_shape(self, input_shape)
+        geometry = self._geometry_for((height, width))
+        if min(geometry.output_hw) < 1:
+            span = tuple((k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate))
+            raise ValueError(f"Conv2D {self.name!r}: a {span[0]}x{span[1]} kernel (with dilation) "
+                             f"does not fit a {height}x{width} input with padding='valid'; use "
+                             "padding='same', a smaller kernel, or larger images")
+        return (*geometry.output_hw, self.filters)
+
+    def build(self, input_shape, rng, dtype):
+        output_shape = super().build(input_shape, rng, dtype)
+        kernel_shape = (*self.kernel_size, input_shape[-1], self.filters)
+        self.add_weight("kernel", kernel_shape, self.kernel_initializer, rng,
+                        self.kernel_regularizer)
+        if self.use_bias:
+            self.add_weight("bias", (self.filters,), self.bias_initializer, rng,
+                            self.bias_regularizer)
+        return output_shape
+
+    def call(self, inputs, training):
+        kernel = self.params["kernel"]
+        if inputs.ndim != 4 or inputs.shape[-1] != kernel.shape[2]:
+            raise ValueError(f"Conv2D {self.name!r} has a kernel for {kernel.shape[2]} input "
+                             f"channels and expects (N, H, W, {kernel.shape[2]}) images but got "
+                             f"shape {inputs.shape}")
+        geometry = self._geometry_for(inputs.shape[1:3])
+        self._columns = im2col(inputs, geometry)
+        outputs = self._columns @ kernel.reshape(-1, self.filters)
+        if self.use_bias:
+            outputs += self.params["bias"]
+        return outputs.reshape(len(inputs), *geometry.output_hw, self.filters)
+
+    def call_backward(self, grad_logits, need_input_grad=True):
+        kernel = self.params["kernel"]
+        grad_rows = grad_logits.reshape(-1, self.filters)  # one row per output pixel
+        np.matmul(self._columns.T, grad_rows, out=self.grads["kernel"].reshape(-1, self.filters))
+        if self.use_bias:
+            np.sum(grad_rows, axis=0, out=self.grads["bias"])
+        self.add_regularization_gradients()
+        if not need_input_grad:
+            return None
+        grad_columns = grad_rows @ kernel.reshape(-1, self.filters).T
+        return col2im(grad_columns, self._geometry, kernel.shape[2])
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters,
+                "kernel_size": list(self.kernel_size), "strides": list(self.strides),
+                "padding": self.padding, "dilation_rate": list(self.dilation_rate),
+                "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
+                "bias_initializer": self.bias_initializer,
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer)}

@@ -1,0 +1,115 @@
+"""Pooling layers: summarise each window of an image by its maximum or its mean (NHWC)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..convolution import ConvGeometry, check_padding, pair
+from .base import Layer
+from .conv import image_shape
+
+
+class _Pooling2D(Layer):
+    """Shared by max and average pooling: window size, strides (default: the window) and padding."""
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid", **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = pair(pool_size, "pool_size")
+        self.strides = self.pool_size if strides is None else pair(strides, "strides")
+        self.padding = check_padding(padding)
+        self._geometry: ConvGeometry | None = None
+
+    def _geometry_for(self, input_hw) -> ConvGeometry:
+        if self._geometry is None or self._geometry.input_hw != tuple(input_hw):
+            self._geometry = ConvGeometry(input_hw, self.pool_size, self.strides, self.padding)
+        return self._geometry
+
+    def compute_output_shape(self, input_shape):
+        height, width, channels = image_shape(self, input_shape)
+        geometry = self._geometry_for((height, width))
+        if min(geometry.output_hw) < 1:
+            raise ValueError(f"{type(self).__name__} {self.name!r}: a {self.pool_size} window "
+                             f"does not fit a {height}x{width} input with padding='valid'")
+        return (*geometry.output_hw, channels)
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": list(self.pool_size),
+                "strides": list(self.strides), "padding": self.padding}
+
+
+class MaxPooling2D(_Pooling2D):
+    """The largest value of each window: ``(N, H, W, C) -> (N, H', W', C)``.
+
+    The gradient flows only to the position that held the maximum (the first one on ties, as in
+    PyTorch). With ``padding="same"`` the padding never wins (it is -inf).
+
+    >>> layer = MaxPooling2D(2)
+    """
+
+    def call(self, inputs, training):
+        geometry = self._geometry_for(inputs.shape[1:3])
+        view = geometry.window_view(inputs, pad_value=-np.inf)
+        n, out_h, out_w, pool_h, pool_w, channels = view.shape
+        flat = view.reshape(n, out_h, out_w, pool_h * pool_w, channels)
+        self._winner = flat.argmax(axis=3)[:, :, :, None, :]  # which window position won
+        self._channels = channels
+        return np.take_along_axis(flat, self._winner, axis=3)[:, :, :, 0, :]
+
+    def call_backward(self, grad_logits, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        n, out_h, out_w, channels = grad_logits.shape
+        pool_h, pool_w = self.pool_size
+        grad_flat = np.zeros((n, out_h, out_w, pool_h * pool_w, channels), grad_logits.dtype)
+        np.put_along_axis(grad_flat, self._winner, grad_logits[:, :, :, None, :], axis=3)
+        grad_windows = grad_flat.reshape(n, out_h, out_w, pool_h, pool_w, channels)
+        return self._geometry.add_windows_back(grad_windows, channels)
+
+
+class AveragePooling2D(_Pooling2D):
+    """The mean of each window: ``(N, H, W, C) -> (N, H', W', C)``.
+
+    With ``padding="same"`` a border window averages only the pixels inside the image (as Keras).
+
+    >>> layer = AveragePooling2D(2)
+    """
+
+    def _counts(self, geometry: ConvGeometry, dtype) -> np.ndarray:
+        """Pixels of the image inside each window, (H', W')."""
+        ones = np.ones((1, *geometry.input_hw, 1), dtype=dtype)
+        return geometry.window_view(ones).sum(axis=(3, 4))[0, :, :, 0]
+
+    def call(self, inputs, training):
+        geometry = self._geometry_for(inputs.shape[1:3])
+        self._window_sizes = self._counts(geometry, inputs.dtype)[None, :, :, None]
+        return geometry.window_view(inputs).sum(axis=(3, 4)) / self._window_sizes
+
+    def call_backward(self, grad_logits, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        share = grad_logits / self._window_sizes  # each pixel of a window gets an equal share
+        n, out_h, out_w, channels = share.shape
+        grad_windows = np.broadcast_to(share[:, :, :, None, None, :],
+                                       (n, out_h, out_w, *self.pool_size, channels))
+        return self._geometry.add_windows_back(grad_windows, channels)
+
+
+class GlobalAveragePooling2D(Layer):
+    """The mean of each channel over the whole image: ``(N, H, W, C) -> (N, C)``.
+
+    >>> layer = GlobalAveragePooling2D()
+    """
+
+    def compute_output_shape(self, input_shape):
+        return (image_shape(self, input_shape)[-1],)
+
+    def call(self, inputs, training):
+        self._input_shape = inputs.shape
+        return inputs.mean(axis=(1, 2))
+
+    def call_backward(self, grad_logits, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        n, height, width, channels = self._input_shape
+        share = grad_logits / (height * width)
+        return np.broadcast_to(share[:, None, None, :], self._input_shape).copy()

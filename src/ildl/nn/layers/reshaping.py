@@ -1,0 +1,58 @@
+"""``Flatten`` and ``Reshape``: change the shape of each sample, not its values."""
+
+from __future__ import annotations
+
+import math
+
+from .base import Layer
+
+
+class Flatten(Layer):
+    """``(N, d1, d2, ...) -> (N, d1 * d2 * ...)``, e.g. between convolutions and ``Dense``.
+
+    >>> layer = Flatten()
+    """
+
+    def compute_output_shape(self, input_shape):
+        return (math.prod(input_shape),)
+
+    def call(self, inputs, training):
+        self._input_shape = inputs.shape
+        return inputs.reshape(len(inputs), -1)
+
+    def call_backward(self, grad_logits, need_input_grad=True):
+        return grad_logits.reshape(self._input_shape) if need_input_grad else None
+
+
+class Reshape(Layer):
+    """``(N, *input_shape) -> (N, *target_shape)``; one entry of ``target_shape`` may be -1.
+
+    >>> layer = Reshape((28, 28, 1))
+    """
+
+    def __init__(self, target_shape: tuple, **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(int(d) for d in target_shape)
+        if sum(d == -1 for d in self.target_shape) > 1 or \
+                any(d < 1 and d != -1 for d in self.target_shape):
+            raise ValueError(f"Reshape: target_shape must hold positive sizes and at most one -1, "
+                             f"got {target_shape}")
+
+    def compute_output_shape(self, input_shape):
+        size = math.prod(input_shape)
+        known = math.prod(d for d in self.target_shape if d != -1)
+        shape = tuple(size // known if d == -1 else d for d in self.target_shape)
+        if math.prod(shape) != size:
+            raise ValueError(f"Reshape {self.name!r}: cannot reshape samples of shape "
+                             f"{tuple(input_shape)} ({size} values) to {self.target_shape}")
+        return shape
+
+    def call(self, inputs, training):
+        self._input_shape = inputs.shape
+        return inputs.reshape(len(inputs), *self.output_shape)
+
+    def call_backward(self, grad_logits, need_input_grad=True):
+        return grad_logits.reshape(self._input_shape) if need_input_grad else None
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": list(self.target_shape)}
