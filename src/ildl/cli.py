@@ -27,6 +27,29 @@ def _nn_moons(args: argparse.Namespace) -> int:
     return 0
 
 
+def _nn_mnist(args: argparse.Namespace) -> int:
+    import os
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .demos.mnist import digit_data, train_cnn
+    from .viz import plot_history
+
+    data = digit_data(args.data_dir, allow_download=not args.no_download)
+    print(f"data: {data.source} ({len(data.x_train):,} training, {len(data.x_val):,} validation "
+          "images)")
+    os.makedirs(args.out, exist_ok=True)
+    model, history = train_cnn(data, epochs=args.epochs, out_dir=args.out)
+    results = model.evaluate(data.x_val, data.y_val)
+    figure = plot_history(history, title=f"ildl.nn CNN on {data.source}")
+    figure_path = os.path.join(args.out, "cnn_training.png")
+    figure.savefig(figure_path, dpi=110)
+    print(f"validation accuracy {results['accuracy']:.2%}, loss {results['loss']:.4f}\n"
+          f"model: {os.path.join(args.out, 'cnn.ildl')}\nfigure: {figure_path}")
+    return 0
+
+
 def _gallery(args: argparse.Namespace) -> int:
     from .gallery import FIGURES, render_gallery
 
@@ -56,6 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
     moons.add_argument("--no-torch", action="store_true", help="skip the PyTorch twin")
     moons.add_argument("--quiet", action="store_true", help="no progress bar")
     moons.set_defaults(run=_nn_moons)
+
+    mnist = nn_commands.add_parser("mnist", help="train the CNN on MNIST digits")
+    mnist.add_argument("--data-dir", help="folder with the MNIST IDX files (default: the "
+                       "download cache; offline: synthetic digits)")
+    mnist.add_argument("--epochs", type=int, default=5, help="epochs (5)")
+    mnist.add_argument("--out", default="mnist_run", help="folder for cnn.ildl and "
+                       "cnn_training.png; an existing cnn.ildl is resumed (mnist_run)")
+    mnist.add_argument("--no-download", action="store_true", help="never download MNIST")
+    mnist.set_defaults(run=_nn_mnist)
 
     gallery = areas.add_parser("gallery", help="render the collection's figures")
     gallery.add_argument("--out", default="gallery", help="output folder (gallery)")

@@ -140,7 +140,7 @@ def test_regression_losses_equal_torch(name, reference, batch, torch):
     np.testing.assert_allclose(loss.gradient(target, prediction), grad, rtol=1e-12, atol=1e-15)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, database=None)
 @given(n=st.integers(1, 7), k=st.integers(2, 6), seed=st.integers(0, 2**32 - 1))
 def test_any_batch_shape_equals_torch(n, k, seed):
     torch = pytest.importorskip("torch")

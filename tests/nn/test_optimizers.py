@@ -84,6 +84,33 @@ def test_update_on_arrays_equals_torch_optim(name, make_ours, make_theirs, torch
     assert ours.iterations == 6
 
 
+# Large arrays are updated block by block (cache-sized pieces): check that path too, with a size
+# that is not a multiple of the block, and non-contiguous arrays (which take the plain path).
+BLOCK = getattr(optimizers, "_BLOCK", 1 << 16)
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+@pytest.mark.parametrize("name, make_ours, make_theirs", CONFIGS, ids=CONFIG_IDS)
+def test_update_on_large_arrays_equals_torch_optim(name, make_ours, make_theirs, layout, torch,
+                                                   rng):
+    rows = 2 * BLOCK // 97 + 1  # (rows, 97): a bit more than two blocks
+    base = rng.normal(size=(rows, 97) if layout == "contiguous" else (97, rows))
+    param = base if layout == "contiguous" else base.T
+    tensor = torch.tensor(np.ascontiguousarray(param), requires_grad=True)
+    small = rng.normal(size=3)
+    small_tensor = torch.tensor(small.copy(), requires_grad=True)
+    ours, theirs = make_ours(), make_theirs(torch, [tensor, small_tensor])
+    for step in range(3):
+        grad = rng.normal(size=param.shape) * 10.0 ** -step
+        small_grad = rng.normal(size=3)
+        ours.update([param, small], [grad, small_grad])
+        tensor.grad, small_tensor.grad = torch.tensor(grad), torch.tensor(small_grad)
+        theirs.step()
+        np.testing.assert_allclose(param, tensor.detach().numpy(), rtol=1e-12, atol=1e-14,
+                                   err_msg=f"{name}, step {step + 1}")
+        np.testing.assert_allclose(small, small_tensor.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
 def test_amsgrad_matters_in_the_array_test(rng):
     """Guard: the gradients used above make AMSGrad differ from Adam (else its check is void)."""
     results = []

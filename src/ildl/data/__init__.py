@@ -1,6 +1,7 @@
 """Datasets: small toy problems to learn on, MNIST from IDX files, and a train/test split."""
 
-from ildl.data.mnist import load_mnist, read_idx
+from ildl.data.digits import make_digits
+from ildl.data.mnist import download_mnist, load_mnist, read_idx
 from ildl.data.toy import (
     make_blobs,
     make_circles,
@@ -11,9 +12,11 @@ from ildl.data.toy import (
 )
 
 __all__ = [
+    "download_mnist",
     "load_mnist",
     "make_blobs",
     "make_circles",
+    "make_digits",
     "make_moons",
     "make_spirals",
     "make_xor",

@@ -98,7 +98,9 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         current = _monitored_value("EarlyStopping", self.monitor, logs)
-        if self.sign * (current - self.best) > self.min_delta:
+        # Keras' test, current - min_delta > best (max) or current + min_delta < best (min),
+        # in the same floating-point order so both stop at the same epoch.
+        if self.sign * (current - self.sign * self.min_delta - self.best) > 0:
             self.best, self.best_epoch, self.wait = current, epoch, 0
             if self.restore_best_weights:
                 self.best_weights = self.model.get_weights()

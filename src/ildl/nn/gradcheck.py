@@ -29,15 +29,14 @@ def numerical_gradient(function: Callable[[], float], array: np.ndarray,
     ``function`` takes no argument and reads ``array`` itself (e.g. a closure over a weight).
     """
     grad = np.zeros(array.shape, dtype=np.float64)
-    flat = array.reshape(-1)  # a view: writing to it perturbs ``array``
-    for index in range(flat.size):
-        original = flat[index]
-        flat[index] = original + eps
+    for index in np.ndindex(array.shape):  # works on any strides, unlike a flattened view
+        original = array[index]
+        array[index] = original + eps
         above = function()
-        flat[index] = original - eps
+        array[index] = original - eps
         below = function()
-        flat[index] = original
-        grad.reshape(-1)[index] = (above - below) / (2 * eps)
+        array[index] = original
+        grad[index] = (above - below) / (2 * eps)
     return grad
 
 
@@ -78,10 +77,11 @@ def _check_layer(layer: Layer, inputs, training, eps, rtol, atol, seed) -> bool:
     if layer.dtype != np.float64:
         raise ValueError(f"gradcheck needs a float64 layer but {layer.name!r} is {layer.dtype}")
     projection = rng.normal(size=(len(inputs), *layer.output_shape))
-    random_state = rng.bit_generator.state  # replayed so dropout draws the same mask every time
+    # Replayed so that dropout draws the same mask in every evaluation.
+    random_state = layer.rng.bit_generator.state
 
     def scalar() -> float:
-        rng.bit_generator.state = random_state
+        layer.rng.bit_generator.state = random_state
         outputs = layer.forward(inputs, training)
         return float(np.sum(outputs * projection)) + layer.regularization_loss()
 

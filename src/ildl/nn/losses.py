@@ -181,8 +181,13 @@ class SparseCategoricalCrossentropy(Loss):
                 "sparse_categorical_crossentropy needs integer class labels of shape (N,) but got "
                 f"y of shape {y_true.shape}; for one-hot targets use categorical_crossentropy"
             )
-        if y_true.size and (np.any(y_true != np.round(y_true)) or y_true.min() < 0
-                            or y_true.max() >= n_classes):
+        fractional = np.flatnonzero(y_true != np.round(y_true))
+        if fractional.size:
+            first = int(fractional[0])
+            raise ValueError(f"sparse_categorical_crossentropy needs integer class labels in "
+                             f"[0, {n_classes - 1}] for a {n_classes}-unit output but y[{first}] "
+                             f"is {y_true[first]}; round or re-encode the labels")
+        if y_true.size and (y_true.min() < 0 or y_true.max() >= n_classes):
             raise ValueError(
                 f"sparse_categorical_crossentropy needs integer labels in [0, {n_classes - 1}] for "
                 f"a {n_classes}-unit output but y holds values in [{y_true.min()}, {y_true.max()}]"

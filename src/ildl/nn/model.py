@@ -37,7 +37,7 @@ class Sequential:
         if str(np.dtype(dtype)) not in _DTYPES:
             raise ValueError(f"dtype must be one of {_DTYPES}, got {dtype!r}")
         self.dtype = np.dtype(dtype)
-        self.seed = seed
+        self.seed = None if seed is None else int(seed)
         self.rng = np.random.default_rng(seed)
         self.name = name
         self.layers: list[Layer] = []
@@ -150,7 +150,7 @@ class Sequential:
     def train_on_batch(self, x, y) -> float:
         """One optimizer step on one batch; returns the batch loss (before the step)."""
         x, y = self._prepare_xy(x, y)
-        return self._train_step(x, y, where="train_on_batch")
+        return self._train_step(x, y, where="in train_on_batch")
 
     def _train_step(self, x: np.ndarray, y: np.ndarray, where: str) -> float:
         loss = self.compute_gradients(x, y)
@@ -176,7 +176,7 @@ class Sequential:
         x, y = self._prepare_xy(x, y)
         x, y, validation = _split_validation(x, y, validation_split, validation_data)
         if validation is not None:
-            validation = self._prepare_xy(*validation)
+            validation = self._prepare_xy(*validation, names=("validation x", "validation y"))
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         steps = math.ceil(len(x) / batch_size)
@@ -189,10 +189,10 @@ class Sequential:
         self.stop_training = False
         for callback in callback_list:
             callback.set_model(self)
-            callback.on_train_begin()
+            callback.on_train_begin({})
         for epoch in range(initial_epoch, epochs):
             for callback in callback_list:
-                callback.on_epoch_begin(epoch)
+                callback.on_epoch_begin(epoch, {})
             logs = self._run_epoch(x, y, batch_size, shuffle, epoch, callback_list)
             if validation is not None:
                 logs.update({f"val_{k}": v for k, v in self._evaluate_arrays(*validation).items()})
@@ -202,7 +202,7 @@ class Sequential:
             if self.stop_training:
                 break
         for callback in callback_list:
-            callback.on_train_end()
+            callback.on_train_end({})
         self.history = history
         return history
 
@@ -213,7 +213,7 @@ class Sequential:
         seen = 0
         for batch, start in enumerate(range(0, len(x), batch_size)):
             for callback in callback_list:
-                callback.on_train_batch_begin(batch)
+                callback.on_train_batch_begin(batch, {})
             x_batch = x_epoch[start:start + batch_size]
             y_batch = y_epoch[start:start + batch_size]
             where = f"at epoch {epoch + 1}, batch {batch + 1}"
@@ -250,23 +250,24 @@ class Sequential:
         return results
 
     # -- input checks ---------------------------------------------------------------------------
-    def _prepare_x(self, x) -> np.ndarray:
-        x = as_array(x, "x", self.dtype)
+    def _prepare_x(self, x, name: str = "x") -> np.ndarray:
+        x = as_array(x, name, self.dtype)
         if x.ndim < 2:
-            raise ValueError(f"x must be a batch of shape (N, features...) but has shape "
+            raise ValueError(f"{name} must be a batch of shape (N, features...) but has shape "
                              f"{x.shape}; for a single sample use x[None]")
         self._ensure_built(x)
         check_input_shape(x, self.input_shape, f"model {self.name!r} (first layer "
                                                f"{self.layers[0].name!r})")
         return x
 
-    def _prepare_xy(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+    def _prepare_xy(self, x, y, names: tuple[str, str] = ("x", "y")
+                    ) -> tuple[np.ndarray, np.ndarray]:
         if self.loss is None:
             raise RuntimeError("the model must be compiled before training or evaluation: call "
                                "model.compile(optimizer=..., loss=...) first")
-        x = self._prepare_x(x)
-        y = as_array(y, "y")
-        check_same_length(x, y)
+        x = self._prepare_x(x, names[0])
+        y = as_array(y, names[1])
+        check_same_length(x, y, names)
         y = self.loss.check_targets(y, (len(x), *self.output_shape))
         if np.issubdtype(y.dtype, np.floating) or y.dtype == bool or \
                 not isinstance(self.loss, losses.SparseCategoricalCrossentropy):

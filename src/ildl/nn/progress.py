@@ -13,7 +13,7 @@ from typing import TextIO
 
 def format_seconds(seconds: float) -> str:
     """``75.3`` -> ``"1:15"``; short durations keep one decimal (``"3.2s"``)."""
-    if seconds < 60:
+    if round(seconds, 1) < 60:
         return f"{seconds:.1f}s"
     minutes, secs = divmod(int(round(seconds)), 60)
     hours, minutes = divmod(minutes, 60)

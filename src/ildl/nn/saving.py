@@ -13,11 +13,11 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 
+from ..atomic import write_atomically
 from . import losses, optimizers
 from .layers import LAYER_CLASSES
 
@@ -80,18 +80,7 @@ def save_model(model, path: str | os.PathLike) -> None:
     header["sha256"] = _digest(header, arrays)
     entries = {name: np.asarray(a, order="C") for name, a in arrays.items()}
     entries[_HEADER] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".saving-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **entries)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    write_atomically(path, lambda file: np.savez(file, **entries))
 
 
 def _read_archive(path: str) -> tuple[dict, dict[str, np.ndarray]]:

@@ -25,10 +25,10 @@ def as_array(values, name: str, dtype: np.dtype | None = None) -> np.ndarray:
     return array
 
 
-def check_same_length(x: np.ndarray, y: np.ndarray) -> None:
+def check_same_length(x: np.ndarray, y: np.ndarray, names: tuple[str, str] = ("x", "y")) -> None:
     if len(x) != len(y):
-        raise ValueError(f"x has {len(x)} samples but y has {len(y)}; they must have one target "
-                         "per input row")
+        raise ValueError(f"{names[0]} has {len(x)} samples but {names[1]} has {len(y)}; they must "
+                         "have one target per input row")
 
 
 def check_input_shape(x: np.ndarray, expected: tuple, where: str) -> None:

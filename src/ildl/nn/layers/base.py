@@ -39,6 +39,7 @@ class Layer:
         self.output_shape: tuple | None = None
         self.logits: np.ndarray | None = None  # last output before the activation
         self.outputs: np.ndarray | None = None  # last output after the activation
+        self.rng: np.random.Generator | None = None  # random layers draw from it (set by build)
 
     # -- construction -----------------------------------------------------------------------
     def build(self, input_shape: tuple, rng: np.random.Generator, dtype: np.dtype) -> tuple:
@@ -46,6 +47,7 @@ class Layer:
         output shape. Subclasses with weights extend this and call ``add_weight``."""
         self.input_shape = tuple(input_shape)
         self.dtype = np.dtype(dtype)
+        self.rng = rng
         self.output_shape = self.compute_output_shape(self.input_shape)
         self.built = True
         return self.output_shape

@@ -22,20 +22,15 @@ class Dropout(Layer):
             raise ValueError(f"Dropout: rate is the fraction of units dropped and must be in "
                              f"[0, 1), got {rate}")
         self.rate = float(rate)
-        self._rng: np.random.Generator | None = None
         self._mask: np.ndarray | None = None
-
-    def build(self, input_shape, rng, dtype):
-        # Masks come from the model's generator, so Sequential(seed=...) makes them repeatable and
-        # a saved model resumes with the same masks.
-        self._rng = rng
-        return super().build(input_shape, rng, dtype)
 
     def call(self, inputs, training):
         if not training or self.rate == 0:
             self._mask = None
             return inputs
-        keep = self._rng.random(inputs.shape, dtype=np.float32) >= self.rate
+        # self.rng is the model's generator: Sequential(seed=...) makes the masks repeatable and
+        # a saved model resumes with the same masks.
+        keep = self.rng.random(inputs.shape, dtype=np.float32) >= self.rate
         self._mask = keep.astype(inputs.dtype) / np.asarray(1 - self.rate, dtype=inputs.dtype)
         return inputs * self._mask
 

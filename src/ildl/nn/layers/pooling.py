@@ -48,22 +48,32 @@ class MaxPooling2D(_Pooling2D):
 
     def call(self, inputs, training):
         geometry = self._geometry_for(inputs.shape[1:3])
-        view = geometry.window_view(inputs, pad_value=-np.inf)
-        n, out_h, out_w, pool_h, pool_w, channels = view.shape
-        flat = view.reshape(n, out_h, out_w, pool_h * pool_w, channels)
-        self._winner = flat.argmax(axis=3)[:, :, :, None, :]  # which window position won
-        self._channels = channels
-        return np.take_along_axis(flat, self._winner, axis=3)[:, :, :, 0, :]
+        view = geometry.window_view(inputs, pad_value=-np.inf)  # (N, H', W', ph, pw, C)
+        # Walk the few window offsets, keeping the best value so far and which offset gave it:
+        # each step is one vectorised pass over all windows of all images.
+        best = view[:, :, :, 0, 0, :].copy()
+        winner = np.zeros(best.shape, dtype=np.int8)
+        for offset, (row, col) in enumerate(self._offsets()[1:], start=1):
+            candidate = view[:, :, :, row, col, :]
+            better = candidate > best  # strict: the first maximum keeps the gradient on ties
+            np.copyto(best, candidate, where=better)
+            winner[better] = offset
+        self._winner = winner
+        return best
+
+    def _offsets(self) -> list[tuple[int, int]]:
+        return [(row, col) for row in range(self.pool_size[0]) for col in range(self.pool_size[1])]
 
     def call_backward(self, grad_logits, need_input_grad=True):
         if not need_input_grad:
             return None
+        geometry = self._geometry
         n, out_h, out_w, channels = grad_logits.shape
-        pool_h, pool_w = self.pool_size
-        grad_flat = np.zeros((n, out_h, out_w, pool_h * pool_w, channels), grad_logits.dtype)
-        np.put_along_axis(grad_flat, self._winner, grad_logits[:, :, :, None, :], axis=3)
-        grad_windows = grad_flat.reshape(n, out_h, out_w, pool_h, pool_w, channels)
-        return self._geometry.add_windows_back(grad_windows, channels)
+        grad_windows = np.zeros((n, out_h, out_w, *self.pool_size, channels), grad_logits.dtype)
+        for offset, (row, col) in enumerate(self._offsets()):
+            np.copyto(grad_windows[:, :, :, row, col, :], grad_logits,
+                      where=self._winner == offset)
+        return geometry.add_windows_back(grad_windows, channels)
 
 
 class AveragePooling2D(_Pooling2D):

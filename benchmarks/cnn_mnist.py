@@ -1,0 +1,136 @@
+"""Benchmark: an ildl.nn CNN against PyTorch on real MNIST digits, same settings.
+
+conv 3x3 32 same -> ReLU -> maxpool 2 -> conv 3x3 64 same -> ReLU -> maxpool 2 -> flatten ->
+dense 128 ReLU -> dense 10 softmax; Adam 1e-3, batch 64, float32, 5 epochs on the MNIST test set
+split 8000 train / 2000 validation, 2 threads. Prints the comparison table and, with --profile,
+where ildl's time goes layer by layer.
+
+    python benchmarks/cnn_mnist.py [--data-dir ../shared/data/mnist] [--epochs 5] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import common
+
+BATCH = 64
+LEARNING_RATE = 1e-3
+
+
+def build_ildl_model():
+    from ildl import nn
+
+    return nn.Sequential([
+        nn.Conv2D(32, 3, padding="same", activation="relu", input_shape=(28, 28, 1)),
+        nn.MaxPooling2D(2),
+        nn.Conv2D(64, 3, padding="same", activation="relu"),
+        nn.MaxPooling2D(2),
+        nn.Flatten(),
+        nn.Dense(128, activation="relu"),
+        nn.Dense(10, activation="softmax"),
+    ], seed=0)
+
+
+def run_ildl(data_dir: str, epochs: int) -> dict:
+    from ildl import nn
+
+    (x, y), (x_val, y_val) = common.mnist_split(data_dir, images=True)
+    model = build_ildl_model()
+    model.compile(nn.optimizers.Adam(learning_rate=LEARNING_RATE),
+                  "sparse_categorical_crossentropy", ["accuracy"])
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0)
+    seconds = time.perf_counter() - start
+    return common.result(seconds, epochs * len(x), model.evaluate(x_val, y_val)["accuracy"])
+
+
+def run_torch(data_dir: str, epochs: int) -> dict:
+    import torch
+
+    torch.set_num_threads(common.THREADS)
+    torch.manual_seed(0)
+    (x, y), (x_val, y_val) = common.mnist_split(data_dir, images=True)
+    x, x_val = x.transpose(0, 3, 1, 2).copy(), x_val.transpose(0, 3, 1, 2).copy()  # NCHW
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(32, 64, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(64 * 7 * 7, 128), torch.nn.ReLU(),
+        torch.nn.Linear(128, 10))
+    seconds = common.train_torch(model, x, y, epochs, BATCH, LEARNING_RATE)
+    return common.result(seconds, epochs * len(x), common.torch_accuracy(model, x_val, y_val))
+
+
+def profile_ildl(data_dir: str, steps: int = 60) -> None:
+    """Time forward and backward of each layer and the optimizer over ``steps`` batches."""
+    import numpy as np
+
+    from ildl import nn
+
+    (x, y), _ = common.mnist_split(data_dir, images=True)
+    model = build_ildl_model()
+    model.compile(nn.optimizers.Adam(learning_rate=LEARNING_RATE),
+                  "sparse_categorical_crossentropy")
+    model.fit(x[:BATCH * 5], y[:BATCH * 5], batch_size=BATCH, verbose=0)  # warm up
+    forward = np.zeros(len(model.layers))
+    backward = np.zeros(len(model.layers))
+    optimizer_seconds = 0.0
+    for step in range(steps):
+        x_batch = x[step * BATCH:(step + 1) * BATCH]
+        y_batch = y[step * BATCH:(step + 1) * BATCH]
+        inputs = x_batch
+        for index, layer in enumerate(model.layers):
+            start = time.perf_counter()
+            inputs = layer.forward(inputs, training=True)
+            forward[index] += time.perf_counter() - start
+        last = model.layers[-1]
+        grad = model.loss.gradient_from_logits(y_batch, last.logits)
+        for index in range(len(model.layers) - 1, -1, -1):
+            start = time.perf_counter()
+            layer = model.layers[index]
+            if index == len(model.layers) - 1:
+                grad = layer.call_backward(grad)
+            else:
+                grad = layer.backward(grad, need_input_grad=index > 0)
+            backward[index] += time.perf_counter() - start
+        start = time.perf_counter()
+        model.optimizer.update(model.trainable_weights, model.gradients)
+        optimizer_seconds += time.perf_counter() - start
+    total = forward.sum() + backward.sum() + optimizer_seconds
+    print(f"\nWhere ildl's time goes ({steps} batches of {BATCH}, ms per batch)\n")
+    print("| layer | forward | backward | share |")
+    print("|---|---:|---:|---:|")
+    for index, layer in enumerate(model.layers):
+        share = (forward[index] + backward[index]) / total
+        print(f"| {layer.name} ({type(layer).__name__}) | {1e3 * forward[index] / steps:.2f} | "
+              f"{1e3 * backward[index] / steps:.2f} | {share:.0%} |")
+    print(f"| Adam update | | {1e3 * optimizer_seconds / steps:.2f} | "
+          f"{optimizer_seconds / total:.0%} |")
+    print(f"| total | | {1e3 * total / steps:.2f} | 100% |")
+
+
+RUNNERS = {"ildl": run_ildl, "pytorch": run_torch}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=common.DEFAULT_DATA)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="also print the per-layer table")
+    parser.add_argument("--only", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.only:  # child process: one framework, its result as JSON
+        print(json.dumps(RUNNERS[args.only](args.data_dir, args.epochs)))
+        return
+    results = common.run_each_in_own_process(
+        __file__, list(RUNNERS), ["--data-dir", args.data_dir, "--epochs", str(args.epochs)])
+    common.print_table(f"CNN conv32-pool-conv64-pool-dense128-dense10, Adam 1e-3, batch {BATCH}, "
+                       f"{args.epochs} epochs, MNIST 8000/2000, float32, 2 threads", results)
+    if args.profile:
+        profile_ildl(args.data_dir)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""A convolutional network on MNIST: the collection's CNN experiment, at framework speed.
+
+``conv 3x3 32 same -> ReLU -> max-pool 2 -> conv 3x3 64 same -> ReLU -> max-pool 2 -> flatten ->
+dense 128 ReLU -> dense 10 softmax``, Adam 1e-3, batches of 64 (the benchmark's network too).
+
+Data, in order of preference: the folder given; the MNIST download cache (downloading once);
+offline, the synthetic digits of ``ildl.data.make_digits`` (said so in ``source``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import nn
+from ..data import download_mnist, load_mnist, make_digits
+
+
+@dataclass
+class DigitData:
+    x_train: np.ndarray  # (N, 28, 28, 1) float32 in [0, 1]
+    y_train: np.ndarray  # (N,) int64
+    x_val: np.ndarray
+    y_val: np.ndarray
+    source: str  # where the images came from, for the reader
+
+
+def _scaled(images: np.ndarray) -> np.ndarray:
+    return (images.astype(np.float32) / 255)[..., None]
+
+
+def _split(images, labels, validation_fraction: float, source: str) -> DigitData:
+    n_train = int(len(images) * (1 - validation_fraction))
+    x, y = _scaled(images), labels.astype(np.int64)
+    return DigitData(x[:n_train], y[:n_train], x[n_train:], y[n_train:], source)
+
+
+def digit_data(data_dir: str | None = None, allow_download: bool = True,
+               fallback_samples: int = 6000) -> DigitData:
+    """Training and validation digits (see the module docstring for where they come from).
+
+    A folder holding both MNIST splits gives train (60 000) / test (10 000); one holding only the
+    test split (as ``../shared/data/mnist``) gives 8000 / 2000 of it.
+    """
+    if data_dir is None and allow_download:
+        try:
+            data_dir = download_mnist()
+        except FileNotFoundError as error:
+            print(f"note: {error}\nnote: training on synthetic digits instead")
+    if data_dir is None:
+        images, labels = make_digits(fallback_samples, random_state=0)
+        return _split(images, labels, 0.2, "synthetic digits (ildl.data.make_digits)")
+    try:
+        x_train, y_train = load_mnist(data_dir, split="train")
+    except FileNotFoundError:
+        images, labels = load_mnist(data_dir, split="test")
+        return _split(images, labels, 0.2, f"MNIST test set in {data_dir}, split 8000/2000")
+    x_val, y_val = load_mnist(data_dir, split="test")
+    return DigitData(_scaled(x_train), y_train.astype(np.int64), _scaled(x_val),
+                     y_val.astype(np.int64), f"MNIST train/test in {data_dir}")
+
+
+def build_cnn(seed: int = 0) -> nn.Sequential:
+    """The CNN of this experiment and of ``benchmarks/cnn_mnist.py``."""
+    return nn.Sequential([
+        nn.Conv2D(32, 3, padding="same", activation="relu", input_shape=(28, 28, 1)),
+        nn.MaxPooling2D(2),
+        nn.Conv2D(64, 3, padding="same", activation="relu"),
+        nn.MaxPooling2D(2),
+        nn.Flatten(),
+        nn.Dense(128, activation="relu"),
+        nn.Dense(10, activation="softmax"),
+    ], seed=seed)
+
+
+def train_cnn(data: DigitData, epochs: int = 5, out_dir: str | None = None, verbose: int = 1,
+              seed: int = 0) -> tuple[nn.Sequential, nn.callbacks.History]:
+    """Train the CNN; with ``out_dir``, checkpoint ``cnn.ildl`` after every epoch (atomically) and
+    resume from it if it is already there."""
+    checkpoint = os.path.join(out_dir, "cnn.ildl") if out_dir else None
+    if checkpoint and os.path.exists(checkpoint):
+        model = nn.load_model(checkpoint)
+        if verbose:
+            print(f"resuming from {checkpoint} after epoch {model.epochs_trained}")
+    else:
+        model = build_cnn(seed)
+        model.compile(nn.optimizers.Adam(learning_rate=1e-3), "sparse_categorical_crossentropy",
+                      ["accuracy"])
+    callbacks = [nn.callbacks.ModelCheckpoint(checkpoint, monitor="val_loss")] if checkpoint \
+        else []
+    history = model.fit(data.x_train, data.y_train, batch_size=64, epochs=epochs,
+                        validation_data=(data.x_val, data.y_val), callbacks=callbacks,
+                        verbose=verbose, initial_epoch=model.epochs_trained)
+    return model, history

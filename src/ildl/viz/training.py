@@ -1,0 +1,32 @@
+"""Learning curves: a metric per epoch for training and validation data."""
+
+from __future__ import annotations
+
+
+def plot_history(history, metrics: tuple[str, ...] = ("accuracy", "loss"), title: str = ""):
+    """One panel per metric with its training and validation curves (from ``fit``'s History or
+    its ``.history`` dict). Returns the matplotlib Figure.
+
+    >>> figure = plot_history(model.fit(x, y, validation_split=0.2, epochs=5))   # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+
+    logs = getattr(history, "history", history)
+    shown = [metric for metric in metrics if metric in logs]
+    if not shown:
+        raise ValueError(f"none of {metrics} is in the history (it holds {sorted(logs)})")
+    figure, axes = plt.subplots(1, len(shown), figsize=(5.5 * len(shown), 4), squeeze=False)
+    for ax, metric in zip(axes[0], shown):
+        epochs = range(1, len(logs[metric]) + 1)
+        ax.plot(epochs, logs[metric], marker="o", label="training")
+        if f"val_{metric}" in logs:
+            ax.plot(epochs, logs[f"val_{metric}"], marker="o", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    return figure
