@@ -15,52 +15,46 @@ import json
 import time
 
 import common
+from ildl.demos.mnist import build_cnn
 
 BATCH = 64
 LEARNING_RATE = 1e-3
 
 
-def build_ildl_model():
-    from ildl import nn
-
-    return nn.Sequential([
-        nn.Conv2D(32, 3, padding="same", activation="relu", input_shape=(28, 28, 1)),
-        nn.MaxPooling2D(2),
-        nn.Conv2D(64, 3, padding="same", activation="relu"),
-        nn.MaxPooling2D(2),
-        nn.Flatten(),
-        nn.Dense(128, activation="relu"),
-        nn.Dense(10, activation="softmax"),
-    ], seed=0)
-
-
-def run_ildl(data_dir: str, epochs: int) -> dict:
+def run_ildl(data_dir: str, epochs: int, seeds: int) -> dict:
     from ildl import nn
 
     (x, y), (x_val, y_val) = common.mnist_split(data_dir, images=True)
-    model = build_ildl_model()
-    model.compile(nn.optimizers.Adam(learning_rate=LEARNING_RATE),
-                  "sparse_categorical_crossentropy", ["accuracy"])
-    start = time.perf_counter()
-    model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0)
-    seconds = time.perf_counter() - start
-    return common.result(seconds, epochs * len(x), model.evaluate(x_val, y_val)["accuracy"])
+
+    def run(seed: int) -> tuple[float, float]:
+        model = build_cnn(seed)
+        model.compile(nn.optimizers.Adam(learning_rate=LEARNING_RATE),
+                      "sparse_categorical_crossentropy", ["accuracy"])
+        start = time.perf_counter()
+        model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0)
+        return time.perf_counter() - start, model.evaluate(x_val, y_val)["accuracy"]
+
+    return common.repeat_over_seeds(run, seeds, epochs * len(x))
 
 
-def run_torch(data_dir: str, epochs: int) -> dict:
+def run_torch(data_dir: str, epochs: int, seeds: int) -> dict:
     import torch
 
     torch.set_num_threads(common.THREADS)
-    torch.manual_seed(0)
     (x, y), (x_val, y_val) = common.mnist_split(data_dir, images=True)
     x, x_val = x.transpose(0, 3, 1, 2).copy(), x_val.transpose(0, 3, 1, 2).copy()  # NCHW
-    model = torch.nn.Sequential(
-        torch.nn.Conv2d(1, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Conv2d(32, 64, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Flatten(), torch.nn.Linear(64 * 7 * 7, 128), torch.nn.ReLU(),
-        torch.nn.Linear(128, 10))
-    seconds = common.train_torch(model, x, y, epochs, BATCH, LEARNING_RATE)
-    return common.result(seconds, epochs * len(x), common.torch_accuracy(model, x_val, y_val))
+
+    def run(seed: int) -> tuple[float, float]:
+        torch.manual_seed(seed)
+        model = torch.nn.Sequential(
+            torch.nn.Conv2d(1, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(32, 64, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Flatten(), torch.nn.Linear(64 * 7 * 7, 128), torch.nn.ReLU(),
+            torch.nn.Linear(128, 10))
+        seconds = common.train_torch(model, x, y, epochs, BATCH, LEARNING_RATE, seed)
+        return seconds, common.torch_accuracy(model, x_val, y_val)
+
+    return common.repeat_over_seeds(run, seeds, epochs * len(x))
 
 
 def profile_ildl(data_dir: str, steps: int = 60) -> None:
@@ -70,7 +64,7 @@ def profile_ildl(data_dir: str, steps: int = 60) -> None:
     from ildl import nn
 
     (x, y), _ = common.mnist_split(data_dir, images=True)
-    model = build_ildl_model()
+    model = build_cnn()
     model.compile(nn.optimizers.Adam(learning_rate=LEARNING_RATE),
                   "sparse_categorical_crossentropy")
     model.fit(x[:BATCH * 5], y[:BATCH * 5], batch_size=BATCH, verbose=0)  # warm up
@@ -119,13 +113,15 @@ def main() -> None:
     parser.add_argument("--data-dir", default=common.DEFAULT_DATA)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="also print the per-layer table")
+    parser.add_argument("--seeds", type=int, default=3, help="runs per framework (3)")
     parser.add_argument("--only", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.only:  # child process: one framework, its result as JSON
-        print(json.dumps(RUNNERS[args.only](args.data_dir, args.epochs)))
+        print(json.dumps(RUNNERS[args.only](args.data_dir, args.epochs, args.seeds)))
         return
     results = common.run_each_in_own_process(
-        __file__, list(RUNNERS), ["--data-dir", args.data_dir, "--epochs", str(args.epochs)])
+        __file__, list(RUNNERS), ["--data-dir", args.data_dir, "--epochs", str(args.epochs),
+                                  "--seeds", str(args.seeds)])
     common.print_table(f"CNN conv32-pool-conv64-pool-dense128-dense10, Adam 1e-3, batch {BATCH}, "
                        f"{args.epochs} epochs, MNIST 8000/2000, float32, 2 threads", results)
     if args.profile:

@@ -37,14 +37,14 @@ def peak_rss_mb() -> float:
 
 
 def train_torch(model, x: np.ndarray, y: np.ndarray, epochs: int, batch_size: int,
-                learning_rate: float) -> float:
+                learning_rate: float, seed: int) -> float:
     """Adam + cross-entropy on logits, shuffled mini-batches; returns training seconds."""
     import torch
 
     x, y = torch.from_numpy(x), torch.from_numpy(y)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     loss_function = torch.nn.CrossEntropyLoss()
-    generator = torch.Generator().manual_seed(0)
+    generator = torch.Generator().manual_seed(seed)
     start = time.perf_counter()
     for _ in range(epochs):
         order = torch.randperm(len(x), generator=generator)
@@ -64,9 +64,14 @@ def torch_accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(predicted == y))
 
 
-def result(seconds: float, samples: int, accuracy: float, **extra) -> dict:
-    return {"seconds": seconds, "images_per_s": samples / seconds, "val_accuracy": accuracy,
-            "peak_rss_mb": peak_rss_mb(), **extra}
+def repeat_over_seeds(run, seeds: int, samples_per_run: int) -> dict:
+    """Call ``run(seed) -> (training seconds, validation accuracy)`` for seeds 0..seeds-1:
+    throughput over all runs, accuracy as mean and standard deviation (runs differ by seed)."""
+    seconds, accuracies = zip(*(run(seed) for seed in range(seeds)))
+    return {"images_per_s": seeds * samples_per_run / sum(seconds),
+            "val_accuracy": float(np.mean(accuracies)),
+            "val_accuracy_std": float(np.std(accuracies)),
+            "seeds": seeds, "peak_rss_mb": peak_rss_mb()}
 
 
 def run_each_in_own_process(script: str, names: list[str], arguments: list[str]) -> dict:
@@ -86,10 +91,12 @@ def print_table(title: str, results: dict) -> None:
     reference = results["pytorch"]["images_per_s"]
     reference_rss = results["pytorch"]["peak_rss_mb"]
     print(title + "\n")
-    print("| framework | train images/s | vs PyTorch | val accuracy | peak RSS (MB) | "
-          "RSS vs PyTorch |")
+    seeds = results["pytorch"]["seeds"]
+    print(f"| framework | train images/s | vs PyTorch | val accuracy (mean +- sd, {seeds} seeds) "
+          "| peak RSS (MB) | RSS vs PyTorch |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, row in results.items():
         speed, rss = row["images_per_s"], row["peak_rss_mb"]
-        print(f"| {name} | {speed:,.0f} | {speed / reference:.2f}x | "
-              f"{100 * row['val_accuracy']:.2f}% | {rss:,.0f} | {rss / reference_rss:.2f}x |")
+        accuracy = f"{100 * row['val_accuracy']:.2f}% +- {100 * row['val_accuracy_std']:.2f}"
+        print(f"| {name} | {speed:,.0f} | {speed / reference:.2f}x | {accuracy} | {rss:,.0f} | "
+              f"{rss / reference_rss:.2f}x |")

@@ -18,32 +18,39 @@ BATCH = 64
 LEARNING_RATE = 1e-3
 
 
-def run_ildl(data_dir: str, epochs: int) -> dict:
+def run_ildl(data_dir: str, epochs: int, seeds: int) -> dict:
     from ildl import nn
 
     (x, y), (x_val, y_val) = common.mnist_split(data_dir, images=False)
-    model = nn.Sequential([nn.Dense(512, activation="relu", input_shape=(784,)),
-                           nn.Dense(256, activation="relu"),
-                           nn.Dense(10, activation="softmax")], seed=0)
-    model.compile(nn.optimizers.Adam(learning_rate=LEARNING_RATE),
-                  "sparse_categorical_crossentropy", ["accuracy"])
-    start = time.perf_counter()
-    model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0)
-    seconds = time.perf_counter() - start
-    return common.result(seconds, epochs * len(x), model.evaluate(x_val, y_val)["accuracy"])
+
+    def run(seed: int) -> tuple[float, float]:
+        model = nn.Sequential([nn.Dense(512, activation="relu", input_shape=(784,)),
+                               nn.Dense(256, activation="relu"),
+                               nn.Dense(10, activation="softmax")], seed=seed)
+        model.compile(nn.optimizers.Adam(learning_rate=LEARNING_RATE),
+                      "sparse_categorical_crossentropy", ["accuracy"])
+        start = time.perf_counter()
+        model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0)
+        return time.perf_counter() - start, model.evaluate(x_val, y_val)["accuracy"]
+
+    return common.repeat_over_seeds(run, seeds, epochs * len(x))
 
 
-def run_torch(data_dir: str, epochs: int) -> dict:
+def run_torch(data_dir: str, epochs: int, seeds: int) -> dict:
     import torch
 
     torch.set_num_threads(common.THREADS)
-    torch.manual_seed(0)
     (x, y), (x_val, y_val) = common.mnist_split(data_dir, images=False)
-    model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(),
-                                torch.nn.Linear(512, 256), torch.nn.ReLU(),
-                                torch.nn.Linear(256, 10))
-    seconds = common.train_torch(model, x, y, epochs, BATCH, LEARNING_RATE)
-    return common.result(seconds, epochs * len(x), common.torch_accuracy(model, x_val, y_val))
+
+    def run(seed: int) -> tuple[float, float]:
+        torch.manual_seed(seed)
+        model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(),
+                                    torch.nn.Linear(512, 256), torch.nn.ReLU(),
+                                    torch.nn.Linear(256, 10))
+        seconds = common.train_torch(model, x, y, epochs, BATCH, LEARNING_RATE, seed)
+        return seconds, common.torch_accuracy(model, x_val, y_val)
+
+    return common.repeat_over_seeds(run, seeds, epochs * len(x))
 
 
 RUNNERS = {"ildl": run_ildl, "pytorch": run_torch}
@@ -53,13 +60,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=common.DEFAULT_DATA)
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=3, help="runs per framework (3)")
     parser.add_argument("--only", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.only:  # child process: one framework, its result as JSON
-        print(json.dumps(RUNNERS[args.only](args.data_dir, args.epochs)))
+        print(json.dumps(RUNNERS[args.only](args.data_dir, args.epochs, args.seeds)))
         return
     results = common.run_each_in_own_process(
-        __file__, list(RUNNERS), ["--data-dir", args.data_dir, "--epochs", str(args.epochs)])
+        __file__, list(RUNNERS), ["--data-dir", args.data_dir, "--epochs", str(args.epochs),
+                                  "--seeds", str(args.seeds)])
     common.print_table(f"MLP 784-512-256-10, Adam 1e-3, batch {BATCH}, {args.epochs} epochs, "
                        "MNIST 8000/2000, float32, 2 threads", results)
 

@@ -76,7 +76,9 @@ class ReLU(ActivationFunction):
 
     def backward(self, x, y, grad_y):
         # The unit passes the gradient where it was on (y > 0) and blocks it where it was off.
-        return grad_y * (y > 0)
+        # The 0/1 mask is written straight as floats: no boolean array to convert.
+        passes = np.greater(y, 0, out=np.empty_like(grad_y))
+        return np.multiply(grad_y, passes, out=passes)
 
 
 class LeakyReLU(ActivationFunction):

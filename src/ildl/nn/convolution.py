@@ -7,8 +7,9 @@ and the patch of input under it. ``im2col`` lays all patches out as the rows of 
 ``(N * H' * W', kh * kw * C)``, using a strided *view* of the padded input (no Python loop over
 images or pixels), so the whole convolution is a single matrix product with the kernel reshaped to
 ``(kh * kw * C, F)`` -- the operation BLAS libraries make fastest. The backward pass is two more
-products and ``col2im``, which adds each patch's gradient back where the patch came from (a loop
-over the kh * kw kernel offsets only).
+products: the kernel's gradient ``columns.T @ g``, and the input's, where the gradient that went
+through kernel offset (a, b), ``g @ K[a, b].T``, is added back onto the input pixels that offset
+saw (``ConvGeometry.add_windows_back``: a loop over the kh * kw kernel offsets only).
 
 >>> image = np.random.default_rng(0).random((1, 5, 5, 1))
 >>> edge = np.array([[-1, 0, 1]] * 3, dtype=float).reshape(3, 3, 1, 1)
@@ -95,28 +96,41 @@ class ConvGeometry:
                                           dilation[axis]) for axis in (0, 1))
         self.output_hw = tuple(output_length(input_hw[axis], window[axis], strides[axis],
                                              padding, dilation[axis]) for axis in (0, 1))
+        self.windows_overlap = any((window[axis] - 1) * dilation[axis] + 1 > strides[axis]
+                                   for axis in (0, 1))
 
     def window_view(self, images: np.ndarray, pad_value: float = 0.0) -> np.ndarray:
         """(N, H, W, C) -> strided view (N, H', W', kh, kw, C) of the padded windows."""
         return windows(pad_images(images, self.pads, pad_value), self.window, self.strides,
                        self.dilation, self.output_hw)
 
-    def add_windows_back(self, grad_windows: np.ndarray, channels: int) -> np.ndarray:
-        """Adjoint of ``window_view``: (N, H', W', kh, kw, C) gradients -> (N, H, W, C), summing
-        where windows overlap. Loops over the kh * kw offsets only."""
-        n = grad_windows.shape[0]
+    def offsets(self) -> list[tuple[int, int]]:
+        """The (row, column) positions inside a window, in the order of a flattened window."""
+        return [(a, b) for a in range(self.window[0]) for b in range(self.window[1])]
+
+    def input_pixels_at(self, a: int, b: int) -> tuple[slice, slice]:
+        """Rows and columns of the padded input that window offset (a, b) visits: the slice
+        ``padded[:, rows, cols]`` is (N, H', W', C), one pixel per window."""
+        out_h, out_w = self.output_hw
+        row, col = a * self.dilation[0], b * self.dilation[1]
+        return (slice(row, row + (out_h - 1) * self.strides[0] + 1, self.strides[0]),
+                slice(col, col + (out_w - 1) * self.strides[1] + 1, self.strides[1]))
+
+    def add_windows_back(self, grad_at_offset, batch: int, channels: int,
+                         dtype: np.dtype) -> np.ndarray:
+        """Adjoint of ``window_view``: the gradient of the input (N, H, W, C) from the gradients
+        of the window pixels, summed where windows overlap. ``grad_at_offset(a, b)`` gives the
+        (N, H', W', C) gradient of window offset (a, b); only the kh * kw offsets are looped."""
         (top, bottom), (left, right) = self.pads
         height, width = self.input_hw
-        grad_padded = np.zeros((n, height + top + bottom, width + left + right, channels),
-                               dtype=grad_windows.dtype)
-        out_h, out_w = self.output_hw
-        for a in range(self.window[0]):
-            row = a * self.dilation[0]
-            rows = slice(row, row + (out_h - 1) * self.strides[0] + 1, self.strides[0])
-            for b in range(self.window[1]):
-                col = b * self.dilation[1]
-                cols = slice(col, col + (out_w - 1) * self.strides[1] + 1, self.strides[1])
-                grad_padded[:, rows, cols, :] += grad_windows[:, :, :, a, b, :]
+        grad_padded = np.zeros((batch, height + top + bottom, width + left + right, channels),
+                               dtype=dtype)
+        for a, b in self.offsets():
+            rows, cols = self.input_pixels_at(a, b)
+            if self.windows_overlap:
+                grad_padded[:, rows, cols, :] += grad_at_offset(a, b)
+            else:  # every input pixel is in one window at most: no sum needed
+                grad_padded[:, rows, cols, :] = grad_at_offset(a, b)
         return grad_padded[:, top:top + height, left:left + width, :]
 
 
@@ -125,13 +139,6 @@ def im2col(images: np.ndarray, geometry: ConvGeometry) -> np.ndarray:
     in (kh, kw, C) order, the order of a Keras kernel (kh, kw, C, F) reshaped to 2-D."""
     view = geometry.window_view(images)
     return view.reshape(-1, view.shape[3] * view.shape[4] * view.shape[5])
-
-
-def col2im(grad_columns: np.ndarray, geometry: ConvGeometry, channels: int) -> np.ndarray:
-    """Adjoint of ``im2col``: (N * H' * W', kh * kw * C) -> (N, H, W, C)."""
-    out_h, out_w = geometry.output_hw
-    grad_windows = grad_columns.reshape(-1, out_h, out_w, *geometry.window, channels)
-    return geometry.add_windows_back(grad_windows, channels)
 
 
 def conv2d(images: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import regularizers
-from ..convolution import ConvGeometry, check_padding, col2im, im2col, pair
+from ..convolution import ConvGeometry, check_padding, im2col, pair
 from .base import Layer
 
 
@@ -97,13 +97,18 @@ class Conv2D(Layer):
         kernel = self.params["kernel"]
         grad_rows = grad_logits.reshape(-1, self.filters)  # one row per output pixel
         np.matmul(self._columns.T, grad_rows, out=self.grads["kernel"].reshape(-1, self.filters))
-        if self.use_bias:
-            np.sum(grad_rows, axis=0, out=self.grads["bias"])
+        if self.use_bias:  # einsum sums the columns of this tall matrix ~4x faster than sum(0)
+            np.einsum("pf->f", grad_rows, out=self.grads["bias"])
         self.add_regularization_gradients()
         if not need_input_grad:
             return None
-        grad_columns = grad_rows @ kernel.reshape(-1, self.filters).T
-        return col2im(grad_columns, self._geometry, kernel.shape[2])
+        # Through the tap at kernel offset (a, b) the gradient g @ K[a, b].T flows back to the
+        # input pixels that tap saw. (This is col2im(g @ K.T) one offset at a time: each product
+        # is then a contiguous block, which makes the additions much faster.)
+        batch, out_h, out_w, _ = grad_logits.shape
+        return self._geometry.add_windows_back(
+            lambda a, b: (grad_rows @ kernel[a, b].T).reshape(batch, out_h, out_w, -1),
+            batch, kernel.shape[2], grad_logits.dtype)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,

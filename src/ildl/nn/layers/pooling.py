@@ -53,27 +53,26 @@ class MaxPooling2D(_Pooling2D):
         # each step is one vectorised pass over all windows of all images.
         best = view[:, :, :, 0, 0, :].copy()
         winner = np.zeros(best.shape, dtype=np.int8)
-        for offset, (row, col) in enumerate(self._offsets()[1:], start=1):
+        for offset, (row, col) in enumerate(geometry.offsets()[1:], start=1):
             candidate = view[:, :, :, row, col, :]
             better = candidate > best  # strict: the first maximum keeps the gradient on ties
-            np.copyto(best, candidate, where=better)
-            winner[better] = offset
+            np.maximum(best, candidate, out=best)
+            # winner = offset where better, else unchanged; plain arithmetic is several times
+            # faster than np.where or boolean indexing here.
+            change = winner - np.int8(offset)
+            change *= better
+            winner -= change
         self._winner = winner
         return best
-
-    def _offsets(self) -> list[tuple[int, int]]:
-        return [(row, col) for row in range(self.pool_size[0]) for col in range(self.pool_size[1])]
 
     def call_backward(self, grad_logits, need_input_grad=True):
         if not need_input_grad:
             return None
         geometry = self._geometry
-        n, out_h, out_w, channels = grad_logits.shape
-        grad_windows = np.zeros((n, out_h, out_w, *self.pool_size, channels), grad_logits.dtype)
-        for offset, (row, col) in enumerate(self._offsets()):
-            np.copyto(grad_windows[:, :, :, row, col, :], grad_logits,
-                      where=self._winner == offset)
-        return geometry.add_windows_back(grad_windows, channels)
+        offset_of = {position: offset for offset, position in enumerate(geometry.offsets())}
+        return geometry.add_windows_back(
+            lambda a, b: grad_logits * (self._winner == offset_of[a, b]),
+            len(grad_logits), grad_logits.shape[-1], grad_logits.dtype)
 
 
 class AveragePooling2D(_Pooling2D):
@@ -98,10 +97,8 @@ class AveragePooling2D(_Pooling2D):
         if not need_input_grad:
             return None
         share = grad_logits / self._window_sizes  # each pixel of a window gets an equal share
-        n, out_h, out_w, channels = share.shape
-        grad_windows = np.broadcast_to(share[:, :, :, None, None, :],
-                                       (n, out_h, out_w, *self.pool_size, channels))
-        return self._geometry.add_windows_back(grad_windows, channels)
+        return self._geometry.add_windows_back(lambda a, b: share, len(share), share.shape[-1],
+                                               share.dtype)
 
 
 class GlobalAveragePooling2D(Layer):
