@@ -6,6 +6,7 @@ Each area of the package adds a subcommand; ``ildl --help`` lists them.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -28,8 +29,6 @@ def _nn_moons(args: argparse.Namespace) -> int:
 
 
 def _nn_mnist(args: argparse.Namespace) -> int:
-    import os
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -51,16 +50,21 @@ def _nn_mnist(args: argparse.Namespace) -> int:
 
 
 def _gallery(args: argparse.Namespace) -> int:
-    from .gallery import FIGURES, render_gallery
+    from .gallery import FIGURES, RenderOptions, render_gallery
 
     if args.list:
         for name, figure in FIGURES.items():
             print(f"{name}: {figure.caption}")
         return 0
-    errors = render_gallery(args.out, args.only, quick=args.quick)
-    failed = [name for name, error in errors.items() if error]
-    print(f"\n{len(errors) - len(failed)}/{len(errors)} figures written to {args.out}/ "
-          f"(open {args.out}/index.html)")
+    options = RenderOptions(quick=args.quick, theme=args.theme, format=args.format)
+    outcomes = render_gallery(args.out, args.only, options, jobs=args.jobs)
+    print("\n| figure | seconds | files |\n|---|---:|---|")
+    for outcome in outcomes:
+        files = "FAILED" if outcome.error else ", ".join(outcome.files)
+        print(f"| {outcome.name} | {outcome.seconds:.1f} | {files} |")
+    failed = [outcome.name for outcome in outcomes if outcome.error]
+    print(f"\n{len(outcomes) - len(failed)}/{len(outcomes)} figures written to {args.out}/ "
+          f"(open {args.out}/index.html)" + (f"; failed: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
 
 
@@ -92,7 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     gallery = areas.add_parser("gallery", help="render the collection's figures")
     gallery.add_argument("--out", default="gallery", help="output folder (gallery)")
     gallery.add_argument("--only", nargs="+", metavar="NAME", help="render only these figures")
-    gallery.add_argument("--quick", action="store_true", help="few steps, for tests")
+    gallery.add_argument("--quick", action="store_true", help="few small frames, for tests")
+    gallery.add_argument("--theme", choices=("dark", "light"), default="dark", help="dark")
+    gallery.add_argument("--format", choices=("gif", "mp4"), default="gif",
+                         help="animation format (gif; mp4 needs imageio-ffmpeg)")
+    gallery.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)),
+                         help="figures rendered in parallel (one per core)")
     gallery.add_argument("--list", action="store_true", help="list the figures and exit")
     gallery.set_defaults(run=_gallery)
     return parser
