@@ -1,0 +1,1 @@
+"""Gallery figures: boundaries (see ildl.gallery.registry)."""

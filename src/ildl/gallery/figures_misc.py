@@ -1,0 +1,1 @@
+"""Gallery figures: misc (see ildl.gallery.registry)."""

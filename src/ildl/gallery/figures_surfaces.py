@@ -1,0 +1,1 @@
+"""Gallery figures: surfaces (see ildl.gallery.registry)."""

@@ -1,0 +1,57 @@
+"""The gallery renders every registered figure and an index, and survives a broken figure."""
+
+import matplotlib
+import pytest
+from PIL import Image
+
+from ildl.gallery import FIGURES, Figure, RenderOptions, render_gallery
+from ildl.gallery.registry import register
+
+matplotlib.use("Agg")
+QUICK = RenderOptions(quick=True)
+
+
+def quiet(message):
+    pass
+
+
+def test_quick_gallery_writes_every_figure_and_the_index(tmp_path):
+    outcomes = render_gallery(str(tmp_path), options=QUICK, jobs=2, log=quiet)
+    assert [outcome.name for outcome in outcomes] == list(FIGURES)
+    assert all(outcome.error is None for outcome in outcomes), [o.error for o in outcomes]
+    index = (tmp_path / "index.html").read_text()
+    for outcome in outcomes:
+        assert outcome.name in index
+        for name in outcome.files:
+            with Image.open(tmp_path / name) as image:
+                assert image.size[0] > 100 and image.size[1] > 100
+
+
+def broken(out_dir, options):
+    raise RuntimeError("deliberately broken")
+
+
+def test_a_failing_figure_is_reported_and_the_others_still_render(tmp_path):
+    register(Figure("broken_for_test", "a figure that fails", "broken()", broken))
+    try:  # in this process (jobs=1): a worker process would not know the test's figure
+        outcomes = render_gallery(str(tmp_path), ["broken_for_test", "numpy_model_boundary"],
+                                  QUICK, jobs=1, log=quiet)
+    finally:
+        del FIGURES["broken_for_test"]
+    errors = {outcome.name: outcome.error for outcome in outcomes}
+    assert "deliberately broken" in errors["broken_for_test"]
+    assert errors["numpy_model_boundary"] is None
+    assert (tmp_path / "numpy_model_boundary.png").exists()
+    assert "deliberately broken" in (tmp_path / "index.html").read_text()
+
+
+def test_unknown_figure_names_list_the_available_ones(tmp_path):
+    with pytest.raises(ValueError, match="numpy_model_boundary"):
+        render_gallery(str(tmp_path), ["no_such_figure"])
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(ValueError, match="theme"):
+        RenderOptions(theme="sepia")
+    with pytest.raises(ValueError, match="format"):
+        RenderOptions(format="avi")
