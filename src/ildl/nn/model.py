@@ -269,8 +269,7 @@ class Sequential:
         y = as_array(y, names[1])
         check_same_length(x, y, names)
         y = self.loss.check_targets(y, (len(x), *self.output_shape))
-        if np.issubdtype(y.dtype, np.floating) or y.dtype == bool or \
-                not isinstance(self.loss, losses.SparseCategoricalCrossentropy):
+        if not isinstance(self.loss, losses.SparseCategoricalCrossentropy):  # labels stay ints
             y = y.astype(self.dtype, copy=False)
         return x, y
 
