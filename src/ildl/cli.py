@@ -41,6 +41,11 @@ def _nn_mnist(args: argparse.Namespace) -> int:
     os.makedirs(args.out, exist_ok=True)
     model, history = train_cnn(data, epochs=args.epochs, out_dir=args.out)
     results = model.evaluate(data.x_val, data.y_val)
+    if not history.epoch:
+        print(f"{args.out}/cnn.ildl has already trained {model.epochs_trained} epochs; pass "
+              f"--epochs larger than that to continue; validation accuracy "
+              f"{results['accuracy']:.2%}")
+        return 0
     figure = plot_history(history, title=f"ildl.nn CNN on {data.source}")
     figure_path = os.path.join(args.out, "cnn_training.png")
     figure.savefig(figure_path, dpi=110)

@@ -34,19 +34,19 @@ def broken(out_dir, options):
 def test_a_failing_figure_is_reported_and_the_others_still_render(tmp_path):
     register(Figure("broken_for_test", "a figure that fails", "broken()", broken))
     try:  # in this process (jobs=1): a worker process would not know the test's figure
-        outcomes = render_gallery(str(tmp_path), ["broken_for_test", "numpy_model_boundary"],
+        outcomes = render_gallery(str(tmp_path), ["broken_for_test", "numpy_model_animation"],
                                   QUICK, jobs=1, log=quiet)
     finally:
         del FIGURES["broken_for_test"]
     errors = {outcome.name: outcome.error for outcome in outcomes}
     assert "deliberately broken" in errors["broken_for_test"]
-    assert errors["numpy_model_boundary"] is None
-    assert (tmp_path / "numpy_model_boundary.png").exists()
+    assert errors["numpy_model_animation"] is None
+    assert (tmp_path / "numpy_model_animation_summary.png").exists()
     assert "deliberately broken" in (tmp_path / "index.html").read_text()
 
 
 def test_unknown_figure_names_list_the_available_ones(tmp_path):
-    with pytest.raises(ValueError, match="numpy_model_boundary"):
+    with pytest.raises(ValueError, match="numpy_model_animation"):
         render_gallery(str(tmp_path), ["no_such_figure"])
 
 

@@ -1,1 +1,292 @@
-"""Gallery figures: surfaces (see ildl.gallery.registry)."""
+"""Gallery figures: optimizers walking across loss surfaces (see ildl.gallery.registry).
+
+Every figure here is an ``ildl.nn`` optimizer moving a point on an analytic surface of
+``ildl.viz.surfaces``; each writes an animation (options.format) and a summary PNG of the whole
+paths. Quick mode renders a few small frames for tests.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .registry import Figure, RenderOptions, register
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _frames(options: RenderOptions, full: int) -> int:
+    return 6 if options.quick else full
+
+
+def _dpi(options: RenderOptions, full: float) -> float:
+    # Quick renders are small (about 300 px wide) so the tests stay fast.
+    return 35 if options.quick else full
+
+
+def _save_still(figure, out_dir: str, name: str) -> str:
+    figure.savefig(os.path.join(out_dir, name), dpi=110, bbox_inches="tight")
+    _plt().close(figure)
+    return name
+
+
+# --- gradient_descent --------------------------------------------------------------------------
+
+GD_START, GD_LEARNING_RATE, GD_STEPS = (3.0, -1.0), 0.04, 300
+
+
+class CurveFitView:
+    """The data and the curve ``sin(b cos(a x))`` of the current ``(a, b)`` in a 2-D ``ax``;
+    ``show(step)`` redraws the curve at that step of ``path`` ((steps + 1, 2))."""
+
+    def __init__(self, ax, surface, path: np.ndarray, color: str):
+        import matplotlib
+
+        from ..viz.theme import CLASS_COLORS
+
+        self.surface, self.path = surface, path
+        self.x = np.linspace(-1, 1, 200)
+        ax.scatter(surface.x_data, surface.y_data, s=9, color=CLASS_COLORS[1], alpha=0.7,
+                   label="data")
+        a, b = surface.true_params
+        ink = matplotlib.rcParams["text.color"]  # white on the dark theme, black on the light
+        ax.plot(self.x, surface.predict(a, b, self.x), "--", color=ink, lw=1.2,
+                label=f"true a={a:g}, b={b:g}")
+        (self.curve,) = ax.plot([], [], color=color, lw=2.5, label="fit")
+        ax.set_xlim(-1.05, 1.05)
+        ax.set_ylim(-1.6, 1.6)
+        ax.set_xlabel("$x$")
+        ax.set_ylabel("$y$")
+        ax.legend(loc="lower center", fontsize=8, ncol=3, framealpha=0.85)
+        self.ax = ax
+
+    def show(self, step: int) -> None:
+        a, b = self.path[step]
+        self.curve.set_data(self.x, self.surface.predict(a, b, self.x))
+        loss = float(self.surface(a, b))
+        self.ax.set_title(f"step {step}: a={a:.2f}, b={b:.2f}, MSE={loss:.3f}")
+
+
+def _gradient_descent_figure(surface, path, dpi):
+    from ..viz.optimizer_paths import PathsView3D
+    from ..viz.theme import OPTIMIZER_COLORS
+
+    plt = _plt()
+    figure = plt.figure(figsize=(8.6, 3.9), dpi=dpi)
+    grid = figure.add_gridspec(1, 2, width_ratios=[1.15, 1])
+    ax3d = figure.add_subplot(grid[0], projection="3d")
+    color = OPTIMIZER_COLORS["sgd"]
+    paths = {f"gradient descent, lr={GD_LEARNING_RATE:g}": path}
+    surface_view = PathsView3D(ax3d, surface, paths, {label: color for label in paths},
+                               elevation=40, azimuth=-120, legend=False)
+    ax3d.set_title(f"MSE over (a, b); lr {GD_LEARNING_RATE:g}", pad=0)
+    curve_view = CurveFitView(figure.add_subplot(grid[1]), surface, path, color)
+    figure.suptitle("Gradient descent fits $y = \\sin(b\\cos(ax))$ to 200 noisy points")
+    figure.subplots_adjust(left=0.0, right=0.98, bottom=0.13, top=0.85, wspace=0.12)
+    return figure, surface_view, curve_view
+
+
+def _render_gradient_descent(out_dir: str, options: RenderOptions) -> list[str]:
+    from ..nn.optimizers import SGD
+    from ..viz.animation import save_animation
+    from ..viz.optimizer_paths import frame_steps, optimizer_path
+    from ..viz.surfaces import curve_fit_surface
+    from ..viz.theme import themed
+
+    surface = curve_fit_surface()
+    path = optimizer_path(surface, SGD(GD_LEARNING_RATE), GD_START, GD_STEPS)
+    frames = _frames(options, 90)
+    shown = frame_steps(GD_STEPS, frames)
+    azimuths = np.linspace(-120, -40, frames)
+    name = f"gradient_descent.{options.format}"
+    with themed(options.theme):
+        figure, surface_view, curve_view = _gradient_descent_figure(surface, path,
+                                                                    _dpi(options, 85))
+
+        def update(frame: int) -> None:
+            surface_view.show(shown[frame])
+            surface_view.turn(azimuths[frame])
+            curve_view.show(shown[frame])
+
+        save_animation(figure, update, frames, os.path.join(out_dir, name), fps=15)
+        _plt().close(figure)
+        figure, surface_view, curve_view = _gradient_descent_figure(surface, path, 100)
+        surface_view.show(GD_STEPS)
+        curve_view.show(GD_STEPS)
+        still = _save_still(figure, out_dir, "gradient_descent.png")
+    return [name, still]
+
+
+register(Figure(
+    name="gradient_descent",
+    caption="Gradient descent (learning rate 0.04, 300 steps from a=3, b=-1) fitting the two "
+            "parameters of y = sin(b cos(a x)) to 200 noisy points: left, the path on the 3-D "
+            "mean-squared-error surface over (a, b); right, the data and the current fit.",
+    code="from ildl.nn.optimizers import SGD\n"
+         "from ildl.viz import animate_descent_3d, curve_fit_surface\n"
+         "animate_descent_3d(curve_fit_surface(true_params=(2, 1.5)), SGD(learning_rate=0.04),\n"
+         "                   start=(3, -1), steps=300, path='gradient_descent.gif')",
+    render=_render_gradient_descent,
+))
+
+
+# --- critical_points ---------------------------------------------------------------------------
+
+CP_START, CP_LEARNING_RATE, CP_STEPS = (1.0, 0.0), 0.005, 400
+
+
+def _critical_points_figure(panels, dpi):
+    from ..viz.optimizer_paths import PathsView3D
+    from ..viz.theme import OPTIMIZER_COLORS
+
+    plt = _plt()
+    figure = plt.figure(figsize=(8.6, 4.0), dpi=dpi)
+    views = []
+    for index, (surface, path, title) in enumerate(panels):
+        ax = figure.add_subplot(1, 2, index + 1, projection="3d")
+        label = f"gradient descent, lr={CP_LEARNING_RATE:g}"
+        views.append(PathsView3D(ax, surface, {label: path}, {label: OPTIMIZER_COLORS["sgd"]},
+                                 elevation=35, azimuth=-60, legend=index == 0))
+        ax.set_title(title, pad=0)
+    figure.suptitle(f"Critical points: gradient descent from (1, 0), {CP_STEPS} steps")
+    figure.subplots_adjust(left=0.0, right=1.0, bottom=0.03, top=0.86, wspace=0.02)
+    return figure, views
+
+
+def _render_critical_points(out_dir: str, options: RenderOptions) -> list[str]:
+    from ..nn.optimizers import SGD
+    from ..viz.animation import save_animation
+    from ..viz.optimizer_paths import frame_steps, optimizer_path
+    from ..viz.surfaces import monkey_saddle, peaks
+    from ..viz.theme import themed
+
+    panels = []
+    for surface, title in ((monkey_saddle(), "monkey saddle $x^3 - 3xy^2$: stalls at the saddle"),
+                           (peaks(), "peaks: trapped in a shallow local minimum")):
+        path = optimizer_path(surface, SGD(CP_LEARNING_RATE), CP_START, CP_STEPS)
+        panels.append((surface, path, title))
+    frames = _frames(options, 90)
+    shown = frame_steps(CP_STEPS, frames)
+    azimuths = np.linspace(-60, 30, frames)
+    name = f"critical_points.{options.format}"
+    with themed(options.theme):
+        figure, views = _critical_points_figure(panels, _dpi(options, 85))
+
+        def update(frame: int) -> None:
+            for view in views:
+                view.show(shown[frame])
+                view.turn(azimuths[frame])
+
+        save_animation(figure, update, frames, os.path.join(out_dir, name), fps=15)
+        _plt().close(figure)
+        figure, views = _critical_points_figure(panels, 100)
+        for view in views:
+            view.show(CP_STEPS)
+        still = _save_still(figure, out_dir, "critical_points.png")
+    return [name, still]
+
+
+register(Figure(
+    name="critical_points",
+    caption="Where the gradient vanishes, gradient descent (learning rate 0.005, from (1, 0)) "
+            "slows down: on the monkey saddle x^3 - 3xy^2 it creeps towards the flat saddle point "
+            "and stalls there; on MATLAB's peaks surface it settles in a shallow local minimum "
+            "(f = -0.06) while the global one (f = -6.55, white star) lies over the ridge.",
+    code="from ildl.nn.optimizers import SGD\n"
+         "from ildl.viz import animate_descent_3d, monkey_saddle, peaks\n"
+         "for surface in (monkey_saddle(), peaks()):\n"
+         "    animate_descent_3d(surface, SGD(learning_rate=0.005), start=(1, 0), steps=400,\n"
+         "                       path=f'critical_points_{surface.name}.gif')",
+    render=_render_critical_points,
+))
+
+
+# --- optimizers_comparison ---------------------------------------------------------------------
+
+def _comparison_optimizers() -> dict:
+    from ..nn.optimizers import SGD, Adam, RMSprop
+
+    rate = 0.02
+    return {"SGD": SGD(rate), "Momentum": SGD(rate, momentum=0.9),
+            "Nesterov": SGD(rate, momentum=0.9, nesterov=True), "RMSprop": RMSprop(rate),
+            "Adam": Adam(rate)}
+
+
+def _render_optimizers_comparison(out_dir: str, options: RenderOptions) -> list[str]:
+    from ..viz.optimizer_paths import animate_optimizers, plot_optimizers
+    from ..viz.surfaces import saddle
+
+    start, steps = (1.0, -0.001), 180
+    title = "Optimizers leaving the saddle of $x^2 - y^2$ from (1, -0.001), lr 0.02"
+    name = f"optimizers_comparison.{options.format}"
+    animate_optimizers(saddle(), _comparison_optimizers(), start, steps,
+                       os.path.join(out_dir, name), frames=_frames(options, 90), fps=15,
+                       dpi=_dpi(options, 85), title=title, theme=options.theme)
+    figure = plot_optimizers(saddle(), _comparison_optimizers(), start, steps, title=title,
+                             theme=options.theme)
+    return [name, _save_still(figure, out_dir, "optimizers_comparison.png")]
+
+
+register(Figure(
+    name="optimizers_comparison",
+    caption="SGD, momentum, Nesterov, RMSprop and Adam (learning rate 0.02, 180 steps) start "
+            "next to the saddle point of x^2 - y^2. Plain SGD slides into the saddle and leaves "
+            "it only slowly; momentum and Nesterov shoot away once they find the downhill "
+            "direction; RMSprop and Adam scale each coordinate and escape at once.",
+    code="from ildl.nn.optimizers import SGD, Adam, RMSprop\n"
+         "from ildl.viz import animate_optimizers, saddle\n"
+         "optimizers = {'SGD': SGD(0.02), 'Momentum': SGD(0.02, momentum=0.9),\n"
+         "              'Nesterov': SGD(0.02, momentum=0.9, nesterov=True),\n"
+         "              'RMSprop': RMSprop(0.02), 'Adam': Adam(0.02)}\n"
+         "animate_optimizers(saddle(), optimizers, start=(1, -0.001), steps=180,\n"
+         "                   path='optimizers_comparison.gif')",
+    render=_render_optimizers_comparison,
+))
+
+
+# --- learning_rate -----------------------------------------------------------------------------
+
+LEARNING_RATES = (0.005, 0.03, 0.1, 0.2)
+
+
+def _learning_rate_optimizers() -> dict:
+    from ..nn.optimizers import SGD
+
+    return {f"lr = {rate:g}": SGD(rate) for rate in LEARNING_RATES}
+
+
+def _render_learning_rate(out_dir: str, options: RenderOptions) -> list[str]:
+    from ..viz.optimizer_paths import animate_optimizers, plot_optimizers
+    from ..viz.surfaces import peaks
+
+    start, steps = (1.0, 0.0), 150
+    title = "Gradient descent on peaks from (1, 0) with four learning rates"
+    name = f"learning_rate.{options.format}"
+    animate_optimizers(peaks(), _learning_rate_optimizers(), start, steps,
+                       os.path.join(out_dir, name), frames=_frames(options, 90), fps=15,
+                       dpi=_dpi(options, 85), title=title, theme=options.theme)
+    figure = plot_optimizers(peaks(), _learning_rate_optimizers(), start, steps, title=title,
+                             theme=options.theme)
+    return [name, _save_still(figure, out_dir, "learning_rate.png")]
+
+
+register(Figure(
+    name="learning_rate",
+    caption="The learning rate decides where gradient descent ends: from (1, 0) on the peaks "
+            "surface, 0.005 creeps, 0.03 and 0.1 reach the nearby shallow minimum quickly, and "
+            "0.2 overshoots it, jumps into the deeper valley on the left and keeps bouncing "
+            "across its bottom without settling.",
+    code="from ildl.nn.optimizers import SGD\n"
+         "from ildl.viz import animate_optimizers, peaks\n"
+         "animate_optimizers(peaks(), [SGD(lr) for lr in (0.005, 0.03, 0.1, 0.2)],\n"
+         "                   start=(1, 0), steps=150, path='learning_rate.gif')",
+    render=_render_learning_rate,
+))

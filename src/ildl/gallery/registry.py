@@ -8,7 +8,9 @@ finishes, keeps going when one fails, and writes ``index.html``.
 
 from __future__ import annotations
 
+import contextlib
 import html
+import multiprocessing
 import os
 import time
 import traceback
@@ -77,6 +79,24 @@ def render_one(name: str, out_dir: str, options: RenderOptions) -> Outcome:
         return Outcome(name, [], time.perf_counter() - start, traceback.format_exc())
 
 
+@contextlib.contextmanager
+def _single_threaded_blas():
+    """Environment for worker processes: one BLAS/OpenMP thread each. With one process per core,
+    a multi-threaded BLAS in every process oversubscribes the cores and its spinning threads make
+    matrix products many times slower. Spawned workers read these variables when NumPy loads."""
+    names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update(dict.fromkeys(names, "1"))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def _index_html(outcomes: list[Outcome], options: RenderOptions) -> str:
     sections = []
     for outcome in outcomes:
@@ -131,7 +151,10 @@ def render_gallery(out_dir: str, names: list[str] | None = None,
         for name in chosen:
             report(render_one(name, out_dir, options))
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        # Spawned (not forked) workers start a fresh interpreter that loads NumPy with the
+        # single-threaded settings above.
+        with _single_threaded_blas(), ProcessPoolExecutor(
+                max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = [pool.submit(render_one, name, out_dir, options) for name in chosen]
             for future in as_completed(futures):
                 report(future.result())

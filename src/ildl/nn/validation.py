@@ -35,6 +35,9 @@ def check_input_shape(x: np.ndarray, expected: tuple, where: str) -> None:
     """``x`` must be a batch ``(N, *expected)``."""
     if x.ndim == 0 or tuple(x.shape[1:]) != tuple(expected):
         shown = ", ".join(map(str, expected))
+        if tuple(x.shape[1:]) == tuple(expected[:-1]) and expected[-1] == 1:
+            fix = "add the channel axis: x[..., None]"
+        else:
+            fix = "check the number of features or the first layer's input_shape"
         raise ValueError(f"{where} expects inputs of shape (N, {shown}) but got x of shape "
-                         f"{x.shape}; check the number of features or the first layer's "
-                         "input_shape")
+                         f"{x.shape}; {fix}")

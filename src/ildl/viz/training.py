@@ -11,16 +11,21 @@ def plot_history(history, metrics: tuple[str, ...] = ("accuracy", "loss"), title
     """
     import matplotlib.pyplot as plt
 
+    from .theme import SERIES_COLORS
+
     logs = getattr(history, "history", history)
     shown = [metric for metric in metrics if metric in logs]
     if not shown:
         raise ValueError(f"none of {metrics} is in the history (it holds {sorted(logs)})")
     figure, axes = plt.subplots(1, len(shown), figsize=(5.5 * len(shown), 4), squeeze=False)
+    # A History knows which epochs it saw (a resumed run starts later); a dict counts from 1.
+    epochs = [epoch + 1 for epoch in getattr(history, "epoch", [])] or \
+        list(range(1, len(logs[shown[0]]) + 1))
     for ax, metric in zip(axes[0], shown):
-        epochs = range(1, len(logs[metric]) + 1)
-        ax.plot(epochs, logs[metric], marker="o", label="training")
+        ax.plot(epochs, logs[metric], marker="o", color=SERIES_COLORS[3], label="training")
         if f"val_{metric}" in logs:
-            ax.plot(epochs, logs[f"val_{metric}"], marker="o", label="validation")
+            ax.plot(epochs, logs[f"val_{metric}"], marker="o", color=SERIES_COLORS[0],
+                    label="validation")
         ax.set_xlabel("epoch")
         ax.set_ylabel(metric)
         ax.set_title(metric)

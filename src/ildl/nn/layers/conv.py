@@ -83,9 +83,10 @@ class Conv2D(Layer):
     def call(self, inputs, training):
         kernel = self.params["kernel"]
         if inputs.ndim != 4 or inputs.shape[-1] != kernel.shape[2]:
+            hint = "; add a channel axis: x[..., None]" if inputs.ndim == 3 else ""
             raise ValueError(f"Conv2D {self.name!r} has a kernel for {kernel.shape[2]} input "
                              f"channels and expects (N, H, W, {kernel.shape[2]}) images but got "
-                             f"shape {inputs.shape}")
+                             f"shape {inputs.shape}{hint}")
         geometry = self._geometry_for(inputs.shape[1:3])
         self._columns = im2col(inputs, geometry)
         outputs = self._columns @ kernel.reshape(-1, self.filters)

@@ -52,14 +52,16 @@ class MaxPooling2D(_Pooling2D):
         # Walk the few window offsets, keeping the best value so far and which offset gave it:
         # each step is one vectorised pass over all windows of all images.
         best = view[:, :, :, 0, 0, :].copy()
-        winner = np.zeros(best.shape, dtype=np.int8)
-        for offset, (row, col) in enumerate(geometry.offsets()[1:], start=1):
+        offsets = geometry.offsets()
+        # The smallest integer type that numbers every offset (int8 up to 128 offsets).
+        winner = np.zeros(best.shape, dtype=np.min_scalar_type(-len(offsets)))
+        for offset, (row, col) in enumerate(offsets[1:], start=1):
             candidate = view[:, :, :, row, col, :]
             better = candidate > best  # strict: the first maximum keeps the gradient on ties
             np.maximum(best, candidate, out=best)
             # winner = offset where better, else unchanged; plain arithmetic is several times
             # faster than np.where or boolean indexing here.
-            change = winner - np.int8(offset)
+            change = winner - winner.dtype.type(offset)
             change *= better
             winner -= change
         self._winner = winner

@@ -1,0 +1,113 @@
+"""Boundary plots and animations: grid layout, snapshot choice, files of the sizes asked."""
+
+import matplotlib
+import numpy as np
+import pytest
+from PIL import Image
+
+from ildl import nn
+from ildl.data import make_moons
+from ildl.viz.boundary import (
+    animate_decision_boundary,
+    grid_points,
+    plot_boundaries_snapshots,
+    plot_decision_boundary,
+    prediction_grid,
+    save_boundaries_animation,
+    save_figure,
+    snapshot_frames,
+    train_with_recorders,
+)
+
+matplotlib.use("Agg")
+
+
+def moons():
+    x, y = make_moons(120, noise=0.1, random_state=1)
+    return x.astype(np.float32), y
+
+
+def small_model(seed=0):
+    model = nn.Sequential([nn.Dense(8, activation="relu", input_shape=(2,)),
+                           nn.Dense(1, activation="sigmoid")], seed=seed)
+    model.compile(nn.optimizers.Adam(learning_rate=0.02), "binary_crossentropy", ["accuracy"])
+    return model
+
+
+def test_grid_covers_the_data_and_matches_the_flat_points():
+    x = np.array([[0.0, -1.0], [2.0, 3.0]])
+    grid_x, grid_y, points = grid_points(x, resolution=5, margin=0.5)
+    assert grid_x.shape == grid_y.shape == (5, 5)
+    assert points.shape == (25, 2) and points.dtype == np.float32
+    assert (grid_x.min(), grid_x.max(), grid_y.min(), grid_y.max()) == (-0.5, 2.5, -1.5, 3.5)
+    np.testing.assert_array_equal(points[:, 0].reshape(5, 5), grid_x)
+    np.testing.assert_array_equal(points[:, 1].reshape(5, 5), grid_y)
+
+
+def test_prediction_grid_puts_each_answer_at_its_point():
+    x, _ = moons()
+    grid_x, grid_y, values = prediction_grid(lambda p: p[:, 0] + 10 * p[:, 1], x, resolution=7)
+    np.testing.assert_allclose(values, grid_x + 10 * grid_y, rtol=1e-6)
+
+
+@pytest.mark.parametrize("spacing", ["log", "linear"])
+def test_snapshots_are_distinct_and_include_first_and_last(spacing):
+    steps = list(range(0, 101, 5))
+    frames = snapshot_frames(steps, 8, spacing)
+    assert len(frames) == 8 == len(set(frames))
+    assert frames[0] == 0 and frames[-1] == len(steps) - 1
+    assert frames == sorted(frames)
+    assert snapshot_frames([0, 1, 2], 5) == [0, 1, 2]
+
+
+def test_log_spacing_favours_early_frames():
+    steps = list(range(0, 1001, 10))
+    assert snapshot_frames(steps, 5, "log")[1] < snapshot_frames(steps, 5, "linear")[1]
+
+
+def test_animation_has_one_frame_per_recording_and_the_size_asked(tmp_path):
+    x, y = moons()
+    path, summary = tmp_path / "learn.gif", tmp_path / "learn.png"
+    recorder = animate_decision_boundary(small_model(), x, y, epochs=6, path=str(path),
+                                         every=2, resolution=20, size=(4.0, 2.0),
+                                         summary_path=str(summary), title="test")
+    assert recorder.steps == [0, 2, 4, 6]
+    with Image.open(path) as gif:
+        assert gif.n_frames == 4
+        assert gif.size == (400, 200)
+    with Image.open(summary) as png:
+        png.verify()
+
+
+def test_mp4_is_written_when_imageio_ffmpeg_is_installed(tmp_path):
+    pytest.importorskip("imageio_ffmpeg")
+    x, y = moons()
+    path = tmp_path / "learn.mp4"
+    animate_decision_boundary(small_model(), x, y, epochs=2, path=str(path), every=1,
+                              resolution=10, size=(3.0, 1.5))
+    assert path.stat().st_size > 1000
+
+
+def test_several_models_side_by_side(tmp_path):
+    x, y = moons()
+    recorders = train_with_recorders({"a": small_model(0), "b": small_model(1)}, x[:80], y[:80],
+                                     epochs=4, every=2, validation_data=(x[80:], y[80:]),
+                                     resolution=12)
+    assert [len(recorder) for recorder in recorders.values()] == [3, 3]
+    path = save_boundaries_animation(recorders, x[:80], y[:80], str(tmp_path / "two.gif"),
+                                     (x[80:], y[80:]), size=(3.0, 3.0), theme="light")
+    with Image.open(path) as gif:
+        assert gif.n_frames == 3 and gif.size == (300, 300)
+    save_figure(plot_boundaries_snapshots(recorders, x[:80], y[:80], count=2),
+                str(tmp_path / "two.png"))
+    with Image.open(tmp_path / "two.png") as png:
+        png.verify()
+
+
+def test_static_plot_accepts_a_function():
+    import matplotlib.pyplot as plt
+
+    x, y = moons()
+    ax = plot_decision_boundary(lambda p: 1 / (1 + np.exp(-p[:, 1])), x, y, resolution=20)
+    assert ax.get_xlabel() == "$x_1$"
+    plt.close(ax.figure)
