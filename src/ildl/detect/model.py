@@ -1,0 +1,112 @@
+"""A compact single-stage, anchor-free detector in the style of YOLO, written to be read.
+
+Architecture (``imgsz`` 160 -> feature grids 20x20, 10x10, 5x5):
+
+* **Backbone**: a stem convolution and four stages, each halving the resolution with a stride-2
+  convolution followed by a residual block (``ConvBlock`` = conv -> batch norm -> SiLU).
+* **Neck**: a top-down path (upsample the coarse map, concatenate with the finer one, mix) so the
+  fine grids that find small objects also see the context of the coarse ones.
+* **Head**: for each of the three grids (strides 8, 16, 32) and each cell, ``4 + 1 + C`` numbers:
+  the distances from the cell centre to the box's left, top, right and bottom edges (in strides,
+  through softplus so they are positive), an objectness logit and C class logits.
+
+Anchor-free, why: each cell predicts the box around its own centre directly, so there are no anchor
+shapes to tune for a new dataset, and a cell is responsible for an object when it lies near that
+object's centre on the grid whose size range fits the object (see ``loss.assign_targets``).
+
+Sizes scale width and depth: ``Detector(num_classes=3, size="n")`` (nano) up to ``"m"``.
+
+>>> model = Detector(num_classes=3, size="n")
+>>> raw = model(torch.zeros(2, 3, 160, 160))     # list of 3 tensors (2, 4 + 1 + 3, H_i, W_i)
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+STRIDES = (8, 16, 32)
+# Channels of the four backbone stages and blocks per stage, by model size.
+SIZES = {
+    "n": ((16, 32, 64, 128), 1),
+    "s": ((32, 64, 128, 256), 1),
+    "m": ((48, 96, 192, 384), 2),
+}
+
+
+class ConvBlock(nn.Sequential):
+    """conv (k x k, stride s) -> batch norm -> SiLU: (N, c_in, H, W) -> (N, c_out, H/s, W/s)."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int = 3, stride: int = 1):
+        super().__init__(nn.Conv2d(c_in, c_out, kernel, stride, kernel // 2, bias=False),
+                         nn.BatchNorm2d(c_out), nn.SiLU())
+
+
+class Residual(nn.Module):
+    """x + f(x) with f = 1x1 then 3x3 ConvBlocks: deeper without harder optimisation."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.body = nn.Sequential(ConvBlock(channels, channels // 2, 1),
+                                  ConvBlock(channels // 2, channels, 3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+def stage(c_in: int, c_out: int, depth: int) -> nn.Sequential:
+    """Halve the resolution (stride-2 conv), then ``depth`` residual blocks."""
+    return nn.Sequential(ConvBlock(c_in, c_out, 3, 2), *[Residual(c_out) for _ in range(depth)])
+
+
+class Detector(nn.Module):
+    """The detector: images (N, 3, S, S) in [0, 1] -> raw predictions per grid.
+
+    ``forward`` returns a list, one tensor per stride in ``STRIDES``, of shape
+    (N, 4 + 1 + num_classes, S / stride, S / stride). ``decode`` (in ``ildl.detect.predict``)
+    turns them into boxes; ``loss.DetectionLoss`` compares them with the targets.
+    """
+
+    def __init__(self, num_classes: int, size: str = "n"):
+        super().__init__()
+        if size not in SIZES:
+            raise ValueError(f"size must be one of {', '.join(SIZES)}, got {size!r}")
+        if num_classes < 1:
+            raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+        (c1, c2, c3, c4), depth = SIZES[size]
+        self.num_classes = num_classes
+        self.size = size
+        self.strides = STRIDES
+        self.stem = ConvBlock(3, c1, 3, 2)  # stride 2
+        self.stage2 = stage(c1, c2, depth)  # stride 4
+        self.stage3 = stage(c2, c3, depth)  # stride 8  -> P3
+        self.stage4 = stage(c3, c4, depth)  # stride 16 -> P4
+        self.stage5 = stage(c4, c4, depth)  # stride 32 -> P5
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.mix4 = ConvBlock(c4 + c4, c4)  # P5 upsampled + P4
+        self.mix3 = ConvBlock(c4 + c3, c3)  # mixed P4 upsampled + P3
+        outputs = 4 + 1 + num_classes
+        self.heads = nn.ModuleList(
+            nn.Sequential(ConvBlock(c, c), nn.Conv2d(c, outputs, 1)) for c in (c3, c4, c4))
+        self._initialise_head_biases()
+
+    def _initialise_head_biases(self) -> None:
+        # Start with objectness/class probabilities near 1%: almost every cell is background, and
+        # a 50% start would make the first steps a flood of false-positive gradients.
+        for head in self.heads:
+            final = head[-1]
+            with torch.no_grad():
+                final.bias.zero_()
+                final.bias[4:] = -4.6  # sigmoid(-4.6) = 0.01
+
+    def forward(self, images: torch.Tensor) -> list[torch.Tensor]:
+        p3 = self.stage3(self.stage2(self.stem(images)))
+        p4 = self.stage4(p3)
+        p5 = self.stage5(p4)
+        n4 = self.mix4(torch.cat([self.up(p5), p4], dim=1))
+        n3 = self.mix3(torch.cat([self.up(n4), p3], dim=1))
+        return [head(feature) for head, feature in zip(self.heads, (n3, n4, p5))]
+
+    def config(self) -> dict:
+        """What rebuilds this model: ``Detector(**model.config())``."""
+        return {"num_classes": self.num_classes, "size": self.size}

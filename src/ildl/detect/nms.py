@@ -1,0 +1,66 @@
+"""From raw grid outputs to a short list of boxes: scores, thresholds, non-maximum suppression.
+
+A detector predicts a box at every cell, and several neighbouring cells fire on the same object.
+``decode`` scores every box (``sigmoid(objectness) * sigmoid(class)``, the best class per cell),
+keeps the confident ones, and ``non_max_suppression`` keeps, among boxes of one class that overlap
+by more than ``iou_threshold``, only the highest-scoring one.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .loss import decode_boxes, flatten_predictions, grid_centers
+
+
+def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """IoU of every pair: (K, 4) and (L, 4) xyxy -> (K, L)."""
+    top_left = torch.maximum(a[:, None, :2], b[None, :, :2])
+    bottom_right = torch.minimum(a[:, None, 2:], b[None, :, 2:])
+    intersection = (bottom_right - top_left).clamp(min=0).prod(dim=2)
+    area_a = (a[:, 2:] - a[:, :2]).clamp(min=0).prod(dim=1)
+    area_b = (b[:, 2:] - b[:, :2]).clamp(min=0).prod(dim=1)
+    return intersection / (area_a[:, None] + area_b[None, :] - intersection).clamp(min=1e-9)
+
+
+def non_max_suppression(boxes: torch.Tensor, scores: torch.Tensor, classes: torch.Tensor,
+                        iou_threshold: float = 0.5) -> torch.Tensor:
+    """Indices of the boxes to keep, best score first. boxes (K, 4), scores (K,), classes (K,).
+
+    Greedy: take the best remaining box, drop every box of its class overlapping it by more than
+    ``iou_threshold``, repeat. Boxes of different classes never suppress each other.
+    """
+    order = scores.argsort(descending=True)
+    boxes, classes = boxes[order], classes[order]
+    overlapping = (box_iou(boxes, boxes) > iou_threshold) & (classes[:, None] == classes[None])
+    keep = torch.ones(len(order), dtype=torch.bool)
+    for index in range(len(order)):
+        if keep[index]:
+            # Only boxes after this one (lower scores) can be suppressed by it.
+            keep[index + 1:] &= ~overlapping[index, index + 1:]
+    return order[keep]
+
+
+@torch.no_grad()
+def decode(raw: list[torch.Tensor], strides: tuple[int, ...], score_threshold: float = 0.25,
+           iou_threshold: float = 0.5, max_detections: int = 100,
+           pre_nms_top_k: int = 1000) -> list[dict[str, torch.Tensor]]:
+    """Detections per image: dicts with ``boxes`` (K, 4) xyxy pixels, ``scores`` (K,),
+    ``classes`` (K,) long, sorted by score, at most ``max_detections``."""
+    predictions = flatten_predictions(raw)
+    centers, cell_strides = grid_centers([level.shape[-2:] for level in raw], strides)
+    boxes = decode_boxes(predictions[..., :4], centers, cell_strides)
+    class_scores = predictions[..., 5:].sigmoid() * predictions[..., 4:5].sigmoid()
+    scores, classes = class_scores.max(dim=-1)
+    results = []
+    for image in range(len(predictions)):
+        confident = scores[image] > score_threshold
+        image_scores = scores[image][confident]
+        top = image_scores.argsort(descending=True)[:pre_nms_top_k]
+        image_boxes = boxes[image][confident][top]
+        image_scores, image_classes = image_scores[top], classes[image][confident][top]
+        keep = non_max_suppression(image_boxes, image_scores, image_classes,
+                                   iou_threshold)[:max_detections]
+        results.append({"boxes": image_boxes[keep], "scores": image_scores[keep],
+                        "classes": image_classes[keep]})
+    return results

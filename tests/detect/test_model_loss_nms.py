@@ -1,0 +1,137 @@
+"""Detector model, target assignment, loss and NMS: shapes, hand values, naive references."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from ildl.detect.loss import (  # noqa: E402
+    SIZE_RANGES,
+    DetectionLoss,
+    assign_targets,
+    decode_boxes,
+    grid_centers,
+    paired_giou,
+)
+from ildl.detect.model import STRIDES, Detector  # noqa: E402
+from ildl.detect.nms import box_iou, decode, non_max_suppression  # noqa: E402
+
+
+@pytest.mark.parametrize("size", ["n", "s"])
+def test_model_outputs_one_map_per_stride(size):
+    model = Detector(num_classes=3, size=size)
+    outputs = model(torch.zeros(2, 3, 160, 160))
+    assert [tuple(o.shape) for o in outputs] == [(2, 8, 160 // s, 160 // s) for s in STRIDES]
+
+
+def test_model_refuses_unknown_sizes_and_no_classes():
+    with pytest.raises(ValueError, match="size"):
+        Detector(3, size="xxl")
+    with pytest.raises(ValueError, match="num_classes"):
+        Detector(0)
+
+
+def test_grid_centers_are_cell_centres_in_pixels():
+    centers, strides = grid_centers([(2, 3)], (8,))
+    assert centers.tolist() == [[4, 4], [12, 4], [20, 4], [4, 12], [12, 12], [20, 12]]
+    assert strides.tolist() == [8.0] * 6
+
+
+def test_decode_boxes_uses_softplus_distances_times_stride():
+    raw = torch.full((1, 4), np.log(np.e - 1))  # softplus = 1 -> one stride each side
+    boxes = decode_boxes(raw, torch.tensor([[20.0, 30.0]]), torch.tensor([8.0]))
+    assert torch.allclose(boxes, torch.tensor([[12.0, 22.0, 28.0, 38.0]]))
+
+
+def test_giou_hand_values():
+    a = torch.tensor([[0.0, 0, 2, 2], [0, 0, 1, 1]])
+    b = torch.tensor([[1.0, 1, 3, 3], [2, 0, 3, 1]])
+    iou, giou = paired_giou(a, b)
+    # first pair: intersection 1, union 7, enclosing 9 -> IoU 1/7, GIoU 1/7 - 2/9
+    assert torch.allclose(iou, torch.tensor([1 / 7, 0.0]))
+    assert torch.allclose(giou, torch.tensor([1 / 7 - 2 / 9, 0 - (3 - 2) / 3]))
+
+
+def test_every_object_gets_cells_on_the_grid_that_suits_its_size():
+    centers, strides = grid_centers([(20, 20), (10, 10), (5, 5)], STRIDES)
+    boxes = torch.tensor([[10.0, 10, 30, 30], [40, 40, 140, 140], [100, 20, 104, 24]])
+    owner = assign_targets(centers, strides, boxes)
+    for index, allowed_strides in [(0, {8.0}), (1, {16.0, 32.0})]:
+        cells = owner == index
+        assert cells.any()
+        assert set(strides[cells].tolist()) <= allowed_strides
+        inside = centers[cells]
+        assert ((inside >= boxes[index, :2]) & (inside <= boxes[index, 2:])).all()
+        reach = torch.cat([inside - boxes[index, :2], boxes[index, 2:] - inside], 1).max(1).values
+        for stride, distance in zip(strides[cells].tolist(), reach.tolist()):
+            low, high = SIZE_RANGES[int(stride)]
+            assert low <= distance <= high
+    assert (owner == 2).sum() == 1  # a 4-pixel object still gets its nearest cell
+
+
+def test_no_objects_means_all_background():
+    centers, strides = grid_centers([(4, 4)], (8,))
+    assert (assign_targets(centers, strides, torch.zeros(0, 4)) == -1).all()
+
+
+def naive_nms(boxes, scores, classes, threshold):
+    order = sorted(range(len(scores)), key=lambda i: -float(scores[i]))
+    kept = []
+    for i in order:
+        if all(classes[i] != classes[j] or iou_pair(boxes[i], boxes[j]) <= threshold
+               for j in kept):
+            kept.append(i)
+    return kept
+
+
+def iou_pair(a, b):
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_nms_equals_a_naive_greedy_loop(seed):
+    rng = np.random.default_rng(seed)
+    corners = rng.uniform(0, 100, size=(60, 2))
+    boxes = np.concatenate([corners, corners + rng.uniform(5, 40, size=(60, 2))], axis=1)
+    scores = rng.random(60)
+    classes = rng.integers(0, 3, 60)
+    kept = non_max_suppression(torch.tensor(boxes), torch.tensor(scores), torch.tensor(classes),
+                               0.45)
+    assert kept.tolist() == naive_nms(boxes.tolist(), scores, classes, 0.45)
+
+
+def test_box_iou_matrix_matches_pairs():
+    rng = np.random.default_rng(0)
+    corners = rng.uniform(0, 50, size=(7, 2))
+    boxes = np.concatenate([corners, corners + rng.uniform(1, 30, size=(7, 2))], axis=1)
+    matrix = box_iou(torch.tensor(boxes), torch.tensor(boxes)).numpy()
+    expected = [[iou_pair(a, b) for b in boxes] for a in boxes]
+    np.testing.assert_allclose(matrix, expected, rtol=1e-9)
+
+
+def test_a_few_steps_fit_one_image_and_decode_finds_the_object():
+    torch.manual_seed(0)
+    image = torch.zeros(1, 3, 160, 160)
+    image[:, :, 40:80, 60:100] = 1.0  # one 40x40 bright square, class 1
+    targets = torch.tensor([[0, 1, 80 / 160, 60 / 160, 40 / 160, 40 / 160]])
+    model = Detector(num_classes=2)
+    loss_function = DetectionLoss(2, model.strides)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    first = None
+    for _ in range(60):
+        loss, parts = loss_function(model(image), targets, 160)
+        first = first if first is not None else float(loss)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert float(loss) < first / 3
+    model.eval()
+    detections = decode(model(image), model.strides, score_threshold=0.2)[0]
+    assert len(detections["boxes"]) >= 1
+    best = detections["boxes"][0]
+    assert iou_pair(best.tolist(), [60, 40, 100, 80]) > 0.6
+    assert int(detections["classes"][0]) == 1
