@@ -1,0 +1,104 @@
+"""Box utilities in NumPy: format conversions, areas and the IoU matrix (used by the evaluation).
+
+Every function here takes and returns NumPy arrays; boxes are rows of four numbers, so a set of N
+boxes is an array of shape (N, 4) (any leading shape works for the conversions). Torch versions for
+the model belong beside them under a ``_torch`` name, so the two never shadow each other.
+
+Box formats, all in the same units (pixels or fractions of the image size):
+
+- ``xyxy``: corners ``(x1, y1, x2, y2)``, top-left then bottom-right. The metrics use this one.
+- ``cxcywh``: centre and size ``(cx, cy, w, h)``. YOLO label files store it, normalised to [0, 1].
+- ``xywh``: top-left corner and size ``(x, y, w, h)``. COCO annotation files store it, in pixels.
+
+Areas are ``w * h`` with no "+1": coordinates are continuous positions, not pixel indices (the
+Pascal VOC devkit added 1; COCO and YOLO do not, and neither do we).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _as_boxes(boxes) -> np.ndarray:
+    """Boxes as a float64 array whose last axis has length 4 (an empty list gives shape (0, 4))."""
+    array = np.asarray(boxes, dtype=np.float64)
+    if array.size == 0:
+        return array.reshape(*array.shape[:-1], 4) if array.ndim > 1 else array.reshape(0, 4)
+    if array.shape[-1] != 4:
+        raise ValueError(f"boxes need 4 numbers on their last axis, got shape {array.shape}")
+    return array
+
+
+def cxcywh_to_xyxy(boxes) -> np.ndarray:
+    """Centre and size ``(cx, cy, w, h)`` to corners ``(x1, y1, x2, y2)``."""
+    b = _as_boxes(boxes)
+    half_w, half_h = b[..., 2] / 2, b[..., 3] / 2
+    return np.stack([b[..., 0] - half_w, b[..., 1] - half_h,
+                     b[..., 0] + half_w, b[..., 1] + half_h], axis=-1)
+
+
+def xyxy_to_cxcywh(boxes) -> np.ndarray:
+    """Corners ``(x1, y1, x2, y2)`` to centre and size ``(cx, cy, w, h)``."""
+    b = _as_boxes(boxes)
+    return np.stack([(b[..., 0] + b[..., 2]) / 2, (b[..., 1] + b[..., 3]) / 2,
+                     b[..., 2] - b[..., 0], b[..., 3] - b[..., 1]], axis=-1)
+
+
+def xywh_to_xyxy(boxes) -> np.ndarray:
+    """COCO's top-left corner and size ``(x, y, w, h)`` to corners ``(x1, y1, x2, y2)``."""
+    b = _as_boxes(boxes)
+    return np.stack([b[..., 0], b[..., 1], b[..., 0] + b[..., 2], b[..., 1] + b[..., 3]], axis=-1)
+
+
+def xyxy_to_xywh(boxes) -> np.ndarray:
+    """Corners ``(x1, y1, x2, y2)`` to COCO's top-left corner and size ``(x, y, w, h)``."""
+    b = _as_boxes(boxes)
+    return np.stack([b[..., 0], b[..., 1], b[..., 2] - b[..., 0], b[..., 3] - b[..., 1]], axis=-1)
+
+
+def normalized_to_pixels(boxes, width: float, height: float) -> np.ndarray:
+    """Boxes in fractions of the image size (any of the formats above) to pixels.
+
+    x-like numbers (columns 0 and 2) scale by ``width``, y-like ones (columns 1 and 3) by
+    ``height``; this holds for xyxy, cxcywh and xywh alike, so the format is kept.
+    """
+    return _as_boxes(boxes) * np.array([width, height, width, height], dtype=np.float64)
+
+
+def pixels_to_normalized(boxes, width: float, height: float) -> np.ndarray:
+    """Boxes in pixels (any of the formats above) to fractions of the image size."""
+    return _as_boxes(boxes) / np.array([width, height, width, height], dtype=np.float64)
+
+
+def clip_boxes(boxes, width: float, height: float) -> np.ndarray:
+    """xyxy boxes cut to the image ``[0, width] x [0, height]``."""
+    b = _as_boxes(boxes)
+    return np.stack([np.clip(b[..., 0], 0, width), np.clip(b[..., 1], 0, height),
+                     np.clip(b[..., 2], 0, width), np.clip(b[..., 3], 0, height)], axis=-1)
+
+
+def box_area(boxes) -> np.ndarray:
+    """Area ``w * h`` of xyxy boxes; a box with x2 < x1 or y2 < y1 has area 0."""
+    b = _as_boxes(boxes)
+    return np.clip(b[..., 2] - b[..., 0], 0, None) * np.clip(b[..., 3] - b[..., 1], 0, None)
+
+
+def box_iou(boxes_a, boxes_b) -> np.ndarray:
+    """Intersection over union of every box of ``boxes_a`` (N, 4) with every box of ``boxes_b``
+    (M, 4), both xyxy: an (N, M) matrix of numbers in [0, 1].
+
+    IoU = area(A ∩ B) / area(A ∪ B), with area(A ∪ B) = area(A) + area(B) - area(A ∩ B). It is 1
+    for identical boxes and 0 for boxes that do not overlap (or when both have zero area, where
+    the ratio would be 0/0).
+    """
+    a, b = _as_boxes(boxes_a).reshape(-1, 4), _as_boxes(boxes_b).reshape(-1, 4)
+    # The intersection is the box between the larger top-left and the smaller bottom-right corner;
+    # broadcasting an (N, 1) column against a (1, M) row gives every pair at once.
+    left = np.maximum(a[:, None, 0], b[None, :, 0])
+    top = np.maximum(a[:, None, 1], b[None, :, 1])
+    right = np.minimum(a[:, None, 2], b[None, :, 2])
+    bottom = np.minimum(a[:, None, 3], b[None, :, 3])
+    intersection = np.clip(right - left, 0, None) * np.clip(bottom - top, 0, None)
+    union = box_area(a)[:, None] + box_area(b)[None, :] - intersection
+    # Where the union is 0 the intersection is 0 too: report IoU 0 instead of dividing by zero.
+    return np.divide(intersection, union, out=np.zeros_like(intersection), where=union > 0)
