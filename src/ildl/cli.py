@@ -73,6 +73,35 @@ def _gallery(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _detect_train(args: argparse.Namespace) -> int:
+    from .detect.train import train
+
+    result = train(args.data, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch,
+                   size=args.size, lr=args.lr, patience=args.patience, out=args.out,
+                   resume=args.resume)
+    print(f"best mAP50-95 {result['best_map50_95']:.3f}; weights: {result['best']}, "
+          f"{result['last']}")
+    return 0
+
+
+def _detect_val(args: argparse.Namespace) -> int:
+    from .detect.dataset import DetectionDataset
+    from .detect.metrics import plot_confusion_matrix, plot_pr_curves
+    from .detect.train import evaluate, load_detector
+
+    model, checkpoint = load_detector(args.weights)
+    imgsz = checkpoint["train_config"]["imgsz"]
+    dataset = DetectionDataset(args.data, args.split, imgsz)
+    print(dataset.format_summary())
+    metrics = evaluate(model, dataset)
+    print(metrics.table(markdown=True))
+    os.makedirs(args.out, exist_ok=True)
+    plot_pr_curves(metrics, os.path.join(args.out, "pr_curves.png"))
+    plot_confusion_matrix(metrics, os.path.join(args.out, "confusion_matrix.png"))
+    print(f"figures: {args.out}/pr_curves.png, {args.out}/confusion_matrix.png")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ildl", description="I Learn Deep Learning: run, watch "
                                      "and change the collection's experiments.")
@@ -97,6 +126,34 @@ def build_parser() -> argparse.ArgumentParser:
                        "cnn_training.png; an existing cnn.ildl is resumed (mnist_run)")
     mnist.add_argument("--no-download", action="store_true", help="never download MNIST")
     mnist.set_defaults(run=_nn_mnist)
+
+    from .data.shapes import add_make_dataset_arguments, make_dataset_cli
+
+    detect_parser = areas.add_parser("detect", help="train your own object detector (needs "
+                                     "torch: pip install ildl[torch])")
+    detect_commands = detect_parser.add_subparsers(dest="command", required=True)
+    make_dataset = detect_commands.add_parser("make-dataset", help="write a synthetic dataset "
+                                              "in the YOLO layout")
+    add_make_dataset_arguments(make_dataset)
+    make_dataset.set_defaults(run=make_dataset_cli)
+    train = detect_commands.add_parser("train", help="train a detector on a data.yaml")
+    train.add_argument("--data", required=True, help="data.yaml of a YOLO-layout dataset")
+    train.add_argument("--epochs", type=int, default=60, help="60")
+    train.add_argument("--imgsz", type=int, default=160, help="square input side (160)")
+    train.add_argument("--batch", type=int, default=32, help="32")
+    train.add_argument("--size", choices=("n", "s", "m"), default="n", help="model size (n)")
+    train.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (0.002)")
+    train.add_argument("--patience", type=int, default=20, help="early stop after N epochs "
+                       "without a better validation mAP (20)")
+    train.add_argument("--out", default="runs/detect", help="checkpoints folder")
+    train.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    train.set_defaults(run=_detect_train)
+    val = detect_commands.add_parser("val", help="precision, recall and mAP of a checkpoint")
+    val.add_argument("--weights", required=True, help="a checkpoint (best.pt)")
+    val.add_argument("--data", required=True, help="data.yaml")
+    val.add_argument("--split", default="val", help="split to evaluate (val)")
+    val.add_argument("--out", default="runs/val", help="folder for the figures")
+    val.set_defaults(run=_detect_val)
 
     gallery = areas.add_parser("gallery", help="render the collection's figures")
     gallery.add_argument("--out", default="gallery", help="output folder (gallery)")

@@ -124,7 +124,7 @@ def test_a_few_steps_fit_one_image_and_decode_finds_the_object():
     first = None
     for _ in range(60):
         loss, parts = loss_function(model(image), targets, 160)
-        first = first if first is not None else float(loss)
+        first = first if first is not None else float(loss.detach())
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

@@ -1,0 +1,743 @@
+"""Detection datasets in the YOLO/Ultralytics layout: read, validate, augment and batch them.
+
+The layout every labelling tool exports::
+
+    data.yaml             path: /data/shapes   train: images/train   val: images/val
+                          names: {0: circle, 1: square}   (or a list: [circle, square])
+    images/train/a.png    an image
+    labels/train/a.txt    its objects, one line each: "class cx cy w h", all but class in [0, 1]
+                          relative to the image's width and height; no file = no objects
+
+**Finding things.** ``path`` is the dataset folder: absolute, or relative to the yaml's folder
+(Ultralytics reads a relative ``path`` against its own datasets folder instead); without it, the
+yaml's folder. ``train``/``val``/``test`` are relative to ``path``: a folder (searched
+recursively for images), an image, a ``.txt`` list of image paths (relative ones relative to the
+list's folder), or a list of these. A label file is found by replacing the last ``/images/`` of
+the image path with ``/labels/`` and the extension with ``.txt``.
+
+**Validation.** Every label line and every image header is checked when a split is loaded. A
+problem names the file and the line (``labels/train/a.txt:3: class out of range: ...``). With
+``strict=True`` the first problem raises ``DatasetError``. By default the bad item is skipped
+and counted: a bad *line* (malformed, class out of range, box outside the image, zero or negative
+size) is dropped and the rest of the image's objects kept; a bad *image* (unreadable, corrupt,
+tiny) or an undecodable label file drops the whole image. ``summary()`` reports what was loaded
+and skipped. Box edges up to ``BOX_TOLERANCE`` outside [0, 1] are clipped silently (rounding in
+exporters); further out is an error. Polygon lines (``class x1 y1 x2 y2 ...``, as segmentation
+exports write them) are read as the box around the polygon.
+
+**Samples.** ``DetectionDataset[i]`` is ``(image, targets)``: a float tensor (3, S, S) in [0, 1]
+with ``S = imgsz``, and a float tensor (n, 5) of ``class, cx, cy, w, h`` normalised to that
+square. Images are letterboxed: scaled so the longer side is S, and padded with grey to a square
+(``Letterbox`` maps boxes back). ``collate`` makes batches for a ``DataLoader``. Training
+augmentation (``Augment``) is mosaic, random scale/translate, HSV jitter and flips.
+
+>>> data = DetectionDataset("shapes/data.yaml", "train", imgsz=160)  # doctest: +SKIP
+>>> print(data.format_summary())                                     # doctest: +SKIP
+>>> loader = torch.utils.data.DataLoader(data, batch_size=16, collate_fn=collate)  # doctest: +SKIP
+
+Reading and validation need only NumPy, Pillow and PyYAML; torch is imported when tensors are
+made.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .boxes import (
+    clip_boxes,
+    cxcywh_to_xyxy,
+    normalized_to_pixels,
+    pixels_to_normalized,
+    xyxy_to_cxcywh,
+)
+
+IMAGE_SUFFIXES = (".bmp", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp")
+BOX_TOLERANCE = 0.01  # box edges this far outside [0, 1] are clipped, not rejected
+MIN_IMAGE_SIDE = 2  # pixels
+PAD_VALUE = 114  # the grey of letterbox padding and of areas uncovered by augmentation
+SPLIT_NAMES = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong in a dataset: where (file, 1-based line or None), what kind, details."""
+
+    path: str
+    line: int | None
+    reason: str  # a short category, counted in the summary
+    detail: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.reason}: {self.detail}"
+
+
+class DatasetError(ValueError):
+    """A dataset that cannot be used as given: a bad data.yaml, or a problem in strict mode.
+
+    ``problem`` is the ``Problem`` behind it, when there is one.
+    """
+
+    def __init__(self, message: str, problem: Problem | None = None):
+        super().__init__(message)
+        self.problem = problem
+
+    @classmethod
+    def of(cls, problem: Problem) -> DatasetError:
+        return cls(str(problem), problem)
+
+
+# --- data.yaml -------------------------------------------------------------------------------
+
+
+@dataclass
+class DataConfig:
+    """What a ``data.yaml`` says, with every path resolved.
+
+    ``splits`` maps "train", "val" (and "test" when given) to their image files, sorted.
+    """
+
+    yaml_path: Path
+    root: Path
+    names: list[str]
+    splits: dict[str, list[Path]]
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        import yaml
+    except ImportError:
+        raise ImportError("reading data.yaml needs PyYAML: pip install pyyaml") from None
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: no such dataset file") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise DatasetError(f"{where}: not valid YAML ({error})") from None
+    if not isinstance(content, dict):
+        raise DatasetError(f"{path}: expected a mapping with train, val and names")
+    return content
+
+
+def _class_names(content: dict, path: Path) -> list[str]:
+    """``names`` as a list (from a list or a dict of ids 0..n-1), checked against ``nc``."""
+    names = content.get("names")
+    count = content.get("nc")
+    if names is None:
+        if not isinstance(count, int) or count < 1:
+            raise DatasetError(f"{path}: needs 'names' (a list, or a dict id: name)")
+        return [f"class{i}" for i in range(count)]
+    if isinstance(names, dict):
+        if sorted(names) != list(range(len(names))):
+            raise DatasetError(f"{path}: 'names' ids must be 0..{len(names) - 1}, "
+                               f"got {sorted(names)}")
+        names = [names[i] for i in range(len(names))]
+    if not isinstance(names, list) or not names:
+        raise DatasetError(f"{path}: 'names' must be a non-empty list or dict, got {names!r}")
+    if count is not None and count != len(names):
+        raise DatasetError(f"{path}: nc is {count} but 'names' has {len(names)} entries")
+    return [str(name) for name in names]
+
+
+def _dataset_root(content: dict, path: Path) -> Path:
+    folder = path.parent
+    given = content.get("path")
+    if not given:
+        return folder
+    root = Path(os.path.expanduser(str(given)))
+    root = root if root.is_absolute() else folder / root
+    # A dataset folder that was moved or copied keeps its old absolute path in data.yaml:
+    # fall back to the yaml's own folder when it is the one that holds the splits.
+    if not root.exists() and (folder / str(content.get("train", ""))).exists():
+        return folder
+    return root
+
+
+def _is_image(path: Path) -> bool:
+    return path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def image_files(source: str | os.PathLike | list, root: str | os.PathLike = ".") -> list[Path]:
+    """The images a split entry names: a folder, an image, a .txt list, or a list of these.
+
+    Relative entries are relative to ``root``; relative lines in a .txt list, to its folder.
+    """
+    if isinstance(source, list | tuple):
+        return sorted({image for entry in source for image in image_files(entry, root)})
+    path = Path(source)
+    path = path if path.is_absolute() else Path(root) / path
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file() and _is_image(p))
+    if path.suffix.lower() == ".txt" and path.is_file():
+        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+        return sorted({Path(line) if Path(line).is_absolute() else path.parent / line
+                       for line in lines if line})
+    if path.is_file():
+        return [path]
+    raise DatasetError(f"{path}: no such folder, image or image list")
+
+
+def load_data_yaml(path: str | os.PathLike) -> DataConfig:
+    """Read a ``data.yaml`` and find the images of each split (see the module docstring)."""
+    path = Path(path)
+    content = _read_yaml(path)
+    names = _class_names(content, path)
+    root = _dataset_root(content, path)
+    if "train" not in content and "val" not in content:
+        raise DatasetError(f"{path}: needs 'train' and/or 'val' (image folders or lists)")
+    splits = {}
+    for split in SPLIT_NAMES:
+        if content.get(split):
+            try:
+                splits[split] = image_files(content[split], root)
+            except DatasetError as error:
+                raise DatasetError(f"{path}: {split}: {error}") from None
+    return DataConfig(yaml_path=path, root=root, names=names, splits=splits)
+
+
+def label_path(image: str | os.PathLike) -> Path:
+    """The label file of an image: the last ``images`` folder becomes ``labels``, and .txt.
+
+    >>> label_path("/data/images/train/a.png").as_posix()
+    '/data/labels/train/a.txt'
+    """
+    parts = list(Path(image).with_suffix(".txt").parts)
+    for i in reversed(range(len(parts) - 1)):
+        if parts[i] == "images":
+            parts[i] = "labels"
+            break
+    return Path(*parts)
+
+
+# --- validation ------------------------------------------------------------------------------
+
+
+class _BadLine(Exception):
+    def __init__(self, reason: str, detail: str):
+        super().__init__(detail)
+        self.reason, self.detail = reason, detail
+
+
+def _numbers(fields: list[str]) -> list[float]:
+    try:
+        values = [float(f) for f in fields]
+    except ValueError:
+        raise _BadLine("malformed line", f"not all numbers: {' '.join(fields)!r}") from None
+    if not all(np.isfinite(values)):
+        raise _BadLine("malformed line", f"not finite: {' '.join(fields)!r}")
+    return values
+
+
+def _class_id(value: float, names: list[str]) -> int:
+    if value != int(value):
+        raise _BadLine("malformed line", f"class id must be an integer, got {value}")
+    if not 0 <= value < len(names):
+        listed = ", ".join(f"{i} {name}" for i, name in enumerate(names[:10]))
+        more = ", ..." if len(names) > 10 else ""
+        raise _BadLine("class out of range", f"class id {int(value)}; valid ids are "
+                       f"0..{len(names) - 1} ({listed}{more})")
+    return int(value)
+
+
+def _box(values: list[float]) -> tuple[float, float, float, float]:
+    """``cx cy w h`` or a polygon ``x1 y1 x2 y2 ...`` -> a checked, clipped ``cx cy w h``."""
+    if len(values) == 4:
+        cx, cy, w, h = values
+        if w <= 0 or h <= 0:
+            raise _BadLine("non-positive size", f"width and height must be > 0, got w={w:g}, "
+                           f"h={h:g}")
+        x0, x1, y0, y1 = cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
+    else:
+        xs, ys = values[0::2], values[1::2]
+        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    low, high = -BOX_TOLERANCE, 1 + BOX_TOLERANCE
+    if min(x0, y0) < low or max(x1, y1) > high:
+        raise _BadLine("box outside image", f"edges x {x0:.4f}..{x1:.4f}, y {y0:.4f}..{y1:.4f} "
+                       f"must lie in [0, 1] (tolerance {BOX_TOLERANCE})")
+    if len(values) == 4 and min(x0, y0) >= 0 and max(x1, y1) <= 1:
+        return tuple(values)  # inside: exactly as written (no rounding from edges and back)
+    x0, y0, x1, y1 = max(x0, 0.0), max(y0, 0.0), min(x1, 1.0), min(y1, 1.0)
+    if x1 <= x0 or y1 <= y0:
+        raise _BadLine("non-positive size", f"nothing left inside the image: x {x0:.4f}..{x1:.4f},"
+                       f" y {y0:.4f}..{y1:.4f}")
+    return (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0
+
+
+def parse_label_line(text: str, names: list[str]) -> tuple[int, tuple[float, float, float, float]]:
+    """One label line -> (class id, (cx, cy, w, h)); raises ``ValueError`` saying what is wrong.
+
+    >>> parse_label_line("1 0.5 0.5 0.2 0.4", ["circle", "square"])
+    (1, (0.5, 0.5, 0.2, 0.4))
+    """
+    try:
+        return _parse_line(text, names)
+    except _BadLine as error:
+        raise ValueError(f"{error.reason}: {error.detail}") from None
+
+
+def _parse_line(text: str, names: list[str]) -> tuple[int, tuple[float, float, float, float]]:
+    fields = text.split()
+    if len(fields) != 5 and (len(fields) < 7 or len(fields) % 2 == 0):
+        raise _BadLine("malformed line", f"expected 5 numbers 'class cx cy w h' (or a polygon "
+                       f"'class x1 y1 x2 y2 x3 y3 ...'), got {len(fields)} values: {text!r}")
+    values = _numbers(fields)
+    return _class_id(values[0], names), _box(values[1:])
+
+
+def read_labels(path: str | os.PathLike, names: list[str]
+                ) -> tuple[np.ndarray, np.ndarray, list[Problem]]:
+    """A label file -> classes (n,) int64, boxes (n, 4) float32 ``cx cy w h``, problems.
+
+    Bad lines are left out and reported. A missing file is an image without objects. A file
+    that cannot be decoded raises ``DatasetError`` (its image cannot be trusted at all).
+    """
+    path = Path(path)
+    classes, boxes, problems = [], [], []
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except (UnicodeDecodeError, OSError) as error:
+        raise DatasetError.of(Problem(str(path), None, "unreadable label file",
+                                      str(error))) from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            label, box = _parse_line(line, names)
+        except _BadLine as error:
+            problems.append(Problem(str(path), number, error.reason, error.detail))
+            continue
+        classes.append(label)
+        boxes.append(box)
+    return (np.array(classes, dtype=np.int64),
+            np.array(boxes, dtype=np.float32).reshape(-1, 4), problems)
+
+
+def check_image(path: str | os.PathLike) -> tuple[int, int]:
+    """An image's (width, height) after checking that it opens and is not corrupt.
+
+    Raises ``DatasetError`` naming the file. Pillow's ``verify`` checks the file's structure
+    (PNG checksums, for example) without decoding every pixel, so scanning stays fast.
+    """
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            image.verify()
+        with Image.open(path) as image:  # verify() leaves the image unusable: open again
+            width, height = image.size
+            # EXIF orientations 5-8 (0x0112 is the tag) turn the picture by 90 degrees:
+            # phones store photos sideways, and load_image turns them upright
+            if image.getexif().get(0x0112, 1) in (5, 6, 7, 8):
+                width, height = height, width
+    except Exception as error:  # Pillow raises many kinds for broken files
+        raise DatasetError.of(Problem(str(path), None, "unreadable image",
+                                      f"{type(error).__name__}: {error}")) from None
+    if min(width, height) < MIN_IMAGE_SIDE:
+        raise DatasetError.of(Problem(str(path), None, "unreadable image",
+                                      f"{width} x {height} pixels is too small"))
+    return width, height
+
+
+# --- a validated split -----------------------------------------------------------------------
+
+
+@dataclass
+class Example:
+    """One usable image: its files, size (width, height) and objects (``cx cy w h`` in [0, 1])."""
+
+    image: Path
+    label: Path
+    size: tuple[int, int]
+    classes: np.ndarray  # (n,) int64
+    boxes: np.ndarray  # (n, 4) float32
+
+
+@dataclass
+class Split:
+    """The validated examples of one split, and what was skipped on the way."""
+
+    name: str
+    names: list[str]
+    examples: list[Example] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    skipped_images: int = 0
+    missing_labels: int = 0
+
+    def summary(self) -> dict:
+        """Counts for people and logs: images, objects per class, skipped items by reason."""
+        per_class = Counter(int(c) for example in self.examples for c in example.classes)
+        return {
+            "split": self.name,
+            "images": len(self.examples),
+            "background_images": sum(len(e.classes) == 0 for e in self.examples),
+            "missing_label_files": self.missing_labels,
+            "objects": sum(per_class.values()),
+            "objects_per_class": {name: per_class[i] for i, name in enumerate(self.names)},
+            "skipped_images": self.skipped_images,
+            "skipped_lines": sum(p.line is not None for p in self.problems),
+            "problems": dict(Counter(p.reason for p in self.problems)),
+        }
+
+    def format_summary(self, examples: int = 5) -> str:
+        """The summary as text, with the first ``examples`` problems spelled out."""
+        s = self.summary()
+        classes = ", ".join(f"{name} {count}" for name, count in s["objects_per_class"].items())
+        lines = [f"{s['split']}: {s['images']} images ({s['background_images']} without objects, "
+                 f"{s['missing_label_files']} without a label file), {s['objects']} objects "
+                 f"({classes})"]
+        if self.problems:
+            reasons = ", ".join(f"{reason} {count}" for reason, count in s["problems"].items())
+            lines.append(f"skipped {s['skipped_images']} images and {s['skipped_lines']} label "
+                         f"lines: {reasons}")
+            lines += [f"  {problem}" for problem in self.problems[:examples]]
+            if len(self.problems) > examples:
+                lines.append(f"  ... and {len(self.problems) - examples} more")
+        return "\n".join(lines)
+
+
+def scan_split(images: list[Path], names: list[str], name: str = "train",
+               strict: bool = False) -> Split:
+    """Check every image and label file of a split (see the module docstring for the policy)."""
+    split = Split(name=name, names=list(names))
+
+    def report(problem: Problem) -> None:
+        if strict:
+            raise DatasetError.of(problem)
+        split.problems.append(problem)
+
+    for image in images:
+        labels = label_path(image)
+        try:
+            size = check_image(image)
+            classes, boxes, problems = read_labels(labels, split.names)
+        except DatasetError as error:  # the whole image goes
+            report(error.problem)
+            split.skipped_images += 1
+            continue
+        for problem in problems:
+            report(problem)
+        split.missing_labels += not labels.exists()
+        split.examples.append(Example(image, labels, size, classes, boxes))
+    return split
+
+
+# --- letterbox and augmentation (NumPy and Pillow) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Letterbox:
+    """How an image of ``size`` (width, height) was fitted into a square: scaled, then padded.
+
+    The image is resized to ``resized`` (width, height), the longer side becoming the square's
+    side, and pasted at (``pad_x``, ``pad_y``).
+    """
+
+    size: tuple[int, int]
+    resized: tuple[int, int]
+    pad_x: int
+    pad_y: int
+
+    @classmethod
+    def fit(cls, size: tuple[int, int], side: int) -> Letterbox:
+        width, height = size
+        scale = side / max(width, height)
+        resized = (min(side, round(width * scale)), min(side, round(height * scale)))
+        return cls(size, resized, (side - resized[0]) // 2, (side - resized[1]) // 2)
+
+    def to_square(self, boxes: np.ndarray) -> np.ndarray:
+        """Normalised ``cx cy w h`` (n, 4) of the original -> pixel corners in the square."""
+        offset = np.array([self.pad_x, self.pad_y, self.pad_x, self.pad_y])
+        return normalized_to_pixels(cxcywh_to_xyxy(boxes), *self.resized) + offset
+
+    def to_original(self, boxes_xyxy: np.ndarray) -> np.ndarray:
+        """Pixel ``x0 y0 x1 y1`` (n, 4) in the square -> pixel ``x0 y0 x1 y1`` in the original."""
+        offset = np.array([self.pad_x, self.pad_y, self.pad_x, self.pad_y])
+        ratio = np.array([*self.size, *self.size]) / np.array([*self.resized, *self.resized])
+        original = (np.asarray(boxes_xyxy, dtype=np.float64) - offset) * ratio
+        return np.clip(original, 0, np.array([*self.size, *self.size]))
+
+
+def load_image(path: str | os.PathLike) -> np.ndarray:
+    """An image file as (H, W, 3) uint8 RGB, turned upright as its EXIF data says."""
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(path) as image:
+            return np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+    except Exception as error:  # a file that passed verify() can still fail to decode
+        raise DatasetError(f"{path}: unreadable image: {type(error).__name__}: {error}") from None
+
+
+def letterbox(image: np.ndarray, side: int) -> tuple[np.ndarray, Letterbox]:
+    """Fit (H, W, 3) uint8 into (side, side, 3): scale the longer side to ``side``, pad grey."""
+    from PIL import Image
+
+    height, width = image.shape[:2]
+    fit = Letterbox.fit((width, height), side)
+    new_width, new_height = fit.resized
+    if (new_width, new_height) != (width, height):
+        image = np.asarray(Image.fromarray(image).resize((new_width, new_height),
+                                                         Image.Resampling.BILINEAR))
+    square = np.full((side, side, 3), PAD_VALUE, dtype=np.uint8)
+    square[fit.pad_y:fit.pad_y + new_height, fit.pad_x:fit.pad_x + new_width] = image
+    return square, fit
+
+
+def clip_and_drop(boxes: np.ndarray, classes: np.ndarray, width: int, height: int,
+                  min_side: float = 2.0, min_kept: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Clip pixel boxes to the image; drop those left under ``min_side`` px wide or high, or
+    with less than ``min_kept`` of their area inside (a sliver is too little to recognise)."""
+    clipped = clip_boxes(boxes, width, height)
+    sides = clipped[:, 2:] - clipped[:, :2]
+    area = np.prod(np.maximum(boxes[:, 2:] - boxes[:, :2], 1e-9), axis=1)
+    keep = (sides.min(axis=1, initial=np.inf) >= min_side) & (sides.prod(axis=1) >= min_kept * area)
+    return clipped[keep], classes[keep]
+
+
+@dataclass(frozen=True)
+class Augment:
+    """Training augmentation; each step can be switched off with 0. Applied in this order:
+
+    mosaic     probability of a mosaic: 4 images meet at a random centre, each cropped to its
+               quarter (more objects per image, objects cut by the crop, varied context)
+    scale      zoom by a factor drawn from [1 - scale, 1 + scale] about the centre (every time)
+    translate  shift by up to this fraction of the side, in x and y (every time)
+    hsv_h      hue shift, up to this fraction of the colour circle (every time)
+    hsv_s      saturation gain, from 1 - hsv_s to 1 + hsv_s (every time)
+    hsv_v      value (brightness) gain, from 1 - hsv_v to 1 + hsv_v (every time)
+    fliplr     probability of a left-right flip
+    flipud     probability of an up-down flip (off: most scenes have an "up")
+
+    Boxes follow the pixels: after zoom, shift and mosaic they are clipped to the image, and
+    dropped when under 2 px or with under 10% of their area left. Clipped boxes are exact
+    for rectangles and slightly loose for other shapes (a cut triangle's box is the cut box).
+    """
+
+    mosaic: float = 1.0
+    scale: float = 0.5
+    translate: float = 0.1
+    hsv_h: float = 0.015
+    hsv_s: float = 0.7
+    hsv_v: float = 0.4
+    fliplr: float = 0.5
+    flipud: float = 0.0
+
+
+def mosaic(tiles: list[tuple[np.ndarray, np.ndarray, np.ndarray]], rng: np.random.Generator
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Four (square image (S, S, 3), classes (n,), pixel boxes (n, 4)) into one S x S image.
+
+    A centre is drawn in the middle half of the square; image k has a corner on it: the first
+    fills the top left (its bottom-right part shows), then top right, bottom left, bottom right.
+    """
+    side = tiles[0][0].shape[0]
+    cx, cy = (int(v) for v in rng.integers(side // 4, 3 * side // 4 + 1, size=2))
+    canvas = np.full((side, side, 3), PAD_VALUE, dtype=np.uint8)
+    all_classes, all_boxes = [], []
+    # where each image's top-left corner goes, so that its inner corner touches the centre
+    offsets = [(cx - side, cy - side), (cx, cy - side), (cx - side, cy), (cx, cy)]
+    for (image, classes, boxes), (dx, dy) in zip(tiles, offsets):
+        x0, y0 = max(dx, 0), max(dy, 0)
+        x1, y1 = min(dx + side, side), min(dy + side, side)
+        canvas[y0:y1, x0:x1] = image[y0 - dy:y1 - dy, x0 - dx:x1 - dx]
+        shifted = boxes + np.array([dx, dy, dx, dy])
+        # clip to this image's own quarter: the parts outside it were not pasted
+        shifted = shifted - np.array([x0, y0, x0, y0])
+        kept, kept_classes = clip_and_drop(shifted, classes, x1 - x0, y1 - y0)
+        all_boxes.append(kept + np.array([x0, y0, x0, y0]))
+        all_classes.append(kept_classes)
+    return canvas, np.concatenate(all_classes), np.concatenate(all_boxes).reshape(-1, 4)
+
+
+def random_affine(image: np.ndarray, classes: np.ndarray, boxes: np.ndarray, scale: float,
+                  shift: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Zoom a square image by ``scale`` about its centre and move it by ``shift`` pixels.
+
+    A point p goes to ``scale * (p - centre) + centre + shift``; boxes go the same way and are
+    then clipped (``clip_and_drop``). Uncovered areas are grey.
+    """
+    from PIL import Image
+
+    side = image.shape[0]
+    centre = side / 2
+    tx, ty = shift
+    # Pillow wants the inverse map: for each output pixel, where to read in the input.
+    inverse = (1 / scale, 0, centre - (centre + tx) / scale,
+               0, 1 / scale, centre - (centre + ty) / scale)
+    moved = Image.fromarray(image).transform((side, side), Image.Transform.AFFINE, inverse,
+                                             Image.Resampling.BILINEAR,
+                                             fillcolor=(PAD_VALUE,) * 3)
+    boxes = scale * (boxes - centre) + centre + np.array([tx, ty, tx, ty])
+    kept, kept_classes = clip_and_drop(boxes, classes, side, side)
+    return np.asarray(moved), kept_classes, kept
+
+
+def hsv_jitter(image: np.ndarray, hue: float, saturation: float, value: float) -> np.ndarray:
+    """Shift hue by ``hue`` (fraction of the circle), multiply saturation and value by gains."""
+    from PIL import Image
+
+    hsv = np.asarray(Image.fromarray(image).convert("HSV")).astype(np.float64)
+    hsv[..., 0] = (hsv[..., 0] + hue * 256) % 256  # Pillow stores hue as 0..255 around the circle
+    hsv[..., 1] *= saturation
+    hsv[..., 2] *= value
+    hsv = np.clip(hsv, 0, 255).round().astype(np.uint8)
+    return np.asarray(Image.fromarray(hsv, mode="HSV").convert("RGB"))
+
+
+def flip_left_right(image: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mirror an image (H, W, 3) and its pixel boxes (n, 4) left to right."""
+    width = image.shape[1]
+    return image[:, ::-1], np.stack([width - boxes[:, 2], boxes[:, 1],
+                                     width - boxes[:, 0], boxes[:, 3]], axis=1)
+
+
+def flip_up_down(image: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mirror an image (H, W, 3) and its pixel boxes (n, 4) top to bottom."""
+    height = image.shape[0]
+    return image[::-1], np.stack([boxes[:, 0], height - boxes[:, 3],
+                                  boxes[:, 2], height - boxes[:, 1]], axis=1)
+
+
+# --- the dataset -----------------------------------------------------------------------------
+
+
+class DetectionDataset:
+    """A split of a YOLO-layout dataset, ready for ``torch.utils.data.DataLoader``.
+
+    ``source`` is a ``data.yaml`` path or a ``DataConfig``; ``split`` is "train", "val" or
+    "test". ``augment``: an ``Augment``, ``True`` (= ``Augment()``), ``False``, or ``None`` (the
+    default: ``Augment()`` for "train", none otherwise). Item i is ``(image (3, S, S) float in
+    [0, 1], targets (n, 5) float [class, cx, cy, w, h])`` (see ``sample`` for NumPy arrays).
+
+    Augmentation is random but reproducible: item i in epoch e always gets the same draws
+    (a generator seeded with ``(seed, e, i)``), whichever DataLoader worker makes it. Call
+    ``set_epoch`` before each epoch's loop (the workers copy the dataset when the loop starts,
+    so with ``persistent_workers=True`` they would keep the first epoch's draws).
+
+    It is not a subclass of ``torch.utils.data.Dataset`` (so reading needs no torch), but has
+    everything a ``DataLoader`` asks of one: ``len`` and indexing.
+
+    ``cache=True`` decodes and letterboxes every image once, up front (S * S * 3 bytes each:
+    77 kB at 160 px), instead of at every use; a mosaic uses four images.
+    """
+
+    def __init__(self, source: str | os.PathLike | DataConfig, split: str = "train",
+                 imgsz: int = 640, augment: Augment | bool | None = None, strict: bool = False,
+                 seed: int = 0, cache: bool = False):
+        config = source if isinstance(source, DataConfig) else load_data_yaml(source)
+        if split not in config.splits:
+            raise DatasetError(f"{config.yaml_path}: no '{split}' split (has: "
+                               f"{', '.join(config.splits) or 'none'})")
+        if imgsz < 32:
+            raise ValueError(f"imgsz must be at least 32, got {imgsz}")
+        if augment is None:
+            augment = split == "train"
+        self.augment = Augment() if augment is True else (augment or None)
+        self.config, self.imgsz, self.seed, self.epoch = config, int(imgsz), seed, 0
+        self.split = scan_split(config.splits[split], config.names, split, strict)
+        self.names = config.names
+        # filled before any DataLoader worker starts, so the workers share it
+        self._cache = [self._load(i) for i in range(len(self))] if cache else None
+
+    def __len__(self) -> int:
+        return len(self.split.examples)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Choose the augmentation draws of this epoch (see the class docstring)."""
+        self.epoch = int(epoch)
+
+    def summary(self) -> dict:
+        """See ``Split.summary``."""
+        return self.split.summary()
+
+    def format_summary(self, examples: int = 5) -> str:
+        return self.split.format_summary(examples)
+
+    def letterbox_of(self, index: int) -> Letterbox:
+        """How image ``index`` is fitted into the square (to map predictions back)."""
+        return Letterbox.fit(self.split.examples[index].size, self.imgsz)
+
+    def load(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Image ``index`` letterboxed: (S, S, 3) uint8, classes (n,), pixel boxes (n, 4)."""
+        if self._cache is not None:
+            return self._cache[index]
+        return self._load(index)
+
+    def _load(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        example = self.split.examples[index]
+        image, fit = letterbox(load_image(example.image), self.imgsz)
+        if fit.size != example.size:  # the file changed since the scan
+            raise DatasetError(f"{example.image}: size changed from {example.size} to {fit.size}")
+        return image, example.classes, fit.to_square(example.boxes)
+
+    def sample(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Item ``index`` as NumPy: image (S, S, 3) uint8, targets (n, 5) float32."""
+        augment = self.augment
+        if augment is None:
+            image, classes, boxes = self.load(index)
+        else:
+            image, classes, boxes = self._augmented(index, augment)
+        targets = np.concatenate([classes[:, None].astype(np.float32),
+                                  pixels_to_normalized(xyxy_to_cxcywh(boxes), self.imgsz,
+                                                       self.imgsz).astype(np.float32)], axis=1)
+        return np.array(image), targets.reshape(-1, 5)  # a writable copy: tensors share it
+
+    def _augmented(self, index: int, augment: Augment
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        if rng.random() < augment.mosaic:
+            others = rng.integers(0, len(self), size=3)
+            image, classes, boxes = mosaic([self.load(i) for i in (index, *others)], rng)
+        else:
+            image, classes, boxes = self.load(index)
+        if augment.scale or augment.translate:
+            zoom = rng.uniform(1 - augment.scale, 1 + augment.scale)
+            shift = rng.uniform(-augment.translate, augment.translate, size=2) * self.imgsz
+            image, classes, boxes = random_affine(image, classes, boxes, zoom, tuple(shift))
+        if augment.hsv_h or augment.hsv_s or augment.hsv_v:
+            image = hsv_jitter(image, rng.uniform(-augment.hsv_h, augment.hsv_h),
+                               rng.uniform(1 - augment.hsv_s, 1 + augment.hsv_s),
+                               rng.uniform(1 - augment.hsv_v, 1 + augment.hsv_v))
+        if rng.random() < augment.fliplr:
+            image, boxes = flip_left_right(image, boxes)
+        if rng.random() < augment.flipud:
+            image, boxes = flip_up_down(image, boxes)
+        return image, classes, boxes
+
+    def __getitem__(self, index: int):
+        import torch
+
+        image, targets = self.sample(index)
+        pixels = torch.from_numpy(image).permute(2, 0, 1).float().div_(255)
+        return pixels, torch.from_numpy(targets)
+
+
+def collate(batch: list) -> tuple:
+    """Batch ``(image, targets)`` items: images (B, 3, S, S) and targets (N, 6).
+
+    The targets of all images are stacked, each row ``[image_index, class, cx, cy, w, h]``:
+    images hold different numbers of objects, so a column says whose each row is. N is the
+    total object count (0 is fine).
+    """
+    import torch
+
+    images = torch.stack([image for image, _ in batch])
+    rows = [torch.cat([torch.full((len(targets), 1), float(i)), targets], dim=1)
+            for i, (_, targets) in enumerate(batch)]
+    return images, torch.cat(rows).reshape(-1, 6)
+
+
+__all__ = ["Augment", "BOX_TOLERANCE", "DataConfig", "DatasetError", "DetectionDataset",
+           "Example", "Letterbox", "Problem", "Split", "check_image", "clip_and_drop", "collate",
+           "flip_left_right", "flip_up_down", "hsv_jitter", "image_files",
+           "label_path", "letterbox", "load_data_yaml", "load_image", "mosaic",
+           "parse_label_line", "random_affine", "read_labels", "scan_split"]

@@ -1,0 +1,224 @@
+"""Train a detector: ``ildl detect train --data data.yaml --epochs 60``.
+
+One epoch: shuffled, augmented batches -> loss -> AdamW step (learning rate warming up then
+following a cosine) -> EMA of the weights. After each epoch the EMA weights are evaluated on the
+validation split (mAP@0.5:0.95 and mAP@0.5 in the COCO definition, ``metrics.py``), and
+``<out>/last.pt`` and, when validation improved, ``<out>/best.pt`` are written atomically. Training
+stops early when validation mAP has not improved for ``patience`` epochs; ``resume=True`` continues
+from ``last.pt`` exactly where it stopped (weights, EMA, optimizer, schedule, epoch).
+
+Checkpoints hold only tensors and plain Python values, and are read with
+``torch.load(..., weights_only=True)``: loading a checkpoint never unpickles arbitrary objects.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from dataclasses import asdict, dataclass, replace
+
+import torch
+
+from ..atomic import write_bytes_atomically
+from ..nn.progress import ProgressBar, format_seconds
+from .dataset import Augment, DetectionDataset, collate
+from .loss import DetectionLoss
+from .metrics import DetectionEvaluator
+from .model import Detector
+from .nms import decode
+from .schedule import ModelEMA, warmup_cosine
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run depends on (saved in every checkpoint)."""
+
+    data: str  # path of data.yaml
+    epochs: int = 60
+    imgsz: int = 160
+    batch: int = 32
+    size: str = "n"
+    lr: float = 2e-3
+    weight_decay: float = 5e-4
+    warmup_epochs: float = 2.0
+    patience: int = 20
+    mosaic: float = 0.5  # probability of a mosaic (Augment)
+    scale: float = 0.3  # zoom range (Augment)
+    close_mosaic: int = 10  # last epochs without mosaic: finish on whole, uncut scenes
+    out: str = "runs/detect"
+    seed: int = 0
+    workers: int = 0
+
+
+def save_checkpoint(path: str, state: dict) -> None:
+    """Write ``state`` with torch.save to ``path`` atomically."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    write_bytes_atomically(path, buffer.getvalue())
+
+
+def load_checkpoint(path: str) -> dict:
+    """Read a checkpoint written by ``save_checkpoint`` without unpickling arbitrary objects."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no checkpoint at {path!r}")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # a foreign, truncated or unsafe file
+        raise ValueError(f"{path!r} is not a readable ildl detector checkpoint "
+                         f"({type(error).__name__}: {str(error).splitlines()[0]})") from None
+
+
+def load_detector(path: str) -> tuple[Detector, dict]:
+    """The (EMA) detector saved in a checkpoint, in eval mode, and the checkpoint's metadata."""
+    checkpoint = load_checkpoint(path)
+    model = Detector(**checkpoint["model_config"])
+    model.load_state_dict(checkpoint["ema"])
+    return model.eval(), checkpoint
+
+
+def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
+    # Weight decay shrinks weights towards 0; for biases and batch-norm scales that only hurts.
+    decayed = [p for name, p in model.named_parameters() if p.ndim > 1]
+    plain = [p for name, p in model.named_parameters() if p.ndim <= 1]
+    return [{"params": decayed, "weight_decay": weight_decay},
+            {"params": plain, "weight_decay": 0.0}]
+
+
+@torch.no_grad()
+def evaluate(model: Detector, dataset: DetectionDataset, batch: int = 32,
+             score_threshold: float = 0.001):
+    """COCO metrics of ``model`` on ``dataset`` (a low score threshold, as mAP needs the whole
+    precision-recall curve)."""
+    model.eval()
+    evaluator = DetectionEvaluator(dataset.names)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=batch, collate_fn=collate)
+    for images, targets in loader:
+        detections = decode(model(images), model.strides, score_threshold=score_threshold)
+        for index, found in enumerate(detections):
+            rows = targets[targets[:, 0] == index]
+            centre, size = rows[:, 2:4] * dataset.imgsz, rows[:, 4:6] * dataset.imgsz
+            truth = {"boxes": torch.cat([centre - size / 2, centre + size / 2], 1).numpy(),
+                     "classes": rows[:, 1].long().numpy()}
+            evaluator.add({name: value.numpy() for name, value in found.items()}, truth)
+    return evaluator.compute()
+
+
+class Trainer:
+    """Holds the run's state; ``run()`` trains to the end (or early stop) and returns metrics."""
+
+    def __init__(self, config: TrainConfig, resume: bool = False, verbose: bool = True):
+        torch.manual_seed(config.seed)
+        self.config = config
+        self.verbose = verbose
+        augment = Augment(mosaic=config.mosaic, scale=config.scale)
+        self.train_set = DetectionDataset(config.data, "train", config.imgsz, augment,
+                                          seed=config.seed, cache=True)
+        self.val_set = DetectionDataset(config.data, "val", config.imgsz, cache=True)
+        self.names = self.train_set.names
+        self.model = Detector(len(self.names), config.size)
+        self.ema = ModelEMA(self.model)
+        self.optimizer = torch.optim.AdamW(_param_groups(self.model, config.weight_decay),
+                                           lr=config.lr)
+        self.loss = DetectionLoss(len(self.names), self.model.strides)
+        self.start_epoch, self.best, self.epochs_without_gain = 0, -1.0, 0
+        self.history: list[dict] = []
+        os.makedirs(config.out, exist_ok=True)
+        if resume:
+            self._resume(os.path.join(config.out, "last.pt"))
+
+    def _resume(self, path: str) -> None:
+        checkpoint = load_checkpoint(path)
+        self.model.load_state_dict(checkpoint["model"])
+        self.ema.model.load_state_dict(checkpoint["ema"])
+        self.ema.updates = int(checkpoint["ema_updates"])
+        self.optimizer.load_state_dict(checkpoint["optimizer"])
+        self.start_epoch = int(checkpoint["epoch"]) + 1
+        self.best = float(checkpoint["best_map"])
+        self.epochs_without_gain = int(checkpoint["epochs_without_gain"])
+        self.history = list(checkpoint["history"])
+        if self.verbose:
+            print(f"resuming {path} after epoch {self.start_epoch}")
+
+    def _checkpoint(self, epoch: int) -> dict:
+        return {"model": self.model.state_dict(), "ema": self.ema.model.state_dict(),
+                "ema_updates": self.ema.updates, "optimizer": self.optimizer.state_dict(),
+                "epoch": epoch, "best_map": self.best,
+                "epochs_without_gain": self.epochs_without_gain, "history": self.history,
+                "model_config": self.model.config(), "names": list(self.names),
+                "train_config": asdict(self.config)}
+
+    def _train_epoch(self, epoch: int, loader, steps_per_epoch: int) -> dict:
+        self.model.train()
+        self.train_set.set_epoch(epoch)
+        if epoch >= self.config.epochs - self.config.close_mosaic:
+            self.train_set.augment = replace(self.train_set.augment, mosaic=0.0)
+        total_steps = self.config.epochs * steps_per_epoch
+        warmup = int(self.config.warmup_epochs * steps_per_epoch)
+        bar = ProgressBar(steps_per_epoch, f"epoch {epoch + 1}/{self.config.epochs}")
+        if not self.verbose:
+            bar.interactive = False
+        sums = {"box": 0.0, "obj": 0.0, "cls": 0.0}
+        for step, (images, targets) in enumerate(loader):
+            factor = warmup_cosine(epoch * steps_per_epoch + step, total_steps, warmup)
+            for group in self.optimizer.param_groups:
+                group["lr"] = self.config.lr * factor
+            loss, parts = self.loss(self.model(images), targets, self.config.imgsz)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"the loss became {float(loss)} at epoch {epoch + 1}, "
+                                         f"batch {step + 1}; lower --lr (now {self.config.lr})")
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 10.0)
+            self.optimizer.step()
+            self.ema.update(self.model)
+            for name, value in parts.items():
+                sums[name] += value
+            means = {name: value / (step + 1) for name, value in sums.items()}
+            bar.update(step + 1, (step + 1) * self.config.batch, means)
+        if self.verbose:
+            bar.finish(steps_per_epoch, len(self.train_set), means)
+        return means
+
+    def run(self) -> dict:
+        """Train; returns the best validation metrics and the checkpoint paths."""
+        loader = torch.utils.data.DataLoader(
+            self.train_set, batch_size=self.config.batch, shuffle=True, collate_fn=collate,
+            num_workers=self.config.workers, drop_last=len(self.train_set) > self.config.batch,
+            generator=torch.Generator().manual_seed(self.config.seed))
+        steps_per_epoch = len(loader)
+        last_path = os.path.join(self.config.out, "last.pt")
+        best_path = os.path.join(self.config.out, "best.pt")
+        start = time.perf_counter()
+        for epoch in range(self.start_epoch, self.config.epochs):
+            losses = self._train_epoch(epoch, loader, steps_per_epoch)
+            metrics = evaluate(self.ema.model, self.val_set)
+            self.history.append({"epoch": epoch + 1, **losses, "map50": metrics.map50,
+                                 "map50_95": metrics.map50_95})
+            improved = metrics.map50_95 > self.best
+            self.best = max(self.best, metrics.map50_95)
+            self.epochs_without_gain = 0 if improved else self.epochs_without_gain + 1
+            save_checkpoint(last_path, self._checkpoint(epoch))
+            if improved:
+                save_checkpoint(best_path, self._checkpoint(epoch))
+            if self.verbose:
+                print(f"  val: mAP50 {metrics.map50:.3f}  mAP50-95 {metrics.map50_95:.3f}  "
+                      f"(best {self.best:.3f}; {format_seconds(time.perf_counter() - start)} "
+                      "so far)")
+            if self.epochs_without_gain >= self.config.patience:
+                if self.verbose:
+                    print(f"early stop: no gain in mAP50-95 for {self.config.patience} epochs")
+                break
+        return {"best_map50_95": self.best, "last": last_path, "best": best_path,
+                "history": self.history}
+
+
+def train(data: str, **options) -> dict:
+    """Train a detector on ``data`` (a data.yaml); options are the fields of ``TrainConfig``
+    plus ``resume`` and ``verbose``.
+
+    >>> result = train("shapes/data.yaml", epochs=30, out="runs/shapes")   # doctest: +SKIP
+    """
+    resume = options.pop("resume", False)
+    verbose = options.pop("verbose", True)
+    return Trainer(TrainConfig(data=data, **options), resume=resume, verbose=verbose).run()
