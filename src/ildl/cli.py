@@ -102,6 +102,24 @@ def _detect_val(args: argparse.Namespace) -> int:
     return 0
 
 
+def _detect_predict(args: argparse.Namespace) -> int:
+    from .detect.predict import predict
+
+    records = predict(args.weights, args.source, args.out, args.conf, args.iou)
+    found = sum(len(record["boxes"]) for record in records)
+    print(f"{found} detections in {len(records)} image(s)/frame(s); annotated files and "
+          f"detections.json in {args.out}/")
+    return 0
+
+
+def _detect_export(args: argparse.Namespace) -> int:
+    from .detect.export import export_onnx
+
+    difference = export_onnx(args.weights, args.out)
+    print(f"wrote {args.out}; onnxruntime matches PyTorch to {difference:.1e}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ildl", description="I Learn Deep Learning: run, watch "
                                      "and change the collection's experiments.")
@@ -154,6 +172,19 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--split", default="val", help="split to evaluate (val)")
     val.add_argument("--out", default="runs/val", help="folder for the figures")
     val.set_defaults(run=_detect_val)
+    predict = detect_commands.add_parser("predict", help="detect in an image, a folder, a GIF "
+                                         "or a video; writes annotated files and JSON")
+    predict.add_argument("--weights", required=True, help="a checkpoint (best.pt)")
+    predict.add_argument("--source", required=True, help="image, folder, .gif or video file")
+    predict.add_argument("--out", default="runs/predict", help="output folder")
+    predict.add_argument("--conf", type=float, default=0.25, help="score threshold (0.25)")
+    predict.add_argument("--iou", type=float, default=0.5, help="NMS IoU threshold (0.5)")
+    predict.set_defaults(run=_detect_predict)
+    export = detect_commands.add_parser("export", help="export to ONNX (checked with "
+                                        "onnxruntime)")
+    export.add_argument("--weights", required=True, help="a checkpoint (best.pt)")
+    export.add_argument("--out", default="detector.onnx", help="the .onnx file")
+    export.set_defaults(run=_detect_export)
 
     gallery = areas.add_parser("gallery", help="render the collection's figures")
     gallery.add_argument("--out", default="gallery", help="output folder (gallery)")

@@ -2,6 +2,7 @@
 
 import pickle
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -75,3 +76,41 @@ def test_cli_make_dataset_then_train_then_val(tmp_path, capsys):
     assert "| all |" in output and "mAP50-95" in output
     assert (tmp_path / "val" / "pr_curves.png").exists()
     assert (tmp_path / "val" / "confusion_matrix.png").exists()
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    return train(tiny_data, epochs=1, imgsz=64, batch=8, out=str(out), verbose=False)["best"]
+
+
+def test_predict_on_a_folder_and_a_gif_writes_annotations_and_json(trained, tiny_data, tmp_path):
+    import json
+
+    from ildl.data.shapes import make_video
+    from ildl.detect.predict import predict
+
+    folder = tmp_path / "images"
+    folder.mkdir()
+    from PIL import Image
+
+    for index in range(3):
+        Image.new("RGB", (90, 60), (index * 60, 80, 120)).save(folder / f"{index}.png")
+    records = predict(trained, str(folder), str(tmp_path / "out"), score_threshold=0.0)
+    assert [r["source"].split("/")[-1] for r in records] == ["0.png", "1.png", "2.png"]
+    for record in records:  # boxes are in the 90x60 frame's own pixels
+        boxes = np.array(record["boxes"]).reshape(-1, 4)
+        assert (boxes[:, [0, 2]] <= 90).all() and (boxes[:, [1, 3]] <= 60).all()
+    assert json.loads((tmp_path / "out" / "detections.json").read_text()) == records
+    video = make_video(str(tmp_path / "clip.gif"), n_frames=4, size=64, seed=1)
+    records = predict(trained, str(tmp_path / "clip.gif"), str(tmp_path / "vid"))
+    assert [r["frame"] for r in records] == list(range(len(video.frames)))
+    assert (tmp_path / "vid" / "clip.gif").exists()
+
+
+def test_onnx_export_matches_torch(trained, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from ildl.detect.export import export_onnx
+
+    difference = export_onnx(trained, str(tmp_path / "detector.onnx"))
+    assert difference < 1e-4
