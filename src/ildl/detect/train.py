@@ -9,6 +9,11 @@ from ``last.pt`` exactly where it stopped (weights, EMA, optimizer, schedule, ep
 
 Checkpoints hold only tensors and plain Python values, and are read with
 ``torch.load(..., weights_only=True)``: loading a checkpoint never unpickles arbitrary objects.
+
+Several processes (data parallel): launched with ``torchrun --nproc_per_node 2 -m ildl.cli detect
+train ...``, each process trains a copy of the model on its own share of every batch (``batch``
+is the total over processes), ``DistributedDataParallel`` averages the gradients so all copies
+stay equal, and process 0 writes the checkpoints and the log. CPUs talk through the "gloo" backend.
 """
 
 from __future__ import annotations
@@ -77,6 +82,11 @@ def load_detector(path: str) -> tuple[Detector, dict]:
     return model.eval(), checkpoint
 
 
+def distributed_rank_and_size() -> tuple[int, int]:
+    """(rank, world size) of this process as torchrun sets them; (0, 1) when run alone."""
+    return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+
+
 def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
     # Weight decay shrinks weights towards 0; for biases and batch-norm scales that only hurts.
     decayed = [p for name, p in model.named_parameters() if p.ndim > 1]
@@ -110,7 +120,13 @@ class Trainer:
     def __init__(self, config: TrainConfig, resume: bool = False, verbose: bool = True):
         torch.manual_seed(config.seed)
         self.config = config
-        self.verbose = verbose
+        self.rank, self.world_size = distributed_rank_and_size()
+        if self.world_size > 1 and not torch.distributed.is_initialized():
+            torch.distributed.init_process_group("gloo")
+        if config.batch % self.world_size:
+            raise ValueError(f"batch {config.batch} must divide evenly over {self.world_size} "
+                             "processes")
+        self.verbose = verbose and self.rank == 0
         augment = Augment(mosaic=config.mosaic, scale=config.scale)
         self.train_set = DetectionDataset(config.data, "train", config.imgsz, augment,
                                           seed=config.seed, cache=True)
@@ -121,6 +137,9 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(_param_groups(self.model, config.weight_decay),
                                            lr=config.lr)
         self.loss = DetectionLoss(len(self.names), self.model.strides)
+        # The copy that trains: wrapped for several processes, the model itself otherwise.
+        self.network = self.model if self.world_size == 1 else \
+            torch.nn.parallel.DistributedDataParallel(self.model)
         self.start_epoch, self.best, self.epochs_without_gain = 0, -1.0, 0
         self.history: list[dict] = []
         os.makedirs(config.out, exist_ok=True)
@@ -151,6 +170,8 @@ class Trainer:
     def _train_epoch(self, epoch: int, loader, steps_per_epoch: int) -> dict:
         self.model.train()
         self.train_set.set_epoch(epoch)
+        if isinstance(loader.sampler, torch.utils.data.DistributedSampler):
+            loader.sampler.set_epoch(epoch)  # each epoch its own shuffle, the same in every process
         if epoch >= self.config.epochs - self.config.close_mosaic:
             self.train_set.augment = replace(self.train_set.augment, mosaic=0.0)
         total_steps = self.config.epochs * steps_per_epoch
@@ -163,7 +184,7 @@ class Trainer:
             factor = warmup_cosine(epoch * steps_per_epoch + step, total_steps, warmup)
             for group in self.optimizer.param_groups:
                 group["lr"] = self.config.lr * factor
-            loss, parts = self.loss(self.model(images), targets, self.config.imgsz)
+            loss, parts = self.loss(self.network(images), targets, self.config.imgsz)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"the loss became {float(loss)} at epoch {epoch + 1}, "
                                          f"batch {step + 1}; lower --lr (now {self.config.lr})")
@@ -180,12 +201,25 @@ class Trainer:
             bar.finish(steps_per_epoch, len(self.train_set), means)
         return means
 
+    def _train_loader(self):
+        """Shuffled batches; with several processes each gets an equal, disjoint share."""
+        per_process = self.config.batch // self.world_size
+        drop_last = len(self.train_set) > self.config.batch
+        if self.world_size == 1:
+            return torch.utils.data.DataLoader(
+                self.train_set, batch_size=per_process, shuffle=True, collate_fn=collate,
+                num_workers=self.config.workers, drop_last=drop_last,
+                generator=torch.Generator().manual_seed(self.config.seed))
+        sampler = torch.utils.data.DistributedSampler(
+            self.train_set, self.world_size, self.rank, shuffle=True, seed=self.config.seed,
+            drop_last=True)
+        return torch.utils.data.DataLoader(self.train_set, batch_size=per_process,
+                                           sampler=sampler, collate_fn=collate,
+                                           num_workers=self.config.workers, drop_last=drop_last)
+
     def run(self) -> dict:
         """Train; returns the best validation metrics and the checkpoint paths."""
-        loader = torch.utils.data.DataLoader(
-            self.train_set, batch_size=self.config.batch, shuffle=True, collate_fn=collate,
-            num_workers=self.config.workers, drop_last=len(self.train_set) > self.config.batch,
-            generator=torch.Generator().manual_seed(self.config.seed))
+        loader = self._train_loader()
         steps_per_epoch = len(loader)
         last_path = os.path.join(self.config.out, "last.pt")
         best_path = os.path.join(self.config.out, "best.pt")
@@ -198,9 +232,10 @@ class Trainer:
             improved = metrics.map50_95 > self.best
             self.best = max(self.best, metrics.map50_95)
             self.epochs_without_gain = 0 if improved else self.epochs_without_gain + 1
-            save_checkpoint(last_path, self._checkpoint(epoch))
-            if improved:
-                save_checkpoint(best_path, self._checkpoint(epoch))
+            if self.rank == 0:  # every process holds the same weights; one writes them
+                save_checkpoint(last_path, self._checkpoint(epoch))
+                if improved:
+                    save_checkpoint(best_path, self._checkpoint(epoch))
             if self.verbose:
                 print(f"  val: mAP50 {metrics.map50:.3f}  mAP50-95 {metrics.map50_95:.3f}  "
                       f"(best {self.best:.3f}; {format_seconds(time.perf_counter() - start)} "
