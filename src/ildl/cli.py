@@ -78,7 +78,7 @@ def _detect_train(args: argparse.Namespace) -> int:
 
     result = train(args.data, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch,
                    size=args.size, lr=args.lr, patience=args.patience, out=args.out,
-                   resume=args.resume)
+                   device=args.device, resume=args.resume)
     print(f"best mAP50-95 {result['best_map50_95']:.3f}; weights: {result['best']}, "
           f"{result['last']}")
     return 0
@@ -164,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--patience", type=int, default=20, help="early stop after N epochs "
                        "without a better validation mAP (20)")
     train.add_argument("--out", default="runs/detect", help="checkpoints folder")
+    train.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (cpu)")
     train.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     train.set_defaults(run=_detect_train)
     val = detect_commands.add_parser("val", help="precision, recall and mAP of a checkpoint")

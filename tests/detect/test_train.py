@@ -114,3 +114,11 @@ def test_onnx_export_matches_torch(trained, tmp_path):
 
     difference = export_onnx(trained, str(tmp_path / "detector.onnx"))
     assert difference < 1e-4
+
+
+def test_asking_for_a_missing_gpu_says_so(tiny_data, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(RuntimeError, match="no CUDA GPU"):
+        Trainer(TrainConfig(tiny_data, epochs=1, imgsz=64, batch=8, out=str(tmp_path),
+                            device="cuda"), verbose=False)

@@ -29,16 +29,18 @@ import torch.nn.functional as F
 SIZE_RANGES = {8: (0.0, 40.0), 16: (24.0, 80.0), 32: (56.0, float("inf"))}
 
 
-def grid_centers(shapes: list[tuple[int, int]], strides: tuple[int, ...]):
+def grid_centers(shapes: list[tuple[int, int]], strides: tuple[int, ...],
+                 device: torch.device | str = "cpu"):
     """Centres (A, 2) in pixels (x, y) of all cells of all grids, and each cell's stride (A,).
 
     Cells are ordered grid by grid, row by row: the order of ``flatten_predictions``.
     """
     centers, cell_strides = [], []
     for (height, width), stride in zip(shapes, strides):
-        ys, xs = torch.meshgrid(torch.arange(height), torch.arange(width), indexing="ij")
+        ys, xs = torch.meshgrid(torch.arange(height, device=device),
+                                torch.arange(width, device=device), indexing="ij")
         centers.append((torch.stack([xs, ys], dim=-1).reshape(-1, 2) + 0.5) * stride)
-        cell_strides.append(torch.full((height * width,), float(stride)))
+        cell_strides.append(torch.full((height * width,), float(stride), device=device))
     return torch.cat(centers).float(), torch.cat(cell_strides)
 
 
@@ -84,7 +86,7 @@ def assign_targets(centers: torch.Tensor, cell_strides: torch.Tensor, gt_boxes: 
     """
     num_cells = len(centers)
     if len(gt_boxes) == 0:
-        return torch.full((num_cells,), -1, dtype=torch.long)
+        return torch.full((num_cells,), -1, dtype=torch.long, device=centers.device)
     x, y = centers[:, 0:1], centers[:, 1:2]  # (A, 1), broadcast against (G,)
     edges = torch.stack([x - gt_boxes[:, 0], y - gt_boxes[:, 1],
                          gt_boxes[:, 2] - x, gt_boxes[:, 3] - y], dim=-1)  # (A, G, 4)
@@ -147,7 +149,8 @@ class DetectionLoss:
 
     def __call__(self, raw: list[torch.Tensor], targets: torch.Tensor, image_size: int):
         predictions = flatten_predictions(raw)  # (N, A, 5 + C)
-        centers, cell_strides = grid_centers([level.shape[-2:] for level in raw], self.strides)
+        centers, cell_strides = grid_centers([level.shape[-2:] for level in raw], self.strides,
+                                             predictions.device)
         boxes = decode_boxes(predictions[..., :4], centers, cell_strides)
         objectness_target = torch.zeros_like(predictions[..., 4])
         box_terms, class_terms = [], []

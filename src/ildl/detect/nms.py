@@ -33,7 +33,7 @@ def non_max_suppression(boxes: torch.Tensor, scores: torch.Tensor, classes: torc
     order = scores.argsort(descending=True)
     boxes, classes = boxes[order], classes[order]
     overlapping = (box_iou(boxes, boxes) > iou_threshold) & (classes[:, None] == classes[None])
-    keep = torch.ones(len(order), dtype=torch.bool)
+    keep = torch.ones(len(order), dtype=torch.bool, device=boxes.device)
     for index in range(len(order)):
         if keep[index]:
             # Only boxes after this one (lower scores) can be suppressed by it.
@@ -48,7 +48,8 @@ def decode(raw: list[torch.Tensor], strides: tuple[int, ...], score_threshold: f
     """Detections per image: dicts with ``boxes`` (K, 4) xyxy pixels, ``scores`` (K,),
     ``classes`` (K,) long, sorted by score, at most ``max_detections``."""
     predictions = flatten_predictions(raw)
-    centers, cell_strides = grid_centers([level.shape[-2:] for level in raw], strides)
+    centers, cell_strides = grid_centers([level.shape[-2:] for level in raw], strides,
+                                         predictions.device)
     boxes = decode_boxes(predictions[..., :4], centers, cell_strides)
     class_scores = predictions[..., 5:].sigmoid() * predictions[..., 4:5].sigmoid()
     scores, classes = class_scores.max(dim=-1)

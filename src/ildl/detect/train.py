@@ -48,6 +48,7 @@ class TrainConfig:
     weight_decay: float = 5e-4
     warmup_epochs: float = 2.0
     patience: int = 20
+    device: str = "cpu"  # "cpu", "cuda" or "cuda:1"
     mosaic: float = 0.5  # probability of a mosaic (Augment)
     scale: float = 0.3  # zoom range (Augment)
     close_mosaic: int = 10  # last epochs without mosaic: finish on whole, uncut scenes
@@ -82,6 +83,14 @@ def load_detector(path: str) -> tuple[Detector, dict]:
     return model.eval(), checkpoint
 
 
+def _device(name: str) -> torch.device:
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device {name!r} was asked for but this PyTorch sees no CUDA GPU "
+                           f"(torch {torch.__version__}); use --device cpu")
+    return device
+
+
 def distributed_rank_and_size() -> tuple[int, int]:
     """(rank, world size) of this process as torchrun sets them; (0, 1) when run alone."""
     return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
@@ -101,16 +110,18 @@ def evaluate(model: Detector, dataset: DetectionDataset, batch: int = 32,
     """COCO metrics of ``model`` on ``dataset`` (a low score threshold, as mAP needs the whole
     precision-recall curve)."""
     model.eval()
+    device = next(model.parameters()).device
     evaluator = DetectionEvaluator(dataset.names)
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch, collate_fn=collate)
     for images, targets in loader:
-        detections = decode(model(images), model.strides, score_threshold=score_threshold)
+        detections = decode(model(images.to(device)), model.strides,
+                            score_threshold=score_threshold)
         for index, found in enumerate(detections):
             rows = targets[targets[:, 0] == index]
             centre, size = rows[:, 2:4] * dataset.imgsz, rows[:, 4:6] * dataset.imgsz
             truth = {"boxes": torch.cat([centre - size / 2, centre + size / 2], 1).numpy(),
                      "classes": rows[:, 1].long().numpy()}
-            evaluator.add({name: value.numpy() for name, value in found.items()}, truth)
+            evaluator.add({name: value.cpu().numpy() for name, value in found.items()}, truth)
     return evaluator.compute()
 
 
@@ -132,7 +143,8 @@ class Trainer:
                                           seed=config.seed, cache=True)
         self.val_set = DetectionDataset(config.data, "val", config.imgsz, cache=True)
         self.names = self.train_set.names
-        self.model = Detector(len(self.names), config.size)
+        self.device = _device(config.device)
+        self.model = Detector(len(self.names), config.size).to(self.device)
         self.ema = ModelEMA(self.model)
         self.optimizer = torch.optim.AdamW(_param_groups(self.model, config.weight_decay),
                                            lr=config.lr)
@@ -184,6 +196,7 @@ class Trainer:
             factor = warmup_cosine(epoch * steps_per_epoch + step, total_steps, warmup)
             for group in self.optimizer.param_groups:
                 group["lr"] = self.config.lr * factor
+            images, targets = images.to(self.device), targets.to(self.device)
             loss, parts = self.loss(self.network(images), targets, self.config.imgsz)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"the loss became {float(loss)} at epoch {epoch + 1}, "
