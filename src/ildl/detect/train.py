@@ -49,6 +49,7 @@ class TrainConfig:
     warmup_epochs: float = 2.0
     patience: int = 20
     device: str = "cpu"  # "cpu", "cuda" or "cuda:1"
+    time_limit: float | None = None  # minutes: stop after the epoch that reaches it
     mosaic: float = 0.5  # probability of a mosaic (Augment)
     scale: float = 0.3  # zoom range (Augment)
     close_mosaic: int = 10  # last epochs without mosaic: finish on whole, uncut scenes
@@ -253,12 +254,17 @@ class Trainer:
                 print(f"  val: mAP50 {metrics.map50:.3f}  mAP50-95 {metrics.map50_95:.3f}  "
                       f"(best {self.best:.3f}; {format_seconds(time.perf_counter() - start)} "
                       "so far)")
+            minutes = (time.perf_counter() - start) / 60
+            if self.config.time_limit is not None and minutes >= self.config.time_limit:
+                if self.verbose:
+                    print(f"stop: the time limit of {self.config.time_limit:g} min is reached")
+                break
             if self.epochs_without_gain >= self.config.patience:
                 if self.verbose:
                     print(f"early stop: no gain in mAP50-95 for {self.config.patience} epochs")
                 break
         return {"best_map50_95": self.best, "last": last_path, "best": best_path,
-                "history": self.history}
+                "history": self.history, "minutes": (time.perf_counter() - start) / 60}
 
 
 def train(data: str, **options) -> dict:
