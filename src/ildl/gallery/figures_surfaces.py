@@ -220,19 +220,27 @@ def _comparison_optimizers() -> dict:
             "Adam": Adam(rate)}
 
 
-def _render_optimizers_comparison(out_dir: str, options: RenderOptions) -> list[str]:
+def _render_race(out_dir: str, options: RenderOptions, name: str, surface, make_optimizers,
+                 start: tuple[float, float], steps: int, title: str) -> list[str]:
+    """A race of optimizers on a surface: the animation and its summary PNG. Fresh optimizers
+    for each (they keep state)."""
     from ..viz.optimizer_paths import animate_optimizers, plot_optimizers
+
+    animation = f"{name}.{options.format}"
+    animate_optimizers(surface, make_optimizers(), start, steps,
+                       os.path.join(out_dir, animation), frames=_frames(options, 90), fps=15,
+                       dpi=_dpi(options, 85), title=title, theme=options.theme)
+    figure = plot_optimizers(surface, make_optimizers(), start, steps, title=title,
+                             theme=options.theme)
+    return [animation, _save_still(figure, out_dir, f"{name}.png")]
+
+
+def _render_optimizers_comparison(out_dir: str, options: RenderOptions) -> list[str]:
     from ..viz.surfaces import saddle
 
-    start, steps = (1.0, -0.001), 180
-    title = "Optimizers leaving the saddle of $x^2 - y^2$ from (1, -0.001), lr 0.02"
-    name = f"optimizers_comparison.{options.format}"
-    animate_optimizers(saddle(), _comparison_optimizers(), start, steps,
-                       os.path.join(out_dir, name), frames=_frames(options, 90), fps=15,
-                       dpi=_dpi(options, 85), title=title, theme=options.theme)
-    figure = plot_optimizers(saddle(), _comparison_optimizers(), start, steps, title=title,
-                             theme=options.theme)
-    return [name, _save_still(figure, out_dir, "optimizers_comparison.png")]
+    return _render_race(out_dir, options, "optimizers_comparison", saddle(),
+                        _comparison_optimizers, (1.0, -0.001), 180,
+                        "Optimizers leaving the saddle of $x^2 - y^2$ from (1, -0.001), lr 0.02")
 
 
 register(Figure(
@@ -264,18 +272,11 @@ def _learning_rate_optimizers() -> dict:
 
 
 def _render_learning_rate(out_dir: str, options: RenderOptions) -> list[str]:
-    from ..viz.optimizer_paths import animate_optimizers, plot_optimizers
     from ..viz.surfaces import peaks
 
-    start, steps = (1.0, 0.0), 150
-    title = "Gradient descent on peaks from (1, 0) with four learning rates"
-    name = f"learning_rate.{options.format}"
-    animate_optimizers(peaks(), _learning_rate_optimizers(), start, steps,
-                       os.path.join(out_dir, name), frames=_frames(options, 90), fps=15,
-                       dpi=_dpi(options, 85), title=title, theme=options.theme)
-    figure = plot_optimizers(peaks(), _learning_rate_optimizers(), start, steps, title=title,
-                             theme=options.theme)
-    return [name, _save_still(figure, out_dir, "learning_rate.png")]
+    return _render_race(out_dir, options, "learning_rate", peaks(), _learning_rate_optimizers,
+                        (1.0, 0.0), 150,
+                        "Gradient descent on peaks from (1, 0) with four learning rates")
 
 
 register(Figure(
