@@ -160,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--imgsz", type=int, default=160, help="square input side (160)")
     train.add_argument("--batch", type=int, default=32, help="32")
     train.add_argument("--size", choices=("n", "s", "m"), default="n", help="model size (n)")
-    train.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (0.002)")
+    train.add_argument("--lr", type=float, default=4e-3, help="peak learning rate (0.004)")
     train.add_argument("--patience", type=int, default=20, help="early stop after N epochs "
                        "without a better validation mAP (20)")
     train.add_argument("--out", default="runs/detect", help="checkpoints folder")

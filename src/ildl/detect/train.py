@@ -44,7 +44,7 @@ class TrainConfig:
     imgsz: int = 160
     batch: int = 32
     size: str = "n"
-    lr: float = 2e-3
+    lr: float = 4e-3  # better than 2e-3 on the synthetic shapes (mAP@0.5 0.77 vs 0.6)
     weight_decay: float = 5e-4
     warmup_epochs: float = 2.0
     patience: int = 20
