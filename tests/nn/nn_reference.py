@@ -85,3 +85,16 @@ def keras_early_stopping(values, patience, min_delta=0.0, mode="min"):
         if wait >= patience:
             return epoch, best_epoch
     return None, best_epoch
+
+
+def build(layer, input_shape, seed=0, dtype="float64"):
+    """Build a layer on its own with a known generator; returns the generator."""
+    generator = np.random.default_rng(seed)
+    layer.build(tuple(input_shape), generator, np.dtype(dtype))
+    return generator
+
+
+def randomize_params(layer, rng):
+    """Overwrite every trainable array of a built layer with standard normal draws."""
+    for value in layer.params.values():
+        value[...] = rng.normal(size=value.shape)

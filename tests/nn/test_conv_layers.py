@@ -17,7 +17,7 @@ from conv_reference import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from nn_reference import ACTIVATION_FORMULAS, central_difference
+from nn_reference import ACTIVATION_FORMULAS, build, central_difference, randomize_params
 
 from ildl import nn
 from ildl.nn import regularizers
@@ -29,15 +29,8 @@ TWIN_SETTINGS = settings(max_examples=25, deadline=None, database=None,
 SMOOTH_ACTIVATIONS = ["linear", "tanh", "sigmoid", "gelu"]  # central differences need no kinks
 
 
-def build(layer, input_shape, seed=0, dtype="float64"):
-    generator = np.random.default_rng(seed)
-    layer.build(tuple(input_shape), generator, np.dtype(dtype))
-    return generator
 
 
-def randomize_params(layer, rng):
-    for value in layer.params.values():
-        value[...] = rng.normal(size=value.shape)
 
 
 def check_layer_gradients(layer, x, rng, training=True):

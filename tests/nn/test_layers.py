@@ -5,22 +5,16 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from nn_reference import ACTIVATION_FORMULAS, ACTIVATION_NAMES, central_difference
+from nn_reference import (
+    ACTIVATION_FORMULAS,
+    ACTIVATION_NAMES,
+    build,
+    central_difference,
+    randomize_params,
+)
 
 from ildl import nn
 from ildl.nn import regularizers
-
-
-def build(layer, input_shape, seed=0, dtype="float64"):
-    """Build a layer on its own with a known generator; returns the generator."""
-    generator = np.random.default_rng(seed)
-    layer.build(tuple(input_shape), generator, np.dtype(dtype))
-    return generator
-
-
-def randomize_params(layer, rng):
-    for value in layer.params.values():
-        value[...] = rng.normal(size=value.shape)
 
 
 def check_layer_gradients(layer, x, rng, replay=None, training=True):
