@@ -22,17 +22,11 @@ LEARNING_RATE = 1e-3
 
 
 def run_ildl(data_dir: str, epochs: int, seeds: int) -> dict:
-    from ildl import nn
-
     (x, y), (x_val, y_val) = common.mnist_split(data_dir, images=True)
 
     def run(seed: int) -> tuple[float, float]:
-        model = build_cnn(seed)
-        model.compile(nn.optimizers.Adam(learning_rate=LEARNING_RATE),
-                      "sparse_categorical_crossentropy", ["accuracy"])
-        start = time.perf_counter()
-        model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0)
-        return time.perf_counter() - start, model.evaluate(x_val, y_val)["accuracy"]
+        return common.train_ildl(build_cnn(seed), x, y, x_val, y_val, epochs, BATCH,
+                                 LEARNING_RATE)
 
     return common.repeat_over_seeds(run, seeds, epochs * len(x))
 

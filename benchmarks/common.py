@@ -56,6 +56,19 @@ def train_torch(model, x: np.ndarray, y: np.ndarray, epochs: int, batch_size: in
     return time.perf_counter() - start
 
 
+def train_ildl(model, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
+               epochs: int, batch_size: int, learning_rate: float) -> tuple[float, float]:
+    """Adam + sparse cross-entropy with ildl.nn; returns (training seconds, validation
+    accuracy)."""
+    from ildl import nn
+
+    model.compile(nn.optimizers.Adam(learning_rate=learning_rate),
+                  "sparse_categorical_crossentropy", ["accuracy"])
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0)
+    return time.perf_counter() - start, model.evaluate(x_val, y_val)["accuracy"]
+
+
 def torch_accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
     import torch
 

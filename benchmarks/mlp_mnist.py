@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 
 import common
 
@@ -27,11 +26,7 @@ def run_ildl(data_dir: str, epochs: int, seeds: int) -> dict:
         model = nn.Sequential([nn.Dense(512, activation="relu", input_shape=(784,)),
                                nn.Dense(256, activation="relu"),
                                nn.Dense(10, activation="softmax")], seed=seed)
-        model.compile(nn.optimizers.Adam(learning_rate=LEARNING_RATE),
-                      "sparse_categorical_crossentropy", ["accuracy"])
-        start = time.perf_counter()
-        model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0)
-        return time.perf_counter() - start, model.evaluate(x_val, y_val)["accuracy"]
+        return common.train_ildl(model, x, y, x_val, y_val, epochs, BATCH, LEARNING_RATE)
 
     return common.repeat_over_seeds(run, seeds, epochs * len(x))
 
