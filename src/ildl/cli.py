@@ -65,11 +65,15 @@ def _gallery(args: argparse.Namespace) -> int:
     outcomes = render_gallery(args.out, args.only, options, jobs=args.jobs)
     print("\n| figure | seconds | files |\n|---|---:|---|")
     for outcome in outcomes:
-        files = "FAILED" if outcome.error else ", ".join(outcome.files)
+        files = ("FAILED" if outcome.error else "skipped" if outcome.skipped
+                 else ", ".join(outcome.files))
         print(f"| {outcome.name} | {outcome.seconds:.1f} | {files} |")
     failed = [outcome.name for outcome in outcomes if outcome.error]
-    print(f"\n{len(outcomes) - len(failed)}/{len(outcomes)} figures written to {args.out}/ "
-          f"(open {args.out}/index.html)" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    skipped = [outcome.name for outcome in outcomes if outcome.skipped]
+    written = len(outcomes) - len(failed) - len(skipped)
+    print(f"\n{written}/{len(outcomes)} figures written to {args.out}/ "
+          f"(open {args.out}/index.html)" + (f"; failed: {', '.join(failed)}" if failed else "")
+          + (f"; skipped (optional package missing): {', '.join(skipped)}" if skipped else ""))
     return 1 if failed else 0
 
 

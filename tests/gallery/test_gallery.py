@@ -45,6 +45,21 @@ def test_a_failing_figure_is_reported_and_the_others_still_render(tmp_path):
     assert "deliberately broken" in (tmp_path / "index.html").read_text()
 
 
+def test_a_figure_whose_optional_package_is_missing_is_skipped_with_the_fix(tmp_path):
+    register(Figure("needs_missing_package", "a figure needing a package that is not there",
+                    "nothing()", broken, requires=("no_such_package_for_ildl_tests",)))
+    try:
+        outcomes = render_gallery(str(tmp_path), ["needs_missing_package"], QUICK, jobs=1,
+                                  log=quiet)
+    finally:
+        del FIGURES["needs_missing_package"]
+    outcome = outcomes[0]
+    assert outcome.error is None and outcome.files == []
+    assert "no_such_package_for_ildl_tests" in outcome.skipped
+    assert "pip install" in outcome.skipped
+    assert "skipped" in (tmp_path / "index.html").read_text()
+
+
 def test_unknown_figure_names_list_the_available_ones(tmp_path):
     with pytest.raises(ValueError, match="numpy_model_animation"):
         render_gallery(str(tmp_path), ["no_such_figure"])

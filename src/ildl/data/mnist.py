@@ -23,6 +23,7 @@ import urllib.request
 import numpy as np
 
 from ..atomic import write_bytes_atomically
+from ..cache import cache_dir as shared_cache_dir
 
 FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -46,8 +47,7 @@ MD5 = {
 
 def cache_dir() -> str:
     """The folder MNIST is downloaded to: ``$ILDL_CACHE/mnist`` or ``~/.cache/ildl/mnist``."""
-    root = os.environ.get("ILDL_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "ildl")
-    return os.path.join(root, "mnist")
+    return shared_cache_dir("mnist")
 
 
 def _md5(path: str) -> str:

@@ -3,4 +3,4 @@
 from __future__ import annotations
 
 # Each area registers its figures on import.
-from . import figures_boundaries, figures_misc, figures_surfaces  # noqa: F401
+from . import figures_boundaries, figures_detection, figures_misc, figures_surfaces  # noqa: F401

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import importlib.util
 import multiprocessing
 import os
 import time
@@ -46,6 +47,11 @@ class Figure:
     caption: str
     code: str  # the Python call that makes it, shown in the index
     render: Callable[[str, RenderOptions], list[str]]
+    requires: tuple[str, ...] = ()  # optional packages it needs, e.g. ("torch",)
+
+    def missing(self) -> list[str]:
+        """The packages of ``requires`` that are not installed."""
+        return [package for package in self.requires if importlib.util.find_spec(package) is None]
 
 
 @dataclass
@@ -54,6 +60,7 @@ class Outcome:
     files: list[str]
     seconds: float
     error: str | None
+    skipped: str | None = None  # why it was not rendered (a missing optional package)
 
 
 FIGURES: dict[str, Figure] = {}
@@ -72,6 +79,11 @@ def render_one(name: str, out_dir: str, options: RenderOptions) -> Outcome:
     from . import figures  # noqa: F401  (a fresh worker process registers the figures)
 
     start = time.perf_counter()
+    missing = FIGURES[name].missing()
+    if missing:
+        return Outcome(name, [], 0.0, None, skipped=(
+            f"needs {', '.join(missing)}, which is not installed: pip install \"ildl[torch]\" "
+            "(with torch==2.13.0 installed first for the CPU build)"))
     try:
         files = FIGURES[name].render(out_dir, options)
         return Outcome(name, files, time.perf_counter() - start, None)
@@ -103,6 +115,8 @@ def _index_html(outcomes: list[Outcome], options: RenderOptions) -> str:
         figure = FIGURES[outcome.name]
         if outcome.error:
             body = f"<pre class='error'>{html.escape(outcome.error)}</pre>"
+        elif outcome.skipped:
+            body = f"<p class='error'>skipped: {html.escape(outcome.skipped)}</p>"
         else:
             body = "".join(
                 f"<video src='{html.escape(f)}' autoplay loop muted controls></video>"
@@ -141,7 +155,8 @@ def render_gallery(out_dir: str, names: list[str] | None = None,
 
     def report(outcome: Outcome) -> None:
         outcomes[outcome.name] = outcome
-        state = "FAILED" if outcome.error else ", ".join(outcome.files)
+        state = ("FAILED" if outcome.error else f"skipped, {outcome.skipped}" if outcome.skipped
+                 else ", ".join(outcome.files))
         log(f"[{len(outcomes)}/{len(chosen)}] {outcome.name}: {state} ({outcome.seconds:.1f}s)")
         if outcome.error:
             log(outcome.error)
