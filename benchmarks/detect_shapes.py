@@ -1,65 +1,139 @@
 """Benchmark: train ildl's detector on synthetic shapes within a CPU time budget.
 
 Writes (or reuses) a synthetic dataset of 800 train / 200 val images of 160 px with 3 classes
-(``ildl.data.shapes``), trains ``ildl.detect`` (schedule of ``--epochs``, stopped at
-``--minutes``) on this machine with 2 threads, and prints one table: training time, epochs,
-mAP@0.5 and mAP@0.5:0.95 of the best checkpoint on the validation split, and inference images/s
-(batch 32, forward + decoding + NMS). Target: mAP@0.5 >= 0.9 within 15 minutes.
+(``ildl.data.shapes``), trains ``ildl.detect`` for ``--minutes`` (the schedule fitted to the
+time, at most ``--epochs``; up-down flips on, as shapes have no "up") with 2 threads, and
+prints one table: training time, epochs, mAP@0.5 and mAP@0.5:0.95 of the best checkpoint on the
+validation split, and inference images/s (the 200 validation files read, detected and decoded,
+batches of 32). Target: mAP@0.5 >= 0.9
+within 15 minutes.
 
-    python benchmarks/detect_shapes.py [--minutes 15] [--epochs 60] [--size n]
+With ``--ultralytics PYTHON`` (the interpreter of a separate environment that has ultralytics),
+``ultralytics_shapes.py`` trains YOLOv8n from scratch on the same data for the same minutes; its
+detections are scored by the same evaluator (COCO definition) and printed as a second row.
+The last columns score the same models on 200 scenes of ``other_shapes.py``, a generator that
+shares no code with ``ildl.data.shapes`` (never trained on): does the detector know shapes, or
+only one generator's habits?
+
+    python benchmarks/detect_shapes.py [--minutes 15] [--epochs 100] [--size n]
+        [--ultralytics /path/to/venv/bin/python]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import time
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 
-def inference_speed(model, imgsz: int, batch: int = 32, repeats: int = 10) -> float:
-    """Images per second of the forward pass plus decoding and NMS."""
-    import torch
 
-    from ildl.detect.nms import decode
+def truth_by_path(dataset) -> dict[str, dict]:
+    """Ground truth of every image of a split, keyed by absolute file path (pixels, xyxy)."""
+    truth = {}
+    for index, example in enumerate(dataset.split.examples):
+        _, classes, boxes = dataset.load(index)
+        truth[os.path.abspath(example.image)] = {"boxes": boxes, "classes": classes}
+    return truth
 
-    images = torch.rand(batch, 3, imgsz, imgsz)
-    with torch.no_grad():
-        decode(model(images), model.strides)  # warm up
-        start = time.perf_counter()
-        for _ in range(repeats):
-            decode(model(images), model.strides)
-    return batch * repeats / (time.perf_counter() - start)
+
+def score(detections: dict[str, dict], truth: dict[str, dict], names: list[str]):
+    """COCO metrics of detections keyed by image path against ``truth_by_path``."""
+    import numpy as np
+
+    from ildl.detect.metrics import DetectionEvaluator
+
+    evaluator = DetectionEvaluator(names)
+    empty = {"boxes": np.zeros((0, 4)), "scores": np.zeros(0), "classes": np.zeros(0, int)}
+    for path, target in truth.items():
+        found = detections.get(path, empty)
+        evaluator.add({name: np.asarray(value) for name, value in found.items()}, target)
+    return evaluator.compute()
+
+
+def ildl_detections(model, dataset, imgsz: int) -> tuple[dict[str, dict], float]:
+    """Detections of every image of ``dataset`` read from its file, and images per second."""
+    from ildl.detect.dataset import load_image
+    from ildl.detect.predict import detect_frames
+
+    paths = [os.path.abspath(example.image) for example in dataset.split.examples]
+    start = time.perf_counter()
+    found = detect_frames(model, [load_image(path) for path in paths], imgsz,
+                          score_threshold=0.001, batch=32)
+    rate = len(paths) / (time.perf_counter() - start)
+    return dict(zip(paths, found)), rate
+
+
+def run_ultralytics(python: str, data_yaml: str, minutes: float, also: list[str]) -> dict:
+    out = os.path.abspath("runs/bench/ultralytics.json")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    subprocess.run([python, os.path.join(HERE, "ultralytics_shapes.py"), data_yaml, out,
+                    "--minutes", str(minutes), "--project",
+                    os.path.abspath("runs/bench/ultralytics"), "--also", *also], check=True)
+    with open(out) as file:
+        return json.load(file)
 
 
 def main() -> None:
     import torch
 
+    import other_shapes
     from ildl.data.shapes import write_dataset
     from ildl.detect.dataset import DetectionDataset
-    from ildl.detect.train import evaluate, load_detector, train
+    from ildl.detect.train import load_detector, train
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=15.0)
-    parser.add_argument("--epochs", type=int, default=60, help="schedule length (60)")
+    parser.add_argument("--epochs", type=int, default=100,
+                        help="longest schedule (100); the time limit shortens it to fit")
     parser.add_argument("--size", default="n", choices=("n", "s", "m"))
     parser.add_argument("--data", default="runs/bench/shapes")
+    parser.add_argument("--ultralytics", metavar="PYTHON",
+                        help="python of an environment with ultralytics: adds a YOLOv8n row")
     args = parser.parse_args()
     torch.set_num_threads(2)
-    data_yaml = os.path.join(args.data, "data.yaml")
+    data_yaml = os.path.abspath(os.path.join(args.data, "data.yaml"))
     if not os.path.exists(data_yaml):
         write_dataset(args.data, n_train=800, n_val=200, size=160, seed=0)
+    other_yaml = os.path.abspath("runs/bench/other_shapes/data.yaml")
+    if not os.path.exists(other_yaml):
+        other_shapes.write("runs/bench/other_shapes", images=200)
+    val = DetectionDataset(data_yaml, "val", 160)
+    other_val = DetectionDataset(other_yaml, "val", 160)
+    truth, other_truth = truth_by_path(val), truth_by_path(other_val)
+    rows = []
+    # Shapes have no "up": up-down flips are as valid as left-right ones (both models get them).
     result = train(data_yaml, epochs=args.epochs, size=args.size, out="runs/bench/ildl",
-                   patience=args.epochs, time_limit=args.minutes, verbose=False)
+                   patience=args.epochs, time_limit=args.minutes, flipud=0.5, verbose=False)
     model, _ = load_detector(result["best"])
-    metrics = evaluate(model, DetectionDataset(data_yaml, "val", 160))
-    print(f"ildl.detect on synthetic shapes: 800/200 images of 160 px, 3 classes, "
-          f"{args.minutes:g}-minute budget, 2 threads\n")
-    print("| model | training | epochs | mAP@0.5 | mAP@0.5:0.95 | inference images/s |")
-    print("|---|---:|---:|---:|---:|---:|")
-    print(f"| ildl {args.size} | {result['minutes']:.1f} min | {len(result['history'])} | "
-          f"{metrics.map50:.3f} | {metrics.map50_95:.3f} | {inference_speed(model, 160):,.0f} |")
-    print("\n(An Ultralytics YOLOv8n row needs ultralytics in a separate environment with "
-          "torch 2.14.1; not run here.)")
+    detections, rate = ildl_detections(model, val, 160)
+    other_detections, _ = ildl_detections(model, other_val, 160)
+    rows.append((f"ildl {args.size}", result["minutes"], len(result["history"]),
+                 score(detections, truth, val.names), rate,
+                 score(other_detections, other_truth, val.names)))
+    if args.ultralytics:
+        try:
+            other = run_ultralytics(args.ultralytics, data_yaml, args.minutes,
+                                    [os.path.dirname(other_val.split.examples[0].image)])
+        except subprocess.CalledProcessError as error:  # keep ildl's row; say what failed
+            print(f"the Ultralytics run failed ({error}); its output is above")
+            other = None
+    if args.ultralytics and other:
+        rows.append(("Ultralytics YOLOv8n", other["minutes"], other["epochs"],
+                     score(other["detections"], truth, val.names), other["images_per_second"],
+                     score(other["detections"], other_truth, val.names)))
+    print(f"\nSynthetic shapes: 800/200 images of 160 px, 3 classes, {args.minutes:g}-minute "
+          f"budget, 2 threads, python {sys.version.split()[0]}, torch {torch.__version__}\n")
+    print("| model | training | epochs | mAP@0.5 | mAP@0.5:0.95 | inference images/s "
+          "| other generator: mAP@0.5 | mAP@0.5:0.95 |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, minutes, epochs, found, images_per_second, elsewhere in rows:
+        print(f"| {name} | {minutes:.1f} min | {epochs} | {found.map50:.3f} | "
+              f"{found.map50_95:.3f} | {images_per_second:,.0f} | {elsewhere.map50:.3f} | "
+              f"{elsewhere.map50_95:.3f} |")
 
 
 if __name__ == "__main__":

@@ -82,7 +82,9 @@ def _detect_train(args: argparse.Namespace) -> int:
 
     result = train(args.data, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch,
                    size=args.size, lr=args.lr, patience=args.patience, out=args.out,
-                   device=args.device, resume=args.resume)
+                   device=args.device, resume=args.resume, time_limit=args.time_limit,
+                   mosaic=args.mosaic, scale=args.scale, flipud=args.flipud,
+                   strict=args.strict)
     print(f"best mAP50-95 {result['best_map50_95']:.3f}; weights: {result['best']}, "
           f"{result['last']}")
     return 0
@@ -170,6 +172,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default="runs/detect", help="checkpoints folder")
     train.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (cpu)")
     train.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    train.add_argument("--time-limit", type=float, metavar="MINUTES",
+                       help="stop after the epoch that reaches it")
+    train.add_argument("--mosaic", type=float, default=0.5, help="mosaic probability (0.5)")
+    train.add_argument("--scale", type=float, default=0.3, help="zoom range +-SCALE (0.3)")
+    train.add_argument("--flipud", type=float, default=0.0,
+                       help="up-down flip probability, for scenes with no up (0)")
+    train.add_argument("--strict", action="store_true",
+                       help="stop at the first bad label or image (default: skip and count)")
     train.set_defaults(run=_detect_train)
     val = detect_commands.add_parser("val", help="precision, recall and mAP of a checkpoint")
     val.add_argument("--weights", required=True, help="a checkpoint (best.pt)")

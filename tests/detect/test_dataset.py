@@ -18,9 +18,9 @@ from ildl.detect.dataset import (
     DatasetError,
     DetectionDataset,
     Letterbox,
+    colour_jitter,
     flip_left_right,
     flip_up_down,
-    hsv_jitter,
     label_path,
     letterbox,
     load_data_yaml,
@@ -306,13 +306,26 @@ def test_mosaic_puts_each_image_in_its_quarter():
                     marker_pixels.sum() < 0.1 * 20 * 24
 
 
-def test_hsv_jitter_keeps_greys_and_identity_is_close():
+def test_colour_jitter_keeps_greys_and_matches_hsv_for_pure_colours():
+    import colorsys
+
     image = scene_with_objects(2)[0]
-    same = hsv_jitter(image, 0.0, 1.0, 1.0)
-    assert np.abs(same.astype(int) - image).max() <= 8  # HSV round trip in 8 bits
+    assert np.array_equal(colour_jitter(image, 0.0, 1.0, 1.0), image)
     grey = np.full((4, 4, 3), 114, np.uint8)
-    assert np.abs(hsv_jitter(grey, 0.3, 1.5, 1.0).astype(int) - 114).max() <= 1
-    assert hsv_jitter(image, 0.0, 1.0, 0.5).mean() < image.mean() * 0.6
+    assert np.abs(colour_jitter(grey, 0.3, 1.5, 1.0).astype(int) - 114).max() <= 1
+    assert colour_jitter(image, 0.0, 1.0, 0.5).mean() < image.mean() * 0.6
+    # a third of a turn takes red to green and green to blue, as in HSV
+    for rgb, expected in [((200, 0, 0), (0, 200, 0)), ((0, 200, 0), (0, 0, 200))]:
+        turned = colour_jitter(np.array([[rgb]], np.uint8), 1 / 3, 1.0, 1.0)[0, 0] / 200
+        np.testing.assert_allclose(turned, np.array(expected) / 200, atol=0.01)
+        hue = colorsys.rgb_to_hsv(*turned)[0]
+        assert hue == pytest.approx((colorsys.rgb_to_hsv(*np.array(rgb) / 200)[0] + 1 / 3) % 1,
+                                    abs=0.01)
+    # a small turn moves the HSV hue of a saturated colour by about as much
+    orange = np.array([[[230, 120, 30]]], np.uint8)
+    before = colorsys.rgb_to_hsv(*(orange[0, 0] / 255))[0]
+    after = colorsys.rgb_to_hsv(*(colour_jitter(orange, 0.02, 1.0, 1.0)[0, 0] / 255))[0]
+    assert after - before == pytest.approx(0.02, abs=0.01)
 
 
 def test_augmented_samples_are_valid_reproducible_and_vary_by_epoch(shapes):

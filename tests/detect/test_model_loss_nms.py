@@ -53,13 +53,14 @@ def test_giou_hand_values():
 
 
 def test_every_object_gets_cells_on_the_grid_that_suits_its_size():
-    centers, strides = grid_centers([(20, 20), (10, 10), (5, 5)], STRIDES)
+    centers, strides = grid_centers([(160 // s, 160 // s) for s in STRIDES], STRIDES)
     boxes = torch.tensor([[10.0, 10, 30, 30], [40, 40, 140, 140], [100, 20, 104, 24]])
     owner = assign_targets(centers, strides, boxes)
-    for index, allowed_strides in [(0, {8.0}), (1, {16.0, 32.0})]:
+    assert set(strides[owner == 0].tolist()) <= {float(s) for s in STRIDES[:2]}  # small: fine
+    assert set(strides[owner == 1].tolist()) == {float(STRIDES[-1])}  # large: coarse grid
+    for index in (0, 1):
         cells = owner == index
         assert cells.any()
-        assert set(strides[cells].tolist()) <= allowed_strides
         inside = centers[cells]
         assert ((inside >= boxes[index, :2]) & (inside <= boxes[index, 2:])).all()
         reach = torch.cat([inside - boxes[index, :2], boxes[index, 2:] - inside], 1).max(1).values
@@ -102,6 +103,18 @@ def test_nms_equals_a_naive_greedy_loop(seed):
     kept = non_max_suppression(torch.tensor(boxes), torch.tensor(scores), torch.tensor(classes),
                                0.45)
     assert kept.tolist() == naive_nms(boxes.tolist(), scores, classes, 0.45)
+    first_five = non_max_suppression(torch.tensor(boxes), torch.tensor(scores),
+                                     torch.tensor(classes), 0.45, max_kept=5)
+    assert first_five.tolist() == kept.tolist()[:5]
+
+
+def test_nms_keeps_degenerate_boxes_and_handles_no_boxes():
+    # zero-area boxes overlap nothing, not even themselves: each is kept once
+    boxes = torch.tensor([[5.0, 5, 5, 5], [5.0, 5, 5, 5], [0.0, 0, 10, 10]])
+    kept = non_max_suppression(boxes, torch.tensor([0.9, 0.8, 0.7]), torch.zeros(3), 0.5)
+    assert kept.tolist() == [0, 1, 2]
+    empty = non_max_suppression(torch.zeros(0, 4), torch.zeros(0), torch.zeros(0), 0.5)
+    assert empty.tolist() == []
 
 
 def test_box_iou_matrix_matches_pairs():

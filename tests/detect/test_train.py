@@ -10,6 +10,7 @@ pytest.importorskip("yaml")
 
 from ildl.cli import main  # noqa: E402
 from ildl.data.shapes import write_dataset  # noqa: E402
+from ildl.detect.model import STRIDES  # noqa: E402
 from ildl.detect.train import (  # noqa: E402
     TrainConfig,
     Trainer,
@@ -31,7 +32,7 @@ def test_training_writes_checkpoints_that_load_without_pickle(tiny_data, tmp_pat
     assert {"box", "obj", "cls", "map50", "map50_95"} <= set(result["history"][0])
     model, checkpoint = load_detector(result["best"])
     assert checkpoint["names"] == ["circle", "square", "triangle"]
-    assert model(torch.zeros(1, 3, 64, 64))[0].shape == (1, 8, 8, 8)
+    assert model(torch.zeros(1, 3, 64, 64))[0].shape == (1, 8, 64 // STRIDES[0], 64 // STRIDES[0])
 
 
 def test_resume_continues_from_the_last_epoch(tiny_data, tmp_path):
@@ -78,6 +79,23 @@ def test_cli_make_dataset_then_train_then_val(tmp_path, capsys):
     assert (tmp_path / "val" / "confusion_matrix.png").exists()
 
 
+def test_cli_train_skips_a_bad_label_line_and_strict_stops_at_it(tmp_path, capsys):
+    from ildl.detect.dataset import DatasetError
+
+    out = tmp_path / "ds"
+    assert main(["detect", "make-dataset", "--out", str(out), "--train", "6", "--val", "2",
+                 "--size", "64"]) == 0
+    label = sorted((out / "labels" / "train").iterdir())[0]
+    lines = label.read_text().splitlines()
+    label.write_text("\n".join([*lines, "7 0.5 0.5 0.2 0.2"]) + "\n")  # class 7 of 3
+    arguments = ["detect", "train", "--data", str(out / "data.yaml"), "--epochs", "1",
+                 "--imgsz", "64", "--batch", "2", "--out", str(tmp_path / "run")]
+    assert main(arguments) == 0
+    assert "skipped 0 images and 1 label lines" in capsys.readouterr().out
+    with pytest.raises(DatasetError, match=f"{label.name}:{len(lines) + 1}"):
+        main([*arguments, "--strict"])
+
+
 @pytest.fixture(scope="module")
 def trained(tiny_data, tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
@@ -122,3 +140,18 @@ def test_asking_for_a_missing_gpu_says_so(tiny_data, tmp_path):
     with pytest.raises(RuntimeError, match="no CUDA GPU"):
         Trainer(TrainConfig(tiny_data, epochs=1, imgsz=64, batch=8, out=str(tmp_path),
                             device="cuda"), verbose=False)
+
+
+def test_a_time_limit_shortens_the_schedule_so_it_still_ends_on_its_cosine(tiny_data, tmp_path):
+    from ildl.detect.train import TrainConfig, Trainer
+
+    trainer = Trainer(TrainConfig(data=tiny_data, epochs=50, imgsz=64, batch=8,
+                                  out=str(tmp_path), time_limit=0.1), verbose=False)
+    result = trainer.run()
+    epochs_run = len(result["history"])
+    # it stopped near the limit, far before 50 epochs, and its schedule length is what it ran
+    assert 1 <= epochs_run < 50 and trainer.epochs == epochs_run
+    assert result["minutes"] < 0.1 + 2 * result["minutes"] / epochs_run
+    # the last step's learning rate is near the bottom of the (shortened) cosine, 5% of the
+    # peak; cut off in the middle of the 50-epoch schedule, it would still be near the peak
+    assert trainer.optimizer.param_groups[0]["lr"] < 0.2 * trainer.config.lr

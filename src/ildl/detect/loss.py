@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 # Largest edge distance (pixels) each stride's grid is responsible for; they overlap a little so
 # objects near a boundary are learned by both grids.
-SIZE_RANGES = {8: (0.0, 40.0), 16: (24.0, 80.0), 32: (56.0, float("inf"))}
+SIZE_RANGES = {4: (0.0, 20.0), 8: (12.0, 40.0), 16: (28.0, float("inf"))}
 
 
 def grid_centers(shapes: list[tuple[int, int]], strides: tuple[int, ...],

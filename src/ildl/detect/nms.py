@@ -24,21 +24,24 @@ def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 def non_max_suppression(boxes: torch.Tensor, scores: torch.Tensor, classes: torch.Tensor,
-                        iou_threshold: float = 0.5) -> torch.Tensor:
+                        iou_threshold: float = 0.5, max_kept: int | None = None) -> torch.Tensor:
     """Indices of the boxes to keep, best score first. boxes (K, 4), scores (K,), classes (K,).
 
     Greedy: take the best remaining box, drop every box of its class overlapping it by more than
-    ``iou_threshold``, repeat. Boxes of different classes never suppress each other.
+    ``iou_threshold``, repeat; stop once ``max_kept`` boxes are kept (all of them by default).
+    Boxes of different classes never suppress each other.
     """
     order = scores.argsort(descending=True)
     boxes, classes = boxes[order], classes[order]
     overlapping = (box_iou(boxes, boxes) > iou_threshold) & (classes[:, None] == classes[None])
-    keep = torch.ones(len(order), dtype=torch.bool, device=boxes.device)
-    for index in range(len(order)):
-        if keep[index]:
-            # Only boxes after this one (lower scores) can be suppressed by it.
-            keep[index + 1:] &= ~overlapping[index, index + 1:]
-    return order[keep]
+    # One Python step per *kept* box: each removes itself and all it suppresses from the rest.
+    remaining = torch.arange(len(order), device=boxes.device)
+    kept = []
+    while len(remaining) and len(kept) != max_kept:
+        best, rest = remaining[0], remaining[1:]
+        kept.append(best)
+        remaining = rest[~overlapping[best, rest]]
+    return order[torch.stack(kept)] if kept else order[:0]
 
 
 @torch.no_grad()
@@ -60,8 +63,8 @@ def decode(raw: list[torch.Tensor], strides: tuple[int, ...], score_threshold: f
         top = image_scores.argsort(descending=True)[:pre_nms_top_k]
         image_boxes = boxes[image][confident][top]
         image_scores, image_classes = image_scores[top], classes[image][confident][top]
-        keep = non_max_suppression(image_boxes, image_scores, image_classes,
-                                   iou_threshold)[:max_detections]
+        keep = non_max_suppression(image_boxes, image_scores, image_classes, iou_threshold,
+                                   max_detections)
         results.append({"boxes": image_boxes[keep], "scores": image_scores[keep],
                         "classes": image_classes[keep]})
     return results

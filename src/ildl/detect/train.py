@@ -49,10 +49,12 @@ class TrainConfig:
     warmup_epochs: float = 2.0
     patience: int = 20
     device: str = "cpu"  # "cpu", "cuda" or "cuda:1"
-    time_limit: float | None = None  # minutes: stop after the epoch that reaches it
+    time_limit: float | None = None  # minutes: the schedule shrinks to fit (see Trainer.run)
     mosaic: float = 0.5  # probability of a mosaic (Augment)
     scale: float = 0.3  # zoom range (Augment)
+    flipud: float = 0.0  # probability of an up-down flip (Augment): for scenes with no "up"
     close_mosaic: int = 10  # last epochs without mosaic: finish on whole, uncut scenes
+    strict: bool = False  # a bad label or image stops training (default: skipped and counted)
     out: str = "runs/detect"
     seed: int = 0
     workers: int = 0
@@ -139,10 +141,13 @@ class Trainer:
             raise ValueError(f"batch {config.batch} must divide evenly over {self.world_size} "
                              "processes")
         self.verbose = verbose and self.rank == 0
-        augment = Augment(mosaic=config.mosaic, scale=config.scale)
+        augment = Augment(mosaic=config.mosaic, scale=config.scale, flipud=config.flipud)
         self.train_set = DetectionDataset(config.data, "train", config.imgsz, augment,
-                                          seed=config.seed, cache=True)
-        self.val_set = DetectionDataset(config.data, "val", config.imgsz, cache=True)
+                                          strict=config.strict, seed=config.seed, cache=True)
+        self.val_set = DetectionDataset(config.data, "val", config.imgsz, strict=config.strict,
+                                        cache=True)
+        if self.verbose:
+            print(self.train_set.format_summary() + "\n" + self.val_set.format_summary())
         self.names = self.train_set.names
         self.device = _device(config.device)
         self.model = Detector(len(self.names), config.size).to(self.device)
@@ -154,6 +159,8 @@ class Trainer:
         self.network = self.model if self.world_size == 1 else \
             torch.nn.parallel.DistributedDataParallel(self.model)
         self.start_epoch, self.best, self.epochs_without_gain = 0, -1.0, 0
+        self.epochs = config.epochs  # the schedule's length; a time limit can shorten it
+        self.minutes_before = 0.0  # training time of the runs this one resumes
         self.history: list[dict] = []
         os.makedirs(config.out, exist_ok=True)
         if resume:
@@ -169,6 +176,9 @@ class Trainer:
         self.best = float(checkpoint["best_map"])
         self.epochs_without_gain = int(checkpoint["epochs_without_gain"])
         self.history = list(checkpoint["history"])
+        if self.config.time_limit is not None:  # keep the schedule fitted so far
+            self.epochs = min(self.config.epochs, int(checkpoint["schedule_epochs"]))
+        self.minutes_before = float(checkpoint["minutes"])
         if self.verbose:
             print(f"resuming {path} after epoch {self.start_epoch}")
 
@@ -177,6 +187,7 @@ class Trainer:
                 "ema_updates": self.ema.updates, "optimizer": self.optimizer.state_dict(),
                 "epoch": epoch, "best_map": self.best,
                 "epochs_without_gain": self.epochs_without_gain, "history": self.history,
+                "schedule_epochs": self.epochs, "minutes": self._minutes(),
                 "model_config": self.model.config(), "names": list(self.names),
                 "train_config": asdict(self.config)}
 
@@ -185,11 +196,11 @@ class Trainer:
         self.train_set.set_epoch(epoch)
         if isinstance(loader.sampler, torch.utils.data.DistributedSampler):
             loader.sampler.set_epoch(epoch)  # each epoch its own shuffle, the same in every process
-        if epoch >= self.config.epochs - self.config.close_mosaic:
+        if epoch >= self.epochs - self.config.close_mosaic:
             self.train_set.augment = replace(self.train_set.augment, mosaic=0.0)
-        total_steps = self.config.epochs * steps_per_epoch
+        total_steps = self.epochs * steps_per_epoch
         warmup = int(self.config.warmup_epochs * steps_per_epoch)
-        bar = ProgressBar(steps_per_epoch, f"epoch {epoch + 1}/{self.config.epochs}")
+        bar = ProgressBar(steps_per_epoch, f"epoch {epoch + 1}/{self.epochs}")
         if not self.verbose:
             bar.interactive = False
         sums = {"box": 0.0, "obj": 0.0, "cls": 0.0}
@@ -231,14 +242,35 @@ class Trainer:
                                            sampler=sampler, collate_fn=collate,
                                            num_workers=self.config.workers, drop_last=drop_last)
 
+    def _minutes(self) -> float:
+        """Training time so far, including the runs this one resumed."""
+        return self.minutes_before + (time.perf_counter() - self._start) / 60
+
+    def _fit_schedule_to_time_limit(self, epochs_done: int) -> None:
+        """Shorten the schedule to the epochs that fit the time limit at the pace so far, as
+        Ultralytics' ``time`` does: the learning rate still reaches the end of its cosine and
+        the last ``close_mosaic`` epochs still happen, rather than training being cut mid-way."""
+        pace = self._minutes() / epochs_done
+        fitting = torch.tensor(max(epochs_done, min(self.config.epochs,
+                                                    int(self.config.time_limit / pace))))
+        if self.world_size > 1:  # clocks differ a little: all processes follow process 0
+            torch.distributed.broadcast(fitting, src=0)
+        self.epochs = int(fitting)
+
     def run(self) -> dict:
-        """Train; returns the best validation metrics and the checkpoint paths."""
+        """Train; returns the best validation metrics and the checkpoint paths.
+
+        With ``time_limit`` (minutes), after every epoch the schedule is shortened to the
+        epochs that fit at the pace so far (never below the epochs done, never above
+        ``epochs``): an epoch that ends past the limit is the last.
+        """
         loader = self._train_loader()
         steps_per_epoch = len(loader)
         last_path = os.path.join(self.config.out, "last.pt")
         best_path = os.path.join(self.config.out, "best.pt")
-        start = time.perf_counter()
-        for epoch in range(self.start_epoch, self.config.epochs):
+        self._start = time.perf_counter()
+        epoch = self.start_epoch
+        while epoch < self.epochs:
             losses = self._train_epoch(epoch, loader, steps_per_epoch)
             metrics = evaluate(self.ema.model, self.val_set)
             self.history.append({"epoch": epoch + 1, **losses, "map50": metrics.map50,
@@ -246,25 +278,22 @@ class Trainer:
             improved = metrics.map50_95 > self.best
             self.best = max(self.best, metrics.map50_95)
             self.epochs_without_gain = 0 if improved else self.epochs_without_gain + 1
+            if self.config.time_limit is not None:
+                self._fit_schedule_to_time_limit(epoch + 1)
             if self.rank == 0:  # every process holds the same weights; one writes them
                 save_checkpoint(last_path, self._checkpoint(epoch))
                 if improved:
                     save_checkpoint(best_path, self._checkpoint(epoch))
             if self.verbose:
                 print(f"  val: mAP50 {metrics.map50:.3f}  mAP50-95 {metrics.map50_95:.3f}  "
-                      f"(best {self.best:.3f}; {format_seconds(time.perf_counter() - start)} "
-                      "so far)")
-            minutes = (time.perf_counter() - start) / 60
-            if self.config.time_limit is not None and minutes >= self.config.time_limit:
-                if self.verbose:
-                    print(f"stop: the time limit of {self.config.time_limit:g} min is reached")
-                break
+                      f"(best {self.best:.3f}; {format_seconds(self._minutes() * 60)} so far)")
+            epoch += 1
             if self.epochs_without_gain >= self.config.patience:
                 if self.verbose:
                     print(f"early stop: no gain in mAP50-95 for {self.config.patience} epochs")
                 break
         return {"best_map50_95": self.best, "last": last_path, "best": best_path,
-                "history": self.history, "minutes": (time.perf_counter() - start) / 60}
+                "history": self.history, "minutes": self._minutes()}
 
 
 def train(data: str, **options) -> dict:
