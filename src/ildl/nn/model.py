@@ -141,10 +141,63 @@ class Sequential:
         else:
             loss = self.loss.value(y, outputs)
             grad = self.loss.gradient(y, outputs)
-        for index in range(len(layers) - 1, -1, -1):
-            grad = layers[index].backward(grad, need_input_grad=index > 0)
+        _backward(layers, grad, need_input_grad=False)
         self._last_outputs = outputs
         return loss + sum(layer.regularization_loss() for layer in self.layers)
+
+    # -- gradients with respect to inputs and activations (for explanations) ---------------------
+    def input_gradient(self, x, output_gradient) -> np.ndarray:
+        """Gradient of ``sum(model(x) * output_gradient)`` with respect to the input ``x``.
+
+        Shapes: x ``(N, *input_shape)`` (images ``(N, H, W, C)``), output_gradient
+        ``(N, *output_shape)`` -> ``(N, *input_shape)``. A one-hot ``output_gradient`` on class c
+        gives ``d p_c / d x``, how each input value moves the probability of c (a saliency map).
+        It runs the layers' own backward pass in inference mode (dropout off, batch normalization
+        with its moving statistics). The layers' parameter gradients (``model.gradients``) are
+        overwritten on the way; training is unaffected, since every step recomputes them.
+
+        >>> grad = model.input_gradient(images, np.eye(10)[[3, 3]])   # two images, class 3
+        """
+        x = self._prepare_x(x)
+        self._forward(x, training=False)
+        return _backward(self.layers, self._prepare_output_gradient(output_gradient, len(x)),
+                         need_input_grad=True)
+
+    def activations_and_gradient(self, x, layer: Layer | str, output_gradient
+                                 ) -> tuple[np.ndarray, np.ndarray]:
+        """One layer's outputs on ``x`` and the gradient of ``sum(model(x) * output_gradient)``
+        with respect to them (what Grad-CAM weighs the channels of a convolution with).
+
+        ``layer`` is one of the model's layers or its name. Shapes: x ``(N, *input_shape)``,
+        output_gradient ``(N, *output_shape)`` -> activations and gradient, both
+        ``(N, *layer.output_shape)``, e.g. ``(N, H', W', filters)`` for a ``Conv2D``. Inference
+        mode and parameter gradients as in ``input_gradient``.
+
+        >>> maps, grad = model.activations_and_gradient(images, "conv2d_1", np.eye(10)[[3, 3]])
+        """
+        x = self._prepare_x(x)
+        index = self._layer_index(layer)
+        self._forward(x, training=False)
+        grad = _backward(self.layers[index + 1:],
+                         self._prepare_output_gradient(output_gradient, len(x)),
+                         need_input_grad=True)
+        return self.layers[index].outputs, grad
+
+    def _layer_index(self, layer: Layer | str) -> int:
+        for index, own in enumerate(self.layers):
+            if own is layer or own.name == layer:
+                return index
+        raise ValueError(f"{layer!r} is not a layer of model {self.name!r}; pass one of its "
+                         f"layers or their names: {[own.name for own in self.layers]}")
+
+    def _prepare_output_gradient(self, output_gradient, rows: int) -> np.ndarray:
+        output_gradient = as_array(output_gradient, "output_gradient", self.dtype)
+        expected = (rows, *self.output_shape)
+        if output_gradient.shape != expected:
+            raise ValueError(f"output_gradient must have the shape of the model's output "
+                             f"{expected} but has shape {output_gradient.shape}; e.g. "
+                             f"np.eye({self.output_shape[-1]})[classes] weighs one class per row")
+        return output_gradient
 
     # -- training -------------------------------------------------------------------------------
     def train_on_batch(self, x, y) -> float:
@@ -318,6 +371,15 @@ class Sequential:
         from .saving import save_model
 
         save_model(self, path)
+
+
+def _backward(layers: list[Layer], grad: np.ndarray, need_input_grad: bool):
+    """Push ``grad`` (the gradient w.r.t. the last layer's output) back through ``layers``, last
+    first, filling their ``grads``; returns the gradient w.r.t. the first layer's input, or None
+    when ``need_input_grad`` is False (training never needs it, so the first layer skips it)."""
+    for index in range(len(layers) - 1, -1, -1):
+        grad = layers[index].backward(grad, need_input_grad=need_input_grad or index > 0)
+    return grad
 
 
 def _metric(name: str, loss: losses.Loss):

@@ -19,7 +19,7 @@ def as_array(values, name: str, dtype: np.dtype | None = None) -> np.ndarray:
         bad = np.argwhere(~np.isfinite(array))[0]
         count = int(np.sum(~np.isfinite(array)))
         raise ValueError(f"{name} holds {count} NaN or infinite value(s), the first at index "
-                         f"{tuple(int(i) for i in bad)}; remove or impute them before training")
+                         f"{tuple(int(i) for i in bad)}; remove or impute them first")
     if dtype is not None and array.dtype != dtype:
         array = array.astype(dtype)
     return array
