@@ -28,22 +28,25 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def truth_by_path(dataset) -> dict[str, dict]:
-    """Ground truth of every image of a split, keyed by absolute file path (pixels, xyxy)."""
+    """Ground truth of every image of a split in its own pixels (xyxy), keyed by absolute path."""
+    from ildl.detect.boxes import cxcywh_to_xyxy
+
     truth = {}
-    for index, example in enumerate(dataset.split.examples):
-        _, classes, boxes = dataset.load(index)
-        truth[os.path.abspath(example.image)] = {"boxes": boxes, "classes": classes}
+    for example in dataset.split.examples:
+        width, height = example.size
+        boxes = cxcywh_to_xyxy(example.boxes * np.array([width, height, width, height]))
+        truth[os.path.abspath(example.image)] = {"boxes": boxes, "classes": example.classes}
     return truth
 
 
 def score(detections: dict[str, dict], truth: dict[str, dict], names: list[str]):
     """COCO metrics of detections keyed by image path against ``truth_by_path``."""
-    import numpy as np
-
     from ildl.detect.metrics import DetectionEvaluator
 
     evaluator = DetectionEvaluator(names)
@@ -90,6 +93,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=100,
                         help="longest schedule (100); the time limit shortens it to fit")
     parser.add_argument("--size", default="n", choices=("n", "s", "m"))
+    parser.add_argument("--imgsz", type=int, default=160, help="model input side (160)")
     parser.add_argument("--data", default="runs/bench/shapes")
     parser.add_argument("--ultralytics", metavar="PYTHON",
                         help="python of an environment with ultralytics: adds a YOLOv8n row")
@@ -101,16 +105,17 @@ def main() -> None:
     other_yaml = os.path.abspath("runs/bench/other_shapes/data.yaml")
     if not os.path.exists(other_yaml):
         other_shapes.write("runs/bench/other_shapes", images=200)
-    val = DetectionDataset(data_yaml, "val", 160)
-    other_val = DetectionDataset(other_yaml, "val", 160)
+    val = DetectionDataset(data_yaml, "val", args.imgsz)
+    other_val = DetectionDataset(other_yaml, "val", args.imgsz)
     truth, other_truth = truth_by_path(val), truth_by_path(other_val)
     rows = []
     # Shapes have no "up": up-down flips are as valid as left-right ones (both models get them).
-    result = train(data_yaml, epochs=args.epochs, size=args.size, out="runs/bench/ildl",
+    result = train(data_yaml, epochs=args.epochs, size=args.size, imgsz=args.imgsz,
+                   out="runs/bench/ildl",
                    patience=args.epochs, time_limit=args.minutes, flipud=0.5, verbose=False)
     model, _ = load_detector(result["best"])
-    detections, rate = ildl_detections(model, val, 160)
-    other_detections, _ = ildl_detections(model, other_val, 160)
+    detections, rate = ildl_detections(model, val, args.imgsz)
+    other_detections, _ = ildl_detections(model, other_val, args.imgsz)
     rows.append((f"ildl {args.size}", result["minutes"], len(result["history"]),
                  score(detections, truth, val.names), rate,
                  score(other_detections, other_truth, val.names)))
