@@ -126,6 +126,18 @@ def _detect_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain_bench(args: argparse.Namespace) -> int:
+    from .explain.bench import run_benchmark
+    from .explain.bench_report import table
+
+    rows = run_benchmark(args.model, images=args.images, methods=args.methods, out_dir=args.out,
+                         quick=args.quick, seed=args.seed)
+    print("\n" + table(rows))
+    print(f"report: {args.out}/explain_bench.md, {args.out}/explain_bench.csv, "
+          f"{args.out}/explain_curves.png")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ildl", description="I Learn Deep Learning: run, watch "
                                      "and change the collection's experiments.")
@@ -200,6 +212,27 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--weights", required=True, help="a checkpoint (best.pt)")
     export.add_argument("--out", default="detector.onnx", help="the .onnx file")
     export.set_defaults(run=_detect_export)
+
+    from .explain import METHODS
+
+    explain_parser = areas.add_parser("explain", help="explain image classifiers and benchmark "
+                                      "the explainers")
+    explain_commands = explain_parser.add_subparsers(dest="command", required=True)
+    bench = explain_commands.add_parser("bench", help="time and score every explainer on "
+                                        "held-out shape images with known object masks")
+    bench.add_argument("--model", help="a saved ildl model (.ildl) or a TorchScript file taking "
+                       "32x32 RGB images (default: the benchmark's CNN, trained once and cached)")
+    bench.add_argument("--images", type=int, help="images explained per method (100; 12 with "
+                       "--quick)")
+    bench.add_argument("--methods", nargs="+", choices=list(METHODS), metavar="METHOD",
+                       help=f"methods to compare (default: all the model supports): "
+                       f"{', '.join(METHODS)}; the random floor is always added")
+    bench.add_argument("--out", default="explain_bench", help="folder for explain_bench.md, "
+                       ".csv and explain_curves.png (explain_bench)")
+    bench.add_argument("--quick", action="store_true", help="a model trained on fewer "
+                       "images, fewer held-out images and samples per method, for tests")
+    bench.add_argument("--seed", type=int, default=0, help="seed of every random draw (0)")
+    bench.set_defaults(run=_explain_bench)
 
     gallery = areas.add_parser("gallery", help="render the collection's figures")
     gallery.add_argument("--out", default="gallery", help="output folder (gallery)")

@@ -146,7 +146,7 @@ def test_a_time_limit_shortens_the_schedule_so_it_still_ends_on_its_cosine(tiny_
     from ildl.detect.train import TrainConfig, Trainer
 
     trainer = Trainer(TrainConfig(data=tiny_data, epochs=50, imgsz=64, batch=8,
-                                  out=str(tmp_path), time_limit=0.1), verbose=False)
+                                  out=str(tmp_path), time_limit=0.1, patience=50), verbose=False)
     result = trainer.run()
     epochs_run = len(result["history"])
     # it stopped near the limit, far before 50 epochs, and its schedule length is what it ran

@@ -9,10 +9,16 @@
 ``integrated_gradients``) need a model that can be differentiated, ``shap_gradient`` a torch
 module; ``occlusion``, ``rise``, ``lime`` and ``shap`` only need predictions. lime, shap and
 their image tools are optional: ``pip install "ildl[explain]"``.
+
+Which method to trust? ``run_benchmark`` (``ildl explain bench``) measures them all on shape
+images whose object masks are known (``default_task``), with the metrics of ``metrics``.
 """
 
+from .bench import run_benchmark
 from .explanation import Explanation
 from .methods import METHODS, explain
 from .models import Classifier, as_classifier
+from .shapes_task import default_task
 
-__all__ = ["METHODS", "Classifier", "Explanation", "as_classifier", "explain"]
+__all__ = ["METHODS", "Classifier", "Explanation", "as_classifier", "default_task", "explain",
+           "run_benchmark"]

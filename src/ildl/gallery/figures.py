@@ -3,4 +3,10 @@
 from __future__ import annotations
 
 # Each area registers its figures on import.
-from . import figures_boundaries, figures_detection, figures_misc, figures_surfaces  # noqa: F401
+from . import (  # noqa: F401
+    figures_boundaries,
+    figures_detection,
+    figures_explain,
+    figures_misc,
+    figures_surfaces,
+)

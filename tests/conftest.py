@@ -1,0 +1,19 @@
+"""Fixtures for the whole suite."""
+
+import os
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cache_outside_home(tmp_path_factory):
+    """Point ILDL_CACHE (trained models, downloads) at a temporary folder for the whole session:
+    tests never write into the user's ~/.cache, and models cached by one test (the gallery's
+    detector, the explainer's CNN) are reused by the next. Tests may still redirect it."""
+    previous = os.environ.get("ILDL_CACHE")
+    os.environ["ILDL_CACHE"] = str(tmp_path_factory.mktemp("ildl_cache"))
+    yield
+    if previous is None:
+        os.environ.pop("ILDL_CACHE", None)
+    else:
+        os.environ["ILDL_CACHE"] = previous
