@@ -16,16 +16,3 @@ def torch():
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)  # tiny tensors: threads only add overhead (and fight other jobs)
     return torch
-
-
-@pytest.fixture(scope="session")
-def session_cache(tmp_path_factory):
-    """One ILDL_CACHE folder for the session: the quick benchmark model is trained only once."""
-    return tmp_path_factory.mktemp("ildl_cache")
-
-
-@pytest.fixture
-def quick_cache(session_cache, monkeypatch):
-    """The session's cache folder as ILDL_CACHE, for this test only."""
-    monkeypatch.setenv("ILDL_CACHE", str(session_cache))
-    return session_cache

@@ -24,7 +24,7 @@ def read_csv(path):
         return list(csv.DictReader(file))
 
 
-def test_quick_benchmark_writes_table_csv_and_curves(quick_cache, tmp_path):
+def test_quick_benchmark_writes_table_csv_and_curves(tmp_path):
     rows = run_benchmark(images=3, methods=["gradcam", "occlusion"], out_dir=tmp_path,
                          quick=True, verbose=0)
     assert [row["method"] for row in rows] == ["gradcam", "occlusion", "random"]
@@ -47,7 +47,7 @@ def test_quick_benchmark_writes_table_csv_and_curves(quick_cache, tmp_path):
     assert (tmp_path / "explain_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_the_row_is_the_mean_of_each_images_metrics(quick_cache, tmp_path):
+def test_the_row_is_the_mean_of_each_images_metrics(tmp_path):
     """Recomputed here image by image: the labelled class, curves seeded by seed + index."""
     rows = run_benchmark(images=2, methods=["saliency"], out_dir=tmp_path, quick=True,
                          seed=7, verbose=0)
@@ -63,7 +63,7 @@ def test_the_row_is_the_mean_of_each_images_metrics(quick_cache, tmp_path):
     assert rows[0]["insertion_auc"] == pytest.approx(np.mean(insertions), rel=1e-6)
 
 
-def test_a_missing_optional_package_skips_its_method(quick_cache, tmp_path, monkeypatch):
+def test_a_missing_optional_package_skips_its_method(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "lime.lime_image", None)  # import lime.lime_image fails
     rows = run_benchmark(images=1, methods=["lime", "gradcam"], out_dir=tmp_path, quick=True,
                          verbose=0)
@@ -72,7 +72,7 @@ def test_a_missing_optional_package_skips_its_method(quick_cache, tmp_path, monk
         (tmp_path / "explain_bench.md").read_text()
 
 
-def test_an_ildl_model_file(quick_cache, tmp_path):
+def test_an_ildl_model_file(tmp_path):
     path = tmp_path / "shapes.ildl"
     default_task(quick=True, verbose=0).model.save(str(path))
     rows = run_benchmark(str(path), images=1, methods=["gradcam"], out_dir=tmp_path,
@@ -90,7 +90,7 @@ def small_torch_classifier(torch):
         torch.nn.Linear(4 * 8 * 8, 3), torch.nn.Softmax(dim=1))
 
 
-def test_a_torchscript_file(quick_cache, tmp_path, torch):
+def test_a_torchscript_file(tmp_path, torch):
     path = tmp_path / "classifier.pt"
     torch.jit.save(torch.jit.script(small_torch_classifier(torch)), str(path))
     rows = run_benchmark(str(path), images=1, methods=["gradcam", "saliency", "shap_gradient"],
@@ -100,7 +100,7 @@ def test_a_torchscript_file(quick_cache, tmp_path, torch):
         in (tmp_path / "explain_bench.md").read_text()
 
 
-def test_model_files_that_cannot_be_used(quick_cache, tmp_path, torch):
+def test_model_files_that_cannot_be_used(tmp_path, torch):
     pickled = tmp_path / "pickled.pt"
     torch.save(small_torch_classifier(torch), str(pickled))
     with pytest.raises(ValueError, match="is not a TorchScript file .* never does"):
@@ -111,7 +111,7 @@ def test_model_files_that_cannot_be_used(quick_cache, tmp_path, torch):
         load_model_file(tmp_path / "missing.ildl")
 
 
-def test_models_that_do_not_fit_the_task(quick_cache, tmp_path):
+def test_models_that_do_not_fit_the_task(tmp_path):
     small = nn.Sequential([nn.Flatten(input_shape=(28, 28, 1)), nn.Dense(3, "softmax")])
     with pytest.raises(ValueError, match=r"takes images of shape \(28, 28, 1\) but the "
                                          r"benchmark's images have shape \(32, 32, 3\)"):
@@ -122,14 +122,14 @@ def test_models_that_do_not_fit_the_task(quick_cache, tmp_path):
         run_benchmark(ten, images=1, out_dir=tmp_path, quick=True, verbose=0)
 
 
-def test_bad_arguments(quick_cache, tmp_path):
+def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match=r"unknown method\(s\) \['gradcan'\]"):
         run_benchmark(methods=["gradcan"], out_dir=tmp_path, quick=True, verbose=0)
     with pytest.raises(ValueError, match="images must be a whole number from 1 to 24"):
         run_benchmark(images=25, out_dir=tmp_path, quick=True, verbose=0)
 
 
-def test_command_line_quick_run(quick_cache, tmp_path, capsys):
+def test_command_line_quick_run(tmp_path, capsys):
     assert main(["explain", "bench", "--quick", "--images", "2", "--methods", "gradcam",
                  "--out", str(tmp_path)]) == 0
     output = capsys.readouterr().out
@@ -138,7 +138,7 @@ def test_command_line_quick_run(quick_cache, tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_every_method_beats_the_random_floor(quick_cache, tmp_path):
+def test_every_method_beats_the_random_floor(tmp_path):
     """On the default task (its model trained here once), pointing game and insertion AUC."""
     rows = {row["method"]: row for row in run_benchmark(images=30, out_dir=tmp_path,
                                                          verbose=0)}

@@ -81,7 +81,7 @@ def test_each_configuration_has_its_own_file():
                                                       epochs=5, learning_rate=3e-3))
 
 
-def test_quick_task_is_learned(quick_cache):
+def test_quick_task_is_learned():
     task = default_task(quick=True, verbose=0)
     assert task.images.shape == (QUICK.test_images, 32, 32, 3)
     assert task.class_names == ("circle", "square", "triangle")
@@ -89,6 +89,6 @@ def test_quick_task_is_learned(quick_cache):
 
 
 @pytest.mark.slow
-def test_default_model_is_accurate(quick_cache):
+def test_default_model_is_accurate():
     task = default_task(verbose=0)
     assert task.accuracy >= 0.9
