@@ -70,11 +70,12 @@ def ildl_detections(model, dataset, imgsz: int) -> tuple[dict[str, dict], float]
     return dict(zip(paths, found)), rate
 
 
-def run_ultralytics(python: str, data_yaml: str, minutes: float, also: list[str]) -> dict:
+def run_ultralytics(python: str, data_yaml: str, minutes: float, imgsz: int,
+                    also: list[str]) -> dict:
     out = os.path.abspath("runs/bench/ultralytics.json")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     subprocess.run([python, os.path.join(HERE, "ultralytics_shapes.py"), data_yaml, out,
-                    "--minutes", str(minutes), "--project",
+                    "--minutes", str(minutes), "--imgsz", str(imgsz), "--project",
                     os.path.abspath("runs/bench/ultralytics"), "--also", *also], check=True)
     with open(out) as file:
         return json.load(file)
@@ -93,7 +94,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=100,
                         help="longest schedule (100); the time limit shortens it to fit")
     parser.add_argument("--size", default="n", choices=("n", "s", "m"))
-    parser.add_argument("--imgsz", type=int, default=160, help="model input side (160)")
+    parser.add_argument("--imgsz", type=int, default=192,
+                        help="model input side (192: the 160-px images are enlarged so the "
+                        "smallest objects cover more cells)")
     parser.add_argument("--data", default="runs/bench/shapes")
     parser.add_argument("--ultralytics", metavar="PYTHON",
                         help="python of an environment with ultralytics: adds a YOLOv8n row")
@@ -121,7 +124,7 @@ def main() -> None:
                  score(other_detections, other_truth, val.names)))
     if args.ultralytics:
         try:
-            other = run_ultralytics(args.ultralytics, data_yaml, args.minutes,
+            other = run_ultralytics(args.ultralytics, data_yaml, args.minutes, args.imgsz,
                                     [os.path.dirname(other_val.split.examples[0].image)])
         except subprocess.CalledProcessError as error:  # keep ildl's row; say what failed
             print(f"the Ultralytics run failed ({error}); its output is above")
