@@ -5,6 +5,14 @@ import os
 import pytest
 
 
+@pytest.fixture
+def torch():
+    """PyTorch, or skip: the reference that the nn and explain tests compare against."""
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)  # tiny tensors: threads only add overhead (and fight other jobs)
+    return torch
+
+
 @pytest.fixture(scope="session", autouse=True)
 def cache_outside_home(tmp_path_factory):
     """Point ILDL_CACHE (trained models, downloads) at a temporary folder for the whole session:

@@ -11,14 +11,6 @@ def rng():
 
 
 @pytest.fixture
-def torch():
-    """PyTorch, or skip: the reference implementation for activations, losses and optimizers."""
-    torch = pytest.importorskip("torch")
-    torch.set_num_threads(1)  # tiny tensors: threads only add overhead (and fight other jobs)
-    return torch
-
-
-@pytest.fixture
 def np_errors_ignored():
     """Silence overflow warnings in tests that drive training into divergence on purpose."""
     with np.errstate(all="ignore"):
