@@ -360,6 +360,27 @@ def test_train_on_batch_returns_the_loss_before_the_step(rng):
     assert not np.array_equal(before[0], model.get_weights()[0])
 
 
+def test_compute_gradients_then_update_is_train_on_batch(rng):
+    """compute_gradients takes data as fit does (float64 x, 1-D int labels for a one-unit
+    output) and is the first half of a training step: the optimizer's update is the second."""
+    stepped, split = binary_model(), binary_model()
+    x, y = rng.normal(size=(16, 3)), rng.integers(0, 2, 16)
+    expected_loss = stepped.train_on_batch(x, y)
+    assert split.compute_gradients(x, y) == expected_loss
+    split.optimizer.update(split.trainable_weights, split.gradients)
+    for after_step, after_split in zip(stepped.get_weights(), split.get_weights()):
+        np.testing.assert_array_equal(after_step, after_split)
+
+
+def test_compute_gradients_checks_its_data(rng):
+    model = binary_model()
+    with pytest.raises(ValueError, match="binary_crossentropy needs targets in"):
+        model.compute_gradients(rng.normal(size=(4, 3)), np.array([0, 1, 2, 1]))
+    with pytest.raises(RuntimeError, match="must be compiled"):
+        nn.Sequential([nn.Dense(1, input_shape=(3,))]).compute_gradients(np.ones((2, 3)),
+                                                                        np.ones(2))
+
+
 def test_fit_full_batch_reports_the_loss_at_the_start_of_the_epoch(rng):
     model = classifier(dtype="float64")
     x, y = rng.normal(size=(16, 3)), rng.integers(0, 3, 16)

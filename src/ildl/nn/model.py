@@ -127,9 +127,21 @@ class Sequential:
         return self.loss.fuses_with is not None \
             and self.loss.fuses_with == self.layers[-1].activation.name
 
-    def compute_gradients(self, x: np.ndarray, y: np.ndarray) -> float:
-        """Forward and backward on one batch of prepared arrays: fills every layer's ``grads`` and
-        returns the loss (with regularization). The weights are not changed."""
+    def compute_gradients(self, x, y) -> float:
+        """Forward and backward on one batch: fills every layer's ``grads`` (``model.gradients``)
+        and returns the loss (with regularization). The weights are not changed.
+
+        ``x`` and ``y`` are taken as ``fit`` takes them. This is the first half of
+        ``train_on_batch``; the second is ``optimizer.update(model.trainable_weights,
+        model.gradients)``.
+
+        >>> loss = model.compute_gradients(x_batch, y_batch)           # doctest: +SKIP
+        >>> [grad.shape for grad in model.gradients]                    # doctest: +SKIP
+        """
+        return self._batch_gradients(*self._prepare_xy(x, y))
+
+    def _batch_gradients(self, x: np.ndarray, y: np.ndarray) -> float:
+        # compute_gradients on arrays already checked by _prepare_xy (the training loop's path).
         outputs = self._forward(x, training=True)
         layers = self.layers
         if self._fuses_loss():
@@ -206,7 +218,7 @@ class Sequential:
         return self._train_step(x, y, where="in train_on_batch")
 
     def _train_step(self, x: np.ndarray, y: np.ndarray, where: str) -> float:
-        loss = self.compute_gradients(x, y)
+        loss = self._batch_gradients(x, y)
         if not math.isfinite(loss):
             raise FloatingPointError(
                 f"the loss became {loss} {where}; training diverged. The weights are those from "
