@@ -110,3 +110,15 @@ def test_summary_plots_every_trajectory():
         assert len(ax_distance.lines) == 3  # two distances and the e^(0.91 t) guide
     finally:
         plt.close(figure)
+
+
+def test_summary_names_the_parameters_it_was_given():
+    import matplotlib.pyplot as plt
+
+    trajectories = integrate_lorenz(close_starts(3), steps=100, rho=14.0)
+    figure = plot_lorenz(trajectories, rho=14.0)
+    try:
+        assert "ρ = 14" in figure.texts[0].get_text()
+        assert len(figure.axes[1].lines) == 2  # no e^(0.91 t) guide: 0.91 holds for rho 28 only
+    finally:
+        plt.close(figure)

@@ -10,6 +10,7 @@ def plot_history(history, metrics: tuple[str, ...] = ("accuracy", "loss"), title
     >>> figure = plot_history(model.fit(x, y, validation_split=0.2, epochs=5))   # doctest: +SKIP
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     from .theme import SERIES_COLORS
 
@@ -27,6 +28,7 @@ def plot_history(history, metrics: tuple[str, ...] = ("accuracy", "loss"), title
             ax.plot(epochs, logs[f"val_{metric}"], marker="o", color=SERIES_COLORS[0],
                     label="validation")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5 on short runs
         ax.set_ylabel(metric)
         ax.set_title(metric)
         ax.grid(alpha=0.3)
