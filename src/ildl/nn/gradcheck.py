@@ -63,6 +63,11 @@ def gradcheck(target, inputs: np.ndarray, targets: np.ndarray | None = None, *,
     element matters) plus its regularization, and the layer is built in float64 if it is not
     built yet. For a ``Sequential`` it is the compiled loss on ``(inputs, targets)``. Random layers
     (dropout) see the same random numbers in every evaluation.
+
+    Finite differences are wrong at a kink: a ReLU input within ``eps`` of 0 gets a numeric
+    slope halfway between 0 and 1. A fresh ReLU network has zero biases, so a point that switches
+    off a whole layer feeds exact zeros to the next one and the check fails there although the
+    backward pass is right. Give the biases small random values first (``set_weights``).
     """
     if isinstance(target, Layer):
         return _check_layer(target, np.asarray(inputs, dtype=np.float64), training, eps, rtol,
