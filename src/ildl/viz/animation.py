@@ -1,7 +1,7 @@
 """Write animations as GIF (Pillow) or MP4 (imageio-ffmpeg) from any matplotlib figure.
 
 An animation here is a figure plus a function ``update(frame)`` that changes its artists; each frame
-is drawn, grabbed as pixels, and written. GIFs get one adaptive 256-colour palette shared by all
+is drawn, grabbed as pixels, and written. GIFs get one adaptive 255-colour palette shared by all
 frames (taken from a sample of them), which keeps colours stable and files small; Pillow stores
 identical consecutive frames once with their durations added, so count frames by duration. Files
 are written atomically. ``save_animation`` is what every animated figure of the gallery uses::
