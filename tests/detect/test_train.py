@@ -1,6 +1,7 @@
 """Detector training end to end on a tiny synthetic dataset: checkpoints, resume, safe loading."""
 
 import pickle
+import sys
 
 import numpy as np
 import pytest
@@ -132,6 +133,15 @@ def test_onnx_export_matches_torch(trained, tmp_path):
 
     difference = export_onnx(trained, str(tmp_path / "detector.onnx"))
     assert difference < 1e-4
+
+
+def test_onnx_export_without_onnxruntime_names_the_extra(trained, tmp_path, monkeypatch):
+    from ildl.detect.export import export_onnx
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails
+    with pytest.raises(ImportError, match=r'needs \'onnxruntime\'.*pip install "ildl\[onnx\]"'):
+        export_onnx(trained, str(tmp_path / "detector.onnx"))
+    assert not (tmp_path / "detector.onnx").exists()  # failed before writing anything
 
 
 def test_asking_for_a_missing_gpu_says_so(tiny_data, tmp_path):

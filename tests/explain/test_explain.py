@@ -111,4 +111,4 @@ except ImportError as error:
     lines = result.stdout.splitlines()
     assert lines[0] == str(8 * 8 + 1)  # 1x1 windows with stride 1, and the image
     assert lines[1].startswith("method='lime' needs 'lime.lime_image', which cannot be imported")
-    assert lines[1].endswith('install the optional packages with: pip install "ildl[explain]"')
+    assert lines[1].endswith('install it with: pip install "ildl[explain]"')

@@ -12,6 +12,7 @@ import io
 import numpy as np
 
 from ..atomic import write_bytes_atomically
+from ..optional import require
 from .train import load_detector
 
 OUTPUT_NAMES = ("p3", "p4", "p5")
@@ -20,9 +21,12 @@ OUTPUT_NAMES = ("p3", "p4", "p5")
 def export_onnx(weights: str, path: str, check: bool = True, opset: int = 17) -> float | None:
     """Write the checkpoint's detector to ``path`` (.onnx); with ``check``, run the file with
     onnxruntime on a random batch and return the largest difference from PyTorch's outputs
-    (raises if above 1e-4)."""
+    (raises if above 1e-4). Needs the ``onnx`` extra (``pip install "ildl[onnx]"``)."""
     import torch
 
+    require("onnx", "export_onnx", extra="onnx")  # torch.onnx.export writes through it
+    if check:
+        require("onnxruntime", "export_onnx(check=True)", extra="onnx")
     model, checkpoint = load_detector(weights)
     imgsz = checkpoint["train_config"]["imgsz"]
     example = torch.rand(2, 3, imgsz, imgsz, generator=torch.Generator().manual_seed(0))
@@ -39,8 +43,9 @@ def export_onnx(weights: str, path: str, check: bool = True, opset: int = 17) ->
 
 def check_onnx(model, path: str, images) -> float:
     """Largest absolute difference between the ONNX file (onnxruntime) and ``model``."""
-    import onnxruntime
     import torch
+
+    onnxruntime = require("onnxruntime", "check_onnx", extra="onnx")
 
     session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
     exported = session.run(list(OUTPUT_NAMES), {"images": images.numpy()})

@@ -13,8 +13,8 @@ import io
 
 import numpy as np
 
+from ..optional import require
 from .models import Classifier
-from .optional import require
 
 SEGMENTATIONS = ("slic", "grid")
 
@@ -32,7 +32,7 @@ def lime(classifier: Classifier, image: np.ndarray, target: int, samples: int = 
 
     >>> heatmap = lime(as_classifier(predict), image, target=3, samples=500, segmentation="grid")
     """
-    lime_image = require("lime.lime_image", "method='lime'")
+    lime_image = require("lime.lime_image", "method='lime'", extra="explain")
     labels = segment(image, segments, segmentation)
     picture, predict = _lime_view(classifier, image, hide_color)
     explainer = lime_image.LimeImageExplainer(random_state=seed)
@@ -88,7 +88,7 @@ def _grid(size: tuple[int, int], cells: int) -> np.ndarray:
 
 
 def _slic(image: np.ndarray, segments: int) -> np.ndarray:
-    slic = require("skimage.segmentation", "lime's segmentation='slic'").slic
+    slic = require("skimage.segmentation", "lime's segmentation='slic'", extra="explain").slic
     span = np.ptp(image)
     scaled = (image - image.min()) / (span if span > 0 else 1)
     return slic(scaled, n_segments=segments, compactness=10, sigma=1, start_label=0,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..optional import require
 from .models import Classifier, TorchClassifier
-from .optional import require
 
 
 def shap(classifier: Classifier, image: np.ndarray, target: int, samples: int = 500,
@@ -23,11 +23,12 @@ def shap(classifier: Classifier, image: np.ndarray, target: int, samples: int = 
 
     >>> heatmap = shap(as_classifier(predict), image, target=3, samples=1000)
     """
-    shap_package = require("shap", "method='shap'")
+    shap_package = require("shap", "method='shap'", extra="explain")
     if masker is None:
         masker = f"blur({max(1, image.shape[0] // 4)},{max(1, image.shape[1] // 4)})"
     if isinstance(masker, str):
-        require("cv2", f"shap's masker {masker!r}")  # shap blurs and inpaints with OpenCV
+        # shap blurs and inpaints with OpenCV
+        require("cv2", f"shap's masker {masker!r}", extra="explain")
     explainer = shap_package.Explainer(classifier.predict,
                                        shap_package.maskers.Image(masker, image.shape),
                                        algorithm="partition")
@@ -58,7 +59,7 @@ def shap_gradient(classifier: Classifier, image: np.ndarray, target: int, sample
         raise TypeError(f"shap.GradientExplainer feeds float32 inputs, but "
                         f"{classifier.description} has {classifier.dtype} weights; explain "
                         f"module.float() instead")
-    shap_package = require("shap", "method='shap_gradient'")
+    shap_package = require("shap", "method='shap_gradient'", extra="explain")
     background = _background(background, image)
     picked = torch.nn.Sequential(classifier.module,
                                  _pick(torch, classifier, image, target))
