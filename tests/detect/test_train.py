@@ -133,6 +133,12 @@ def test_onnx_export_matches_torch(trained, tmp_path):
 
     difference = export_onnx(trained, str(tmp_path / "detector.onnx"))
     assert difference < 1e-4
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(tmp_path / "detector.onnx"))
+    outputs = {output.name: output.shape[2:] for output in session.get_outputs()}
+    size = load_detector(trained)[1]["train_config"]["imgsz"]
+    assert outputs == {f"stride{stride}": [size // stride] * 2 for stride in STRIDES}
 
 
 def test_onnx_export_without_onnxruntime_names_the_extra(trained, tmp_path, monkeypatch):

@@ -1,8 +1,9 @@
 """Export a trained detector to ONNX, checked against PyTorch with onnxruntime.
 
 The exported graph maps ``images`` (N, 3, S, S) float in [0, 1] to the three raw grid outputs
-``p3``, ``p4``, ``p5`` (N, 4 + 1 + C, S/stride, S/stride), the batch size left dynamic; decoding
-and NMS stay outside (see ``nms.decode``), as most deployment runtimes do them themselves.
+``stride4``, ``stride8``, ``stride16`` (N, 4 + 1 + C, S/stride, S/stride), the batch size left
+dynamic; decoding and NMS stay outside (see ``nms.decode``), as most deployment runtimes do them
+themselves.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import numpy as np
 
 from ..atomic import write_bytes_atomically
 from ..optional import require
+from .model import STRIDES
 from .train import load_detector
 
-OUTPUT_NAMES = ("p3", "p4", "p5")
+OUTPUT_NAMES = tuple(f"stride{stride}" for stride in STRIDES)  # one grid per stride
 
 
 def export_onnx(weights: str, path: str, check: bool = True, opset: int = 17) -> float | None:
