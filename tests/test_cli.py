@@ -27,6 +27,39 @@ def test_unknown_subcommand_fails_with_usage():
     assert exit_info.value.code == 2
 
 
+def test_a_users_mistake_is_one_line_and_exit_status_2(capsys):
+    assert main(["gallery", "--only", "boundry_frames"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("ildl: error: unknown figure(s) boundry_frames; available: ")
+    assert "Traceback" not in error and error.count("\n") == 1
+
+
+def test_debug_shows_the_traceback():
+    from ildl.errors import ArgumentError
+
+    with pytest.raises(ArgumentError, match="unknown figure"):
+        main(["--debug", "gallery", "--only", "boundry_frames"])
+
+
+def test_version(capsys):
+    from ildl import __version__
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out == f"ildl {__version__}\n"
+
+
+def test_output_into_a_closed_pipe_exits_quietly():
+    """As ``ildl gallery --list | head -1`` once head has gone: the pipe's reading end is closed
+    before ildl writes, so every write fails with EPIPE."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    completed = subprocess.run([sys.executable, "-m", "ildl.cli", "gallery", "--list"],
+                               stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)
+    os.close(write_end)
+    assert completed.returncode == 0 and completed.stderr == ""
+
+
 @pytest.mark.slow
 def test_console_script_runs_the_quick_gallery(tmp_path):
     completed = subprocess.run([sys.executable, "-m", "ildl.cli", "gallery", "--quick", "--out",

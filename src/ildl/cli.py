@@ -141,6 +141,11 @@ def _explain_bench(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ildl", description="I Learn Deep Learning: run, watch "
                                      "and change the collection's experiments.")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"ildl {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error (also: ILDL_DEBUG=1)")
     areas = parser.add_subparsers(dest="area", required=True)
 
     nn_parser = areas.add_parser("nn", help="plain-NumPy neural networks")
@@ -249,8 +254,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.run(args)
+    """Run one ``ildl`` command; returns the exit status.
+
+    An ``IldlError`` (a mistake in the command or its inputs) is printed as one line and gives
+    exit status 2; ``--debug`` or ``ILDL_DEBUG=1`` shows its traceback instead. Any other
+    exception is a bug and keeps its traceback.
+    """
+    from .errors import IldlError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except IldlError as error:
+        if args.debug or os.environ.get("ILDL_DEBUG"):
+            raise
+        print(f"ildl: error: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # The reader went away (``ildl gallery --list | head``): stop quietly, and point stdout
+        # at /dev/null so Python's own flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
+from .errors import MissingDependencyError
+
 
 def require(module: str, purpose: str, extra: str) -> ModuleType:
     """Import ``module``, or fail saying what needed it and which extra of ildl installs it.
@@ -15,5 +17,6 @@ def require(module: str, purpose: str, extra: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as error:
-        raise ImportError(f"{purpose} needs {module!r}, which cannot be imported ({error}); "
-                          f'install it with: pip install "ildl[{extra}]"') from error
+        raise MissingDependencyError(
+            f"{purpose} needs {module!r}, which cannot be imported ({error}); "
+            f'install it with: pip install "ildl[{extra}]"') from error

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ArgumentError
+
 SIZE = 28
 
 
@@ -44,7 +46,7 @@ def make_digits(n_samples: int = 2000, random_state: int | None = 0
     """
     if isinstance(n_samples, bool) or not isinstance(n_samples, int | np.integer) \
             or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+        raise ArgumentError(f"n_samples must be a positive integer, got {n_samples!r}")
     rng = np.random.default_rng(random_state)
     labels = rng.permutation(np.arange(int(n_samples)) % 10).astype(np.uint8)
     images = np.stack([_render_digit(int(digit), rng) for digit in labels])

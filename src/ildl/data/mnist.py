@@ -24,6 +24,7 @@ import numpy as np
 
 from ..atomic import write_bytes_atomically
 from ..cache import cache_dir as shared_cache_dir
+from ..errors import DataError, DownloadError, MissingFileError
 
 FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -73,7 +74,7 @@ def _download_file(name: str, folder: str, mirrors, checksums, timeout: float) -
             continue
         write_bytes_atomically(target, content)
         return target
-    raise ConnectionError("; ".join(problems))
+    raise DownloadError("; ".join(problems))
 
 
 def download_mnist(folder: str | None = None, mirrors=MIRRORS, checksums=None,
@@ -93,7 +94,7 @@ def download_mnist(folder: str | None = None, mirrors=MIRRORS, checksums=None,
         except ConnectionError as error:
             missing.append(f"{name} ({error})")
     if missing:
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"MNIST could not be downloaded into {folder!r}. Place these gzipped IDX files there "
             f"(from the MNIST distribution) or pass load_mnist(path=...) a folder holding them: "
             f"{', '.join(sorted(checksums))}. What failed: {'; '.join(missing)}"
@@ -109,19 +110,19 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         with opener(path, "rb") as file:
             content = file.read()
     except (OSError, EOFError) as error:
-        raise ValueError(f"cannot read IDX file {path!r}: {error}") from None
+        raise DataError(f"cannot read IDX file {path!r}: {error}") from None
     if len(content) < 4 or content[0] != 0 or content[1] != 0:
-        raise ValueError(f"{path!r} is not an IDX file (it does not start with two zero bytes)")
+        raise DataError(f"{path!r} is not an IDX file (it does not start with two zero bytes)")
     if content[2] != _UNSIGNED_BYTE:
-        raise ValueError(f"{path!r} holds IDX type 0x{content[2]:02x}; only unsigned bytes "
-                         "(0x08), as in MNIST, are supported")
+        raise DataError(f"{path!r} holds IDX type 0x{content[2]:02x}; only unsigned bytes "
+                        "(0x08), as in MNIST, are supported")
     ndim = content[3]
     header_size = 4 + 4 * ndim
     shape = tuple(int.from_bytes(content[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     expected = header_size + int(np.prod(shape))
     if len(content) != expected:
-        raise ValueError(f"{path!r} declares shape {shape} ({expected} bytes with its header) but "
-                         f"holds {len(content)} bytes; the file is truncated or damaged")
+        raise DataError(f"{path!r} declares shape {shape} ({expected} bytes with its header) but "
+                        f"holds {len(content)} bytes; the file is truncated or damaged")
     return np.frombuffer(content, dtype=np.uint8, offset=header_size).reshape(shape)
 
 
@@ -130,8 +131,8 @@ def _find(directory: str, stem: str) -> str:
         path = os.path.join(directory, candidate)
         if os.path.exists(path):
             return path
-    raise FileNotFoundError(f"MNIST file {stem}(.gz) not found in {directory!r}; place the IDX "
-                            "files there (from the MNIST distribution) or pass another directory")
+    raise MissingFileError(f"MNIST file {stem}(.gz) not found in {directory!r}; place the IDX "
+                           "files there (from the MNIST distribution) or pass another directory")
 
 
 def load_mnist(path: str | os.PathLike | None = None,
@@ -140,12 +141,12 @@ def load_mnist(path: str | os.PathLike | None = None,
     ``"test"``: 10 000) from a folder holding the MNIST IDX files, gzipped or not; with no
     ``path``, from the download cache (downloading once, see ``download_mnist``)."""
     if split not in FILES:
-        raise ValueError(f"split must be one of {sorted(FILES)}, got {split!r}")
+        raise DataError(f"split must be one of {sorted(FILES)}, got {split!r}")
     directory = download_mnist() if path is None else os.fspath(path)
     images_stem, labels_stem = FILES[split]
     images = read_idx(_find(directory, images_stem))
     labels = read_idx(_find(directory, labels_stem))
     if len(images) != len(labels):
-        raise ValueError(f"MNIST {split} split in {directory!r} has {len(images)} images but "
-                         f"{len(labels)} labels")
+        raise DataError(f"MNIST {split} split in {directory!r} has {len(images)} images but "
+                        f"{len(labels)} labels")
     return images, labels

@@ -39,6 +39,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..atomic import write_bytes_atomically
+from ..errors import ArgumentError, OverwriteError
 
 DEFAULT_CLASSES = ("circle", "square", "triangle")
 SPLITS = ("train", "val")
@@ -358,9 +359,9 @@ def _finish(rng: np.random.Generator, image: np.ndarray, clutter: bool) -> np.nd
 def _check_classes(classes: Sequence[str]) -> tuple[str, ...]:
     unknown = [name for name in classes if name not in SHAPES]
     if not classes or unknown:
-        raise ValueError(f"classes must be names from {sorted(SHAPES)}, got {list(classes)!r}")
+        raise ArgumentError(f"classes must be names from {sorted(SHAPES)}, got {list(classes)!r}")
     if len(set(classes)) != len(classes):
-        raise ValueError(f"classes must not repeat, got {list(classes)!r}")
+        raise ArgumentError(f"classes must not repeat, got {list(classes)!r}")
     return tuple(classes)
 
 
@@ -368,7 +369,7 @@ def _image_size(size: int | tuple[int, int]) -> tuple[int, int]:
     """``size`` (side, or (height, width)) as (width, height)."""
     height, width = (size, size) if isinstance(size, int | np.integer) else size
     if height < 32 or width < 32:
-        raise ValueError(f"images must be at least 32 x 32 pixels, got {size!r}")
+        raise ArgumentError(f"images must be at least 32 x 32 pixels, got {size!r}")
     return int(width), int(height)
 
 
@@ -386,9 +387,9 @@ def make_scene(rng: np.random.Generator, size: int | tuple[int, int] = 160,
     classes = _check_classes(classes)
     width, height = _image_size(size)
     if not 0 < min_scale <= max_scale <= 2:
-        raise ValueError(f"need 0 < min_scale <= max_scale <= 2, got {min_scale}, {max_scale}")
+        raise ArgumentError(f"need 0 < min_scale <= max_scale <= 2, got {min_scale}, {max_scale}")
     if not 1 <= max_objects <= 255:
-        raise ValueError(f"max_objects must be in 1..255, got {max_objects}")
+        raise ArgumentError(f"max_objects must be in 1..255, got {max_objects}")
     background = _background(rng, width, height, clutter)
     count = 0 if rng.random() < empty_probability else int(rng.integers(1, max_objects + 1))
     labels = rng.integers(0, len(classes), size=count)
@@ -490,16 +491,16 @@ def write_dataset(root: str | os.PathLike, n_train: int = 800, n_val: int = 200,
     root = Path(root)
     classes = _check_classes(classes)
     if image_format not in ("png", "jpg"):
-        raise ValueError(f"image_format must be 'png' or 'jpg', got {image_format!r}")
+        raise ArgumentError(f"image_format must be 'png' or 'jpg', got {image_format!r}")
     for name, count in (("n_train", n_train), ("n_val", n_val)):
         if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
-            raise ValueError(f"{name} must be a non-negative integer, got {count!r}")
+            raise ArgumentError(f"{name} must be a non-negative integer, got {count!r}")
     folders = [root / kind / split for kind in ("images", "labels", "masks") for split in SPLITS]
     existing = (root / "data.yaml").exists() or any(f.exists() and any(f.iterdir())
                                                     for f in folders)
     if existing and not overwrite:
-        raise FileExistsError(f"{root} already holds a dataset; pass overwrite=True "
-                              "(ildl detect make-dataset --overwrite) to replace it")
+        raise OverwriteError(f"{root} already holds a dataset; pass overwrite=True "
+                             "(ildl detect make-dataset --overwrite) to replace it")
     (root / "data.yaml").unlink(missing_ok=True)
     for folder in folders:
         if folder.exists():
@@ -581,7 +582,7 @@ def make_video(path: str | os.PathLike | None = None, n_frames: int = 48,
     classes = _check_classes(classes)
     width, height = _image_size(size)
     if n_frames < 1 or n_objects < 1:
-        raise ValueError(f"need n_frames >= 1 and n_objects >= 1, got {n_frames}, {n_objects}")
+        raise ArgumentError(f"need n_frames >= 1 and n_objects >= 1, got {n_frames}, {n_objects}")
     rng = np.random.default_rng(seed)
     background = _background(rng, width, height, clutter)
     # every class appears when there are enough objects; the order of depth is random

@@ -27,6 +27,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..errors import ArgumentError
+
 __all__ = [
     "make_blobs",
     "make_circles",
@@ -72,7 +74,7 @@ def _check_random_state(random_state: RandomStateLike, caller: str) -> np.random
         return random_state
     if _is_integer(random_state):
         return np.random.RandomState(int(random_state))
-    raise TypeError(
+    raise ArgumentError(
         f"{caller}: random_state must be None, an int seed or a np.random.RandomState, "
         f"got {random_state!r} of type {type(random_state).__name__}. "
         "Pass for example random_state=0 to get the same data on every run."
@@ -81,12 +83,12 @@ def _check_random_state(random_state: RandomStateLike, caller: str) -> np.random
 
 def _check_positive_int(value: object, name: str, caller: str) -> int:
     if not _is_integer(value):
-        raise TypeError(
+        raise ArgumentError(
             f"{caller}: {name} must be an int, got {value!r} of type {type(value).__name__}. "
             f"Pass a whole number such as {name}=100."
         )
     if value < 1:
-        raise ValueError(
+        raise ArgumentError(
             f"{caller}: {name} must be at least 1, got {value}. Pass a positive number."
         )
     return int(value)
@@ -94,12 +96,12 @@ def _check_positive_int(value: object, name: str, caller: str) -> int:
 
 def _check_non_negative(value: object, name: str, caller: str) -> float:
     if not _is_real(value):
-        raise TypeError(
+        raise ArgumentError(
             f"{caller}: {name} must be a number, got {value!r} of type "
             f"{type(value).__name__}. Pass for example {name}=0.1."
         )
     if not value >= 0 or not math.isfinite(value):  # "not >=" also rejects NaN
-        raise ValueError(
+        raise ArgumentError(
             f"{caller}: {name} must be a finite number >= 0, got {value}. "
             f"Use {name}=0 for none at all, or a small positive value such as 0.1."
         )
@@ -120,14 +122,14 @@ def _split_outer_inner(n_samples: int | tuple[int, int], caller: str) -> tuple[i
     """
     if isinstance(n_samples, tuple):
         if len(n_samples) != 2:
-            raise ValueError(
+            raise ArgumentError(
                 f"{caller}: a tuple n_samples must have two elements (n_outer, n_inner), "
                 f"got {len(n_samples)} elements: {n_samples!r}. Pass e.g. n_samples=(50, 50)."
             )
         n_outer, n_inner = n_samples
         for name, count in (("n_outer", n_outer), ("n_inner", n_inner)):
             if not _is_integer(count) or count < 0:
-                raise ValueError(
+                raise ArgumentError(
                     f"{caller}: in n_samples=(n_outer, n_inner), {name} must be an int >= 0, "
                     f"got {count!r}. Pass e.g. n_samples=(50, 50)."
                 )
@@ -272,7 +274,7 @@ def make_circles(
     n_outer, n_inner = _split_outer_inner(n_samples, caller)
     noise = _check_noise_or_none(noise, caller)
     if not _is_real(factor) or not 0 <= factor < 1:
-        raise ValueError(
+        raise ArgumentError(
             f"{caller}: factor must be a number in [0, 1), got {factor!r}. It is the inner "
             "radius divided by the outer one; pass e.g. factor=0.5."
         )
@@ -414,7 +416,7 @@ def _blob_centers(
         return rng.uniform(_BLOB_CENTER_LOW, _BLOB_CENTER_HIGH, size=(n_centers, n_features))
     center_array = np.asarray(centers, dtype=np.float64)
     if center_array.ndim != 2 or len(center_array) == 0 or center_array.shape[1] == 0:
-        raise ValueError(
+        raise ArgumentError(
             f"{caller}: centers must be an int (how many random centres) or an array of "
             f"shape (n_centers, n_features), got an array of shape {center_array.shape}. "
             "Pass e.g. centers=3 or centers=[[0, 0], [5, 5]]."
@@ -428,12 +430,12 @@ def _blob_stds(cluster_std: float | Sequence[float], n_centers: int, caller: str
     if stds.ndim == 0:
         stds = np.full(n_centers, float(stds))
     if stds.shape != (n_centers,):
-        raise ValueError(
+        raise ArgumentError(
             f"{caller}: cluster_std must be a number or have one value per centre "
             f"({n_centers}), got shape {stds.shape}. Pass e.g. cluster_std=1.0."
         )
     if not np.all(stds >= 0) or not np.all(np.isfinite(stds)):
-        raise ValueError(
+        raise ArgumentError(
             f"{caller}: cluster_std must be finite and >= 0, got {cluster_std!r}. "
             "Pass e.g. cluster_std=1.0."
         )
@@ -500,25 +502,25 @@ def make_blobs(
 def _as_arrays(arrays: tuple[object, ...]) -> list[np.ndarray]:
     """Convert the inputs to arrays and check they all have the same number of rows."""
     if not arrays:
-        raise ValueError(
+        raise ArgumentError(
             "train_test_split: no arrays given. Pass the data to split, "
             "e.g. train_test_split(x, y)."
         )
     converted = [np.asarray(array) for array in arrays]
     for position, array in enumerate(converted):
         if array.ndim == 0:
-            raise ValueError(
+            raise ArgumentError(
                 f"train_test_split: array number {position} is a single value, not a "
                 "sequence of samples. Pass arrays whose first axis indexes the samples."
             )
     lengths = [len(array) for array in converted]
     if len(set(lengths)) > 1:
-        raise ValueError(
+        raise ArgumentError(
             f"train_test_split: all arrays must have the same length (number of samples), "
             f"got lengths {lengths}. Check that x and y come from the same dataset."
         )
     if lengths[0] == 0:
-        raise ValueError(
+        raise ArgumentError(
             "train_test_split: the arrays are empty (0 samples), there is nothing to split. "
             "Check that the data was loaded."
         )
@@ -530,7 +532,7 @@ def _n_train_n_test(n_samples: int, test_size: float | int) -> tuple[int, int]:
     if _is_integer(test_size):
         # An int is a number of samples.
         if not 1 <= test_size < n_samples:
-            raise ValueError(
+            raise ArgumentError(
                 f"train_test_split: an int test_size is a number of test samples and must "
                 f"be between 1 and n_samples - 1 = {n_samples - 1}, got {test_size}. "
                 "Pass a smaller int, or a fraction such as test_size=0.25."
@@ -539,20 +541,20 @@ def _n_train_n_test(n_samples: int, test_size: float | int) -> tuple[int, int]:
     elif _is_real(test_size):
         # A float is a fraction of the samples, rounded up (as scikit-learn does).
         if not 0 < test_size < 1:
-            raise ValueError(
+            raise ArgumentError(
                 f"train_test_split: a float test_size is the fraction of samples used for "
                 f"testing and must be strictly between 0 and 1, got {test_size}. "
                 "Pass e.g. test_size=0.25, or an int number of samples."
             )
         n_test = math.ceil(test_size * n_samples)
     else:
-        raise TypeError(
+        raise ArgumentError(
             f"train_test_split: test_size must be a float in (0, 1) or an int, got "
             f"{test_size!r} of type {type(test_size).__name__}. Pass e.g. test_size=0.25."
         )
     n_train = n_samples - n_test
     if n_train < 1:
-        raise ValueError(
+        raise ArgumentError(
             f"train_test_split: with {n_samples} samples and test_size={test_size}, "
             f"the training set would be empty ({n_test} test samples). "
             "Use a smaller test_size or more samples."

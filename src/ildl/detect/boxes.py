@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ArgumentError
+
 
 def _as_boxes(boxes) -> np.ndarray:
     """Boxes as a float64 array whose last axis has length 4 (an empty list gives shape (0, 4))."""
@@ -25,7 +27,7 @@ def _as_boxes(boxes) -> np.ndarray:
     if array.size == 0:
         return array.reshape(*array.shape[:-1], 4) if array.ndim > 1 else array.reshape(0, 4)
     if array.shape[-1] != 4:
-        raise ValueError(f"boxes need 4 numbers on their last axis, got shape {array.shape}")
+        raise ArgumentError(f"boxes need 4 numbers on their last axis, got shape {array.shape}")
     return array
 
 

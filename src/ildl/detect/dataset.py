@@ -48,6 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import ArgumentError, DataError, MissingDependencyError
 from .boxes import (
     clip_boxes,
     cxcywh_to_xyxy,
@@ -77,7 +78,7 @@ class Problem:
         return f"{where}: {self.reason}: {self.detail}"
 
 
-class DatasetError(ValueError):
+class DatasetError(DataError):
     """A dataset that cannot be used as given: a bad data.yaml, or a problem in strict mode.
 
     ``problem`` is the ``Problem`` behind it, when there is one.
@@ -112,7 +113,7 @@ def _read_yaml(path: Path) -> dict:
     try:
         import yaml
     except ImportError:
-        raise ImportError("reading data.yaml needs PyYAML: pip install pyyaml") from None
+        raise MissingDependencyError("reading data.yaml needs PyYAML: pip install pyyaml") from None
     try:
         content = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -279,7 +280,7 @@ def parse_label_line(text: str, names: list[str]) -> tuple[int, tuple[float, flo
     try:
         return _parse_line(text, names)
     except _BadLine as error:
-        raise ValueError(f"{error.reason}: {error.detail}") from None
+        raise ArgumentError(f"{error.reason}: {error.detail}") from None
 
 
 def _parse_line(text: str, names: list[str]) -> tuple[int, tuple[float, float, float, float]]:
@@ -647,7 +648,7 @@ class DetectionDataset:
             raise DatasetError(f"{config.yaml_path}: no '{split}' split (has: "
                                f"{', '.join(config.splits) or 'none'})")
         if imgsz < 32:
-            raise ValueError(f"imgsz must be at least 32, got {imgsz}")
+            raise ArgumentError(f"imgsz must be at least 32, got {imgsz}")
         if augment is None:
             augment = split == "train"
         self.augment = Augment() if augment is True else (augment or None)

@@ -58,6 +58,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import ArgumentError
 from .boxes import box_iou
 
 #: COCO's IoU thresholds 0.50, 0.55, ..., 0.95 (linspace, as COCOeval: arange drifts off 0.95).
@@ -87,17 +88,17 @@ def _read_image(item, num_classes: int, with_scores: bool, what: str):
     boxes = np.asarray(_field(item, "boxes"), dtype=np.float64).reshape(-1, 4)
     classes = np.asarray(_field(item, "classes")).reshape(-1)
     if classes.size and not np.all(classes == np.round(classes)):
-        raise ValueError(f"{what}: class ids must be whole numbers, got {classes}")
+        raise ArgumentError(f"{what}: class ids must be whole numbers, got {classes}")
     classes = classes.astype(np.int64)
     if len(classes) != len(boxes):
-        raise ValueError(f"{what}: {len(boxes)} boxes but {len(classes)} classes")
+        raise ArgumentError(f"{what}: {len(boxes)} boxes but {len(classes)} classes")
     if classes.size and (classes.min() < 0 or classes.max() >= num_classes):
-        raise ValueError(f"{what}: class ids must be in [0, {num_classes}), got {classes}")
+        raise ArgumentError(f"{what}: class ids must be in [0, {num_classes}), got {classes}")
     if not with_scores:
         return boxes, classes
     scores = np.asarray(_field(item, "scores"), dtype=np.float64).reshape(-1)
     if len(scores) != len(boxes):
-        raise ValueError(f"{what}: {len(boxes)} boxes but {len(scores)} scores")
+        raise ArgumentError(f"{what}: {len(boxes)} boxes but {len(scores)} scores")
     return boxes, classes, scores
 
 
@@ -462,8 +463,8 @@ def evaluate_detections(predictions: Iterable, targets: Iterable, class_names: S
     """
     predictions, targets = list(predictions), list(targets)
     if len(predictions) != len(targets):
-        raise ValueError(f"{len(predictions)} predictions but {len(targets)} targets: "
-                         "give one of each per image")
+        raise ArgumentError(f"{len(predictions)} predictions but {len(targets)} targets: "
+                            "give one of each per image")
     evaluator = DetectionEvaluator(class_names, max_detections=max_detections)
     for prediction, target in zip(predictions, targets):
         evaluator.add(prediction, target)

@@ -32,6 +32,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..errors import ArgumentError
+
 STRIDES = (4, 8, 16)
 # Channels of the four backbone stages and blocks per stage, by model size.
 SIZES = {
@@ -77,9 +79,9 @@ class Detector(nn.Module):
     def __init__(self, num_classes: int, size: str = "n"):
         super().__init__()
         if size not in SIZES:
-            raise ValueError(f"size must be one of {', '.join(SIZES)}, got {size!r}")
+            raise ArgumentError(f"size must be one of {', '.join(SIZES)}, got {size!r}")
         if num_classes < 1:
-            raise ValueError(f"num_classes must be >= 1, got {num_classes}")
+            raise ArgumentError(f"num_classes must be >= 1, got {num_classes}")
         (c1, c2, c3, c4), depth = SIZES[size]
         self.num_classes = num_classes
         self.size = size

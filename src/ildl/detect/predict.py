@@ -16,6 +16,7 @@ import os
 import numpy as np
 
 from ..atomic import write_bytes_atomically
+from ..errors import MissingDependencyError, MissingFileError
 from ..viz.animation import write_frames
 from ..viz.theme import SERIES_COLORS
 from .dataset import Letterbox, image_files, letterbox, load_image
@@ -38,8 +39,9 @@ def read_frames(path: str) -> tuple[list[np.ndarray], float]:
     try:
         import imageio_ffmpeg
     except ImportError:
-        raise RuntimeError(f"reading {path!r} needs imageio-ffmpeg (pip install imageio-ffmpeg); "
-                           "GIFs work without it") from None
+        raise MissingDependencyError(
+            f"reading {path!r} needs imageio-ffmpeg (pip install imageio-ffmpeg); "
+            "GIFs work without it") from None
     reader = imageio_ffmpeg.read_frames(path)
     meta = next(reader)
     width, height = meta["size"]
@@ -120,7 +122,7 @@ def predict(weights: str, source: str, out: str, score_threshold: float = 0.25,
     else:
         paths = [source] if os.path.isfile(source) else [str(p) for p in image_files(source)]
         if not paths:
-            raise FileNotFoundError(f"no images found in {source!r}")
+            raise MissingFileError(f"no images found in {source!r}")
         for path in paths:
             frame = load_image(path)
             detections = detect_frames(model, [frame], imgsz, score_threshold,

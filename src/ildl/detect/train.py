@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, replace
 import torch
 
 from ..atomic import write_bytes_atomically
+from ..errors import ArgumentError, MissingFileError, TrainingError, UsageError
 from ..nn.progress import ProgressBar, format_seconds
 from .dataset import Augment, DetectionDataset, collate
 from .loss import DetectionLoss
@@ -70,12 +71,12 @@ def save_checkpoint(path: str, state: dict) -> None:
 def load_checkpoint(path: str) -> dict:
     """Read a checkpoint written by ``save_checkpoint`` without unpickling arbitrary objects."""
     if not os.path.exists(path):
-        raise FileNotFoundError(f"no checkpoint at {path!r}")
+        raise MissingFileError(f"no checkpoint at {path!r}")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # a foreign, truncated or unsafe file
-        raise ValueError(f"{path!r} is not a readable ildl detector checkpoint "
-                         f"({type(error).__name__}: {str(error).splitlines()[0]})") from None
+        raise ArgumentError(f"{path!r} is not a readable ildl detector checkpoint "
+                            f"({type(error).__name__}: {str(error).splitlines()[0]})") from None
 
 
 def load_detector(path: str) -> tuple[Detector, dict]:
@@ -89,8 +90,8 @@ def load_detector(path: str) -> tuple[Detector, dict]:
 def _device(name: str) -> torch.device:
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device {name!r} was asked for but this PyTorch sees no CUDA GPU "
-                           f"(torch {torch.__version__}); use --device cpu")
+        raise UsageError(f"device {name!r} was asked for but this PyTorch sees no CUDA GPU "
+                         f"(torch {torch.__version__}); use --device cpu")
     return device
 
 
@@ -138,8 +139,8 @@ class Trainer:
         if self.world_size > 1 and not torch.distributed.is_initialized():
             torch.distributed.init_process_group("gloo")
         if config.batch % self.world_size:
-            raise ValueError(f"batch {config.batch} must divide evenly over {self.world_size} "
-                             "processes")
+            raise ArgumentError(f"batch {config.batch} must divide evenly over {self.world_size} "
+                                "processes")
         self.verbose = verbose and self.rank == 0
         augment = Augment(mosaic=config.mosaic, scale=config.scale, flipud=config.flipud)
         self.train_set = DetectionDataset(config.data, "train", config.imgsz, augment,
@@ -211,8 +212,8 @@ class Trainer:
             images, targets = images.to(self.device), targets.to(self.device)
             loss, parts = self.loss(self.network(images), targets, self.config.imgsz)
             if not torch.isfinite(loss):
-                raise FloatingPointError(f"the loss became {float(loss)} at epoch {epoch + 1}, "
-                                         f"batch {step + 1}; lower --lr (now {self.config.lr})")
+                raise TrainingError(f"the loss became {float(loss)} at epoch {epoch + 1}, "
+                                    f"batch {step + 1}; lower --lr (now {self.config.lr})")
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), 10.0)

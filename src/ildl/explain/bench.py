@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import nn
+from ..errors import ArgumentError, MissingDependencyError, MissingFileError
 from ..nn.progress import ProgressBar
 from .bench_report import RANDOM, BenchSettings, write_report
 from .methods import METHODS, explain
@@ -161,18 +162,19 @@ def load_model_file(path: str | os.PathLike):
     if path.endswith(".ildl"):
         return nn.load_model(path)
     if not os.path.exists(path):
-        raise FileNotFoundError(f"no model file at {path!r}; pass an ildl model (.ildl) or a "
-                                f"TorchScript file")
+        raise MissingFileError(f"no model file at {path!r}; pass an ildl model (.ildl) or a "
+                               f"TorchScript file")
     try:
         import torch
     except ImportError as error:
-        raise ImportError(f"{path!r} is not a .ildl file, so it is read as a TorchScript "
-                          f"module, which needs torch ({error}); pip install torch==2.13.0"
-                          ) from error
+        raise MissingDependencyError(
+            f"{path!r} is not a .ildl file, so it is read as a TorchScript "
+            f"module, which needs torch ({error}); pip install torch==2.13.0"
+            ) from error
     try:
         return torch.jit.load(path, map_location="cpu")
     except (RuntimeError, ValueError) as error:
-        raise ValueError(
+        raise ArgumentError(
             f"{path!r} is not a TorchScript file ({error}). Save a torch model with "
             f"torch.jit.save(torch.jit.script(model), path): a pickled model or state_dict "
             f"cannot be read without unpickling it, which the benchmark never does. An ildl "
@@ -184,15 +186,16 @@ def _task_classifier(model, image_shape: tuple, class_names: tuple) -> Classifie
     classifier = as_classifier(model)
     if any(size not in (None, actual) for size, actual in zip(classifier.input_shape,
                                                                  image_shape)):
-        raise ValueError(f"{classifier.description} takes images of shape "
-                         f"{classifier.input_shape} but the benchmark's images have shape "
-                         f"{image_shape} (height, width, channels); train the model on "
-                         f"ildl.explain.shapes_task.make_shapes images")
+        raise ArgumentError(f"{classifier.description} takes images of shape "
+                            f"{classifier.input_shape} but the benchmark's images have shape "
+                            f"{image_shape} (height, width, channels); train the model on "
+                            f"ildl.explain.shapes_task.make_shapes images")
     classes = classifier.predict(np.zeros((1, *image_shape))).shape[1]
     if classes != len(class_names):
-        raise ValueError(f"{classifier.description} gives probabilities of {classes} classes but "
-                         f"the benchmark's images hold {len(class_names)} {class_names}; train "
-                         f"it on ildl.explain.shapes_task.make_shapes images with their labels")
+        raise ArgumentError(
+            f"{classifier.description} gives probabilities of {classes} classes but "
+            f"the benchmark's images hold {len(class_names)} {class_names}; train "
+            f"it on ildl.explain.shapes_task.make_shapes images with their labels")
     return classifier
 
 
@@ -201,8 +204,8 @@ def _image_count(images: int | None, available: int, quick: bool) -> int:
         return 12 if quick else 100
     if isinstance(images, bool) or not isinstance(images, int | np.integer) \
             or not 1 <= images <= available:
-        raise ValueError(f"images must be a whole number from 1 to {available} (the held-out "
-                         f"images of the task), got {images!r}")
+        raise ArgumentError(f"images must be a whole number from 1 to {available} (the held-out "
+                            f"images of the task), got {images!r}")
     return int(images)
 
 
@@ -212,8 +215,8 @@ def _chosen_methods(methods: Sequence[str] | None) -> list[str]:
         return list(METHODS)
     unknown = [name for name in methods if name not in METHODS and name != RANDOM]
     if unknown:
-        raise ValueError(f"unknown method(s) {unknown}; choose from {list(METHODS)} (the "
-                         f"{RANDOM!r} floor is always included)")
+        raise ArgumentError(f"unknown method(s) {unknown}; choose from {list(METHODS)} (the "
+                            f"{RANDOM!r} floor is always included)")
     return [name for name in dict.fromkeys(methods) if name != RANDOM]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ArgumentError
 from ..nn.validation import as_array
 
 # float32 softmax rows sum to 1 within ~1e-6; anything further off is not a probability vector.
@@ -19,13 +20,13 @@ def check_image(image, expected_shape: tuple) -> np.ndarray:
     """
     image = as_array(image, "image", np.dtype(np.float64))
     if image.ndim == 4 and len(image) == 1:
-        raise ValueError(f"explain takes one image (H, W, C) but got a batch of shape "
-                         f"{image.shape}; pass image[0]")
+        raise ArgumentError(f"explain takes one image (H, W, C) but got a batch of shape "
+                            f"{image.shape}; pass image[0]")
     if image.ndim != 3:
         fix = "add the channel axis: image[..., None]" if image.ndim == 2 else \
             "pass one image, channels last"
-        raise ValueError(f"explain takes one image of shape (height, width, channels) but got "
-                         f"shape {image.shape}; {fix}")
+        raise ArgumentError(f"explain takes one image of shape (height, width, channels) but got "
+                            f"shape {image.shape}; {fix}")
     _check_channels(image, expected_shape[2])
     _check_size(image, expected_shape[:2])
     return image
@@ -40,17 +41,18 @@ def _check_channels(image: np.ndarray, channels: int | None) -> None:
         fix = f"repeat its channel: np.repeat(image, {channels}, axis=-1)"
     else:
         fix = f"give it the {channels} channels the model was trained on"
-    raise ValueError(f"the model expects images with {channels} channel(s) but the image has "
-                     f"{image.shape[2]} (shape {image.shape}, channels last); {fix}")
+    raise ArgumentError(f"the model expects images with {channels} channel(s) but the image has "
+                        f"{image.shape[2]} (shape {image.shape}, channels last); {fix}")
 
 
 def _check_size(image: np.ndarray, size: tuple) -> None:
     if all(expected in (None, actual) for expected, actual in zip(size, image.shape)):
         return
     height, width = size
-    raise ValueError(f"the model expects {height}x{width} images but the image is "
-                     f"{image.shape[0]}x{image.shape[1]} (shape {image.shape}); resize it to "
-                     f"{height}x{width} (e.g. PIL.Image.resize) or use a model made for that size")
+    raise ArgumentError(
+        f"the model expects {height}x{width} images but the image is "
+        f"{image.shape[0]}x{image.shape[1]} (shape {image.shape}); resize it to "
+        f"{height}x{width} (e.g. PIL.Image.resize) or use a model made for that size")
 
 
 def check_probabilities(outputs, rows: int, where: str) -> np.ndarray:
@@ -61,13 +63,13 @@ def check_probabilities(outputs, rows: int, where: str) -> np.ndarray:
     """
     outputs = np.asarray(outputs, dtype=np.float64)
     if outputs.ndim != 2 or len(outputs) != rows:
-        raise ValueError(f"{where} returned shape {outputs.shape} for {rows} image(s); it must "
-                         f"return probabilities of shape ({rows}, classes)")
+        raise ArgumentError(f"{where} returned shape {outputs.shape} for {rows} image(s); it must "
+                            f"return probabilities of shape ({rows}, classes)")
     bad = ~np.isfinite(outputs).all(axis=1) | (outputs.min(axis=1) < 0) \
         | (np.abs(outputs.sum(axis=1) - 1) > _SUM_TOLERANCE)
     if bad.any():
         row = int(np.argmax(bad))
-        raise ValueError(
+        raise ArgumentError(
             f"{where} does not return probabilities: row {row} is {_shorten(outputs[row])} "
             f"(sum {outputs[row].sum():.6g}), but every row must be >= 0 and sum to 1. The "
             f"explainers compare class probabilities: end the model with a softmax, e.g. "
@@ -91,9 +93,9 @@ def check_target(target, probabilities: np.ndarray) -> int:
     if target is None:
         return int(np.argmax(probabilities))
     if isinstance(target, bool) or not isinstance(target, int | np.integer):
-        raise TypeError(f"target must be a class index (an int) or None but got {target!r}")
+        raise ArgumentError(f"target must be a class index (an int) or None but got {target!r}")
     if not 0 <= target < classes:
-        raise ValueError(f"target class {target} is out of range: the model gives probabilities "
-                         f"for {classes} classes (0 to {classes - 1}); pass one of them, or "
-                         f"target=None for the most probable class")
+        raise ArgumentError(f"target class {target} is out of range: the model gives probabilities "
+                            f"for {classes} classes (0 to {classes - 1}); pass one of them, or "
+                            f"target=None for the most probable class")
     return int(target)

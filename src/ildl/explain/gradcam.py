@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ArgumentError
 from .models import Classifier
 from .resize import resize_bilinear
 
@@ -25,9 +26,9 @@ def gradcam(classifier: Classifier, image: np.ndarray, target: int, layer=None) 
     """
     activations, grad = classifier.activations_and_gradient(image[None], target, layer)
     if activations.ndim != 4:
-        raise ValueError(f"Grad-CAM needs a layer with image-shaped outputs (N, H', W', "
-                         f"channels) but the chosen layer outputs shape {activations.shape}; "
-                         f"pick a convolution layer")
+        raise ArgumentError(f"Grad-CAM needs a layer with image-shaped outputs (N, H', W', "
+                            f"channels) but the chosen layer outputs shape {activations.shape}; "
+                            f"pick a convolution layer")
     channel_weights = grad[0].mean(axis=(0, 1))  # (K,)
     cam = np.maximum(activations[0] @ channel_weights, 0)  # (H', W')
     return resize_bilinear(cam, image.shape[:2])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ArgumentError
 from .models import Classifier
 
 
@@ -34,8 +35,8 @@ def integrated_gradients(classifier: Classifier, image: np.ndarray, target: int,
     >>> heatmap = integrated_gradients(as_classifier(model), image, target=3, steps=64)
     """
     if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive integer (points on the path from the "
-                         f"baseline to the image), got {steps!r}")
+        raise ArgumentError(f"steps must be a positive integer (points on the path from the "
+                            f"baseline to the image), got {steps!r}")
     baseline = _baseline_like(baseline, image)
     alphas = (np.arange(steps) + 0.5) / steps
     path = baseline + alphas[:, None, None, None] * (image - baseline)  # (steps, H, W, C)
@@ -46,6 +47,6 @@ def integrated_gradients(classifier: Classifier, image: np.ndarray, target: int,
 def _baseline_like(baseline, image: np.ndarray) -> np.ndarray:
     baseline = np.asarray(baseline, dtype=np.float64)
     if baseline.ndim != 0 and baseline.shape != image.shape:
-        raise ValueError(f"baseline must be a number or an image of the same shape as the "
-                         f"explained one {image.shape}, but has shape {baseline.shape}")
+        raise ArgumentError(f"baseline must be a number or an image of the same shape as the "
+                            f"explained one {image.shape}, but has shape {baseline.shape}")
     return np.broadcast_to(baseline, image.shape)

@@ -13,6 +13,7 @@ import io
 
 import numpy as np
 
+from ..errors import ArgumentError
 from ..optional import require
 from .models import Classifier
 
@@ -55,9 +56,9 @@ def _lime_view(classifier: Classifier, image: np.ndarray, hide_color):
     if channels == 1:
         return image[..., 0], lambda images: classifier.predict(images[..., :1])
     if channels != 3 and hide_color is None:
-        raise ValueError(f"lime paints switched-off segments with their mean colour only on RGB "
-                         f"or grayscale images, and this image has {channels} channels; pass "
-                         f"hide_color=<a number> (e.g. hide_color=0)")
+        raise ArgumentError(f"lime paints switched-off segments with their mean colour only on RGB "
+                            f"or grayscale images, and this image has {channels} channels; pass "
+                            f"hide_color=<a number> (e.g. hide_color=0)")
     return image, classifier.predict
 
 
@@ -72,9 +73,9 @@ def segment(image: np.ndarray, segments: int = 50, segmentation: str = "slic") -
     array([0, 0, 2, 2])
     """
     if segmentation not in SEGMENTATIONS:
-        raise ValueError(f"segmentation must be one of {SEGMENTATIONS}, got {segmentation!r}")
+        raise ArgumentError(f"segmentation must be one of {SEGMENTATIONS}, got {segmentation!r}")
     if not isinstance(segments, int | np.integer) or segments < 1:
-        raise ValueError(f"segments must be a positive integer, got {segments!r}")
+        raise ArgumentError(f"segments must be a positive integer, got {segments!r}")
     labels = _grid(image.shape[:2], max(1, round(segments ** 0.5))) if segmentation == "grid" \
         else _slic(image, segments)
     # consecutive numbers even when a cell or superpixel is empty

@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import time
 
+from ..errors import ArgumentError
 from .checks import check_image, check_target
 from .explanation import Explanation
 from .gradcam import gradcam
@@ -62,11 +63,11 @@ def explain(model, image, target: int | None = None, method: str = "gradcam",
 def _method(name: str, options: dict):
     """The method called ``name``, after checking that it takes every option given."""
     if name not in METHODS:
-        raise ValueError(f"unknown method {name!r}; choose one of {list(METHODS)}")
+        raise ArgumentError(f"unknown method {name!r}; choose one of {list(METHODS)}")
     function = METHODS[name]
     accepted = list(inspect.signature(function).parameters)[3:]  # after classifier, image, target
     unknown = sorted(set(options) - set(accepted))
     if unknown:
-        raise TypeError(f"method {name!r} has no option {', '.join(map(repr, unknown))}; its "
-                        f"options are {accepted}")
+        raise ArgumentError(f"method {name!r} has no option {', '.join(map(repr, unknown))}; its "
+                            f"options are {accepted}")
     return function

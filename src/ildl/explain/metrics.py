@@ -21,6 +21,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..errors import ArgumentError
+
 Predict = Callable[[np.ndarray], np.ndarray]
 
 
@@ -86,8 +88,8 @@ def _replacement_curve(predict: Predict, start: np.ndarray, end: np.ndarray,
     size = np.broadcast_shapes(np.shape(start), np.shape(end))[:2]  # one of them is the image
     _check_map(heatmap, size, "heatmap")
     if not isinstance(steps, int | np.integer) or steps < 1:
-        raise ValueError(f"steps must be a positive integer (points on the curve after the "
-                         f"first), got {steps!r}")
+        raise ArgumentError(f"steps must be a positive integer (points on the curve after the "
+                            f"first), got {steps!r}")
     pixels = heatmap.size
     place = np.empty(pixels, dtype=np.int64)  # place[i]: when pixel i switches
     place[pixel_order(heatmap, seed)] = np.arange(pixels)
@@ -105,8 +107,8 @@ def auc(curve: np.ndarray) -> float:
     """
     curve = np.asarray(curve, dtype=np.float64)
     if curve.ndim != 1 or len(curve) < 2:
-        raise ValueError(f"auc needs a curve of at least 2 points (n + 1,), got shape "
-                         f"{curve.shape}")
+        raise ArgumentError(f"auc needs a curve of at least 2 points (n + 1,), got shape "
+                            f"{curve.shape}")
     return float((curve.sum() - (curve[0] + curve[-1]) / 2) / (len(curve) - 1))
 
 
@@ -127,7 +129,7 @@ def pointing_game(heatmap: np.ndarray, mask: np.ndarray, tolerance: int = 0) -> 
     heatmap = np.asarray(heatmap, dtype=np.float64)
     mask = _mask(mask, heatmap.shape)
     if not isinstance(tolerance, int | np.integer) or tolerance < 0:
-        raise ValueError(f"tolerance must be a number of pixels >= 0, got {tolerance!r}")
+        raise ArgumentError(f"tolerance must be a number of pixels >= 0, got {tolerance!r}")
     peaks = heatmap == heatmap.max()
     return float(dilated(mask, tolerance)[peaks].mean())
 
@@ -187,8 +189,8 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     0.8
     """
     if np.shape(a) != np.shape(b):
-        raise ValueError(f"spearman compares two arrays of the same shape, got {np.shape(a)} "
-                         f"and {np.shape(b)}")
+        raise ArgumentError(f"spearman compares two arrays of the same shape, got {np.shape(a)} "
+                            f"and {np.shape(b)}")
     rank_a = average_ranks(a) - (np.size(a) + 1) / 2  # the mean rank is (n + 1) / 2
     rank_b = average_ranks(b) - (np.size(b) + 1) / 2
     scale = np.sqrt((rank_a ** 2).sum() * (rank_b ** 2).sum())
@@ -223,9 +225,9 @@ def random_heatmap(size: tuple[int, int], seed: int = 0) -> np.ndarray:
 def _image(image) -> np.ndarray:
     image = np.asarray(image, dtype=np.float64)
     if image.ndim != 3:
-        raise ValueError(f"expected one image of shape (height, width, channels), got shape "
-                         f"{image.shape}; add a channel axis to a grayscale image: "
-                         f"image[..., None]")
+        raise ArgumentError(f"expected one image of shape (height, width, channels), got shape "
+                            f"{image.shape}; add a channel axis to a grayscale image: "
+                            f"image[..., None]")
     return image
 
 
@@ -233,21 +235,21 @@ def _like(values, image: np.ndarray, name: str) -> np.ndarray:
     """A number or an image shaped like ``image``, as an array that broadcasts against it."""
     values = np.asarray(values, dtype=np.float64)
     if values.ndim != 0 and values.shape != image.shape:
-        raise ValueError(f"the {name} must be a number or an image of the image's shape "
-                         f"{image.shape}, but has shape {values.shape}")
+        raise ArgumentError(f"the {name} must be a number or an image of the image's shape "
+                            f"{image.shape}, but has shape {values.shape}")
     return values
 
 
 def _check_map(values: np.ndarray, size: tuple, name: str) -> None:
     if np.shape(values) != tuple(size):
-        raise ValueError(f"the {name} has shape {np.shape(values)} but the image is "
-                         f"{size[0]}x{size[1]}; pass one value per pixel, shape {tuple(size)}")
+        raise ArgumentError(f"the {name} has shape {np.shape(values)} but the image is "
+                            f"{size[0]}x{size[1]}; pass one value per pixel, shape {tuple(size)}")
 
 
 def _mask(mask, size: tuple) -> np.ndarray:
     mask = np.asarray(mask)
     _check_map(mask, size, "mask")
     if mask.dtype != bool:
-        raise TypeError(f"the mask must be boolean (True on the object), got dtype "
-                        f"{mask.dtype}; pass mask.astype(bool) or mask > 0")
+        raise ArgumentError(f"the mask must be boolean (True on the object), got dtype "
+                            f"{mask.dtype}; pass mask.astype(bool) or mask > 0")
     return mask

@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..errors import ArgumentError
 from ..nn import Conv2D, Sequential
 from .checks import check_probabilities
 
@@ -38,7 +39,7 @@ class Classifier:
 
     def __init__(self, description: str, input_shape: tuple, batch_size: int = 64):
         if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+            raise ArgumentError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.description = description
         self.input_shape = tuple(input_shape)
         self.batch_size = batch_size
@@ -78,9 +79,10 @@ class Classifier:
 
     def _require_gradients(self) -> None:
         if not self.has_gradients:
-            raise TypeError(f"this method needs the model's gradients, which {self.description} "
-                            f"cannot give; use a black-box method (occlusion, rise, lime, shap) "
-                            f"or pass an ildl.nn Sequential or a torch.nn.Module")
+            raise ArgumentError(
+                f"this method needs the model's gradients, which {self.description} "
+                f"cannot give; use a black-box method (occlusion, rise, lime, shap) "
+                f"or pass an ildl.nn Sequential or a torch.nn.Module")
 
     def _probabilities(self, batch: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -120,12 +122,12 @@ class SequentialClassifier(Classifier):
     def __init__(self, model: Sequential, input_shape: tuple | None = None,
                  batch_size: int = 64):
         if not model.built:
-            raise ValueError(f"the ildl model {model.name!r} is not built yet; give its first "
-                             f"layer an input_shape, or call model.build((H, W, C))")
+            raise ArgumentError(f"the ildl model {model.name!r} is not built yet; give its first "
+                                f"layer an input_shape, or call model.build((H, W, C))")
         if input_shape is not None and tuple(input_shape) != model.input_shape:
-            raise ValueError(f"input_shape={tuple(input_shape)} was given but the ildl model "
-                             f"{model.name!r} takes inputs of shape {model.input_shape}; leave "
-                             f"input_shape out (the model knows its own)")
+            raise ArgumentError(f"input_shape={tuple(input_shape)} was given but the ildl model "
+                                f"{model.name!r} takes inputs of shape {model.input_shape}; leave "
+                                f"input_shape out (the model knows its own)")
         super().__init__(f"the ildl model {model.name!r}", model.input_shape, batch_size)
         self.model = model
 
@@ -151,8 +153,8 @@ class SequentialClassifier(Classifier):
         convolutions = [own for own in self.model.layers if isinstance(own, Conv2D)]
         if not convolutions:
             names = [own.name for own in self.model.layers]
-            raise ValueError(f"{self.description} has no Conv2D layer to take activations from; "
-                             f"pass layer=<name> (one of {names})")
+            raise ArgumentError(f"{self.description} has no Conv2D layer to take activations from; "
+                                f"pass layer=<name> (one of {names})")
         return convolutions[-1]
 
 
@@ -189,9 +191,9 @@ class TorchClassifier(Classifier):
         try:
             return self.module(inputs)
         except RuntimeError as error:
-            raise ValueError(f"{self.description} failed on images sent as an NCHW tensor of "
-                             f"shape {tuple(inputs.shape)}: {error}. Check that the image has "
-                             f"the size and channels the module was made for") from error
+            raise ArgumentError(f"{self.description} failed on images sent as an NCHW tensor of "
+                                f"shape {tuple(inputs.shape)}: {error}. Check that the image has "
+                                f"the size and channels the module was made for") from error
 
     def _probabilities(self, batch):
         import torch
@@ -229,15 +231,15 @@ class TorchClassifier(Classifier):
         if layer is None:
             convolutions = [m for m in modules.values() if isinstance(m, torch.nn.Conv2d)]
             if not convolutions:
-                raise ValueError(f"{self.description} has no torch.nn.Conv2d to take "
-                                 f"activations from; pass layer=<module or name>")
+                raise ArgumentError(f"{self.description} has no torch.nn.Conv2d to take "
+                                    f"activations from; pass layer=<module or name>")
             return convolutions[-1]
         if isinstance(layer, str) and layer in modules:
             return modules[layer]
         if any(layer is module for module in modules.values()):
             return layer
-        raise ValueError(f"{layer!r} is not a submodule of {self.description}; pass one of its "
-                         f"modules or their names: {[name for name in modules if name]}")
+        raise ArgumentError(f"{layer!r} is not a submodule of {self.description}; pass one of its "
+                            f"modules or their names: {[name for name in modules if name]}")
 
 
 def _channels_last(tensor) -> np.ndarray:
@@ -262,6 +264,6 @@ def as_classifier(model, input_shape: tuple | None = None, batch_size: int = 64)
         return TorchClassifier(model, input_shape, batch_size)
     if callable(model):
         return FunctionClassifier(model, input_shape, batch_size)
-    raise TypeError(f"explain needs an ildl.nn Sequential, a torch.nn.Module or a function "
-                    f"images (N, H, W, C) -> probabilities (N, K), but got "
-                    f"{type(model).__name__}")
+    raise ArgumentError(f"explain needs an ildl.nn Sequential, a torch.nn.Module or a function "
+                        f"images (N, H, W, C) -> probabilities (N, K), but got "
+                        f"{type(model).__name__}")

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
+from ..errors import ArgumentError
 from .models import Classifier
 from .resize import resize_bilinear
 
@@ -57,11 +58,11 @@ def rise(classifier: Classifier, image: np.ndarray, target: int, samples: int = 
     >>> heatmap = rise(as_classifier(predict), image, target=3, samples=2000)
     """
     if not 0 < keep < 1:
-        raise ValueError(f"rise: keep is the probability of keeping a cell and must be in "
-                         f"(0, 1), got {keep!r}")
+        raise ArgumentError(f"rise: keep is the probability of keeping a cell and must be in "
+                            f"(0, 1), got {keep!r}")
     for name, value in (("samples", samples), ("cells", cells)):
         if not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"rise: {name} must be a positive integer, got {value!r}")
+            raise ArgumentError(f"rise: {name} must be a positive integer, got {value!r}")
     masks = _random_masks(samples, cells, keep, image.shape[:2], seed, classifier.batch_size)
     weighted = sum(scores @ chunk.reshape(len(chunk), -1)
                    for chunk, scores in _masked_scores(classifier, image, target, masks, fill))
@@ -80,11 +81,11 @@ def _masked_scores(classifier: Classifier, image: np.ndarray, target: int,
 def _check_window(window, stride, size: tuple[int, int]) -> None:
     for name, value in (("window", window), ("stride", stride)):
         if not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"occlusion: {name} must be a positive number of pixels, got "
-                             f"{value!r}")
+            raise ArgumentError(f"occlusion: {name} must be a positive number of pixels, got "
+                                f"{value!r}")
     if window > min(size):
-        raise ValueError(f"occlusion: a {window}x{window} window does not fit the "
-                         f"{size[0]}x{size[1]} image; use window <= {min(size)}")
+        raise ArgumentError(f"occlusion: a {window}x{window} window does not fit the "
+                            f"{size[0]}x{size[1]} image; use window <= {min(size)}")
 
 
 def _starts(length: int, window: int, stride: int) -> list[int]:

@@ -8,6 +8,7 @@ import copy
 import math
 import sys
 
+from ..errors import ArgumentError
 from ..nn import Sequential
 
 
@@ -29,9 +30,9 @@ def randomized_copy(model, seed: int = 0):
     torch = sys.modules.get("torch")  # a torch module exists only if torch was imported
     if torch is not None and isinstance(model, torch.nn.Module):
         return _randomized_module(torch, model, seed)
-    raise TypeError(f"randomized_copy needs an ildl.nn Sequential or a torch.nn.Module whose "
-                    f"weights it can redraw, but got {type(model).__name__}; a bare predict "
-                    f"function has no weights to randomise")
+    raise ArgumentError(f"randomized_copy needs an ildl.nn Sequential or a torch.nn.Module whose "
+                        f"weights it can redraw, but got {type(model).__name__}; a bare predict "
+                        f"function has no weights to randomise")
 
 
 def _randomized_sequential(model: Sequential, seed: int) -> Sequential:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ArgumentError
 from ..optional import require
 from .models import Classifier, TorchClassifier
 
@@ -50,15 +51,15 @@ def shap_gradient(classifier: Classifier, image: np.ndarray, target: int, sample
     >>> heatmap = shap_gradient(as_classifier(module), image, target=3, background=train[:50])
     """
     if not isinstance(classifier, TorchClassifier):
-        raise TypeError(f"method='shap_gradient' runs shap.GradientExplainer, which needs a "
-                        f"torch.nn.Module, not {classifier.description}; use method='shap' "
-                        f"(any model) or 'integrated_gradients'")
+        raise ArgumentError(f"method='shap_gradient' runs shap.GradientExplainer, which needs a "
+                            f"torch.nn.Module, not {classifier.description}; use method='shap' "
+                            f"(any model) or 'integrated_gradients'")
     import torch
 
     if classifier.dtype != torch.float32:
-        raise TypeError(f"shap.GradientExplainer feeds float32 inputs, but "
-                        f"{classifier.description} has {classifier.dtype} weights; explain "
-                        f"module.float() instead")
+        raise ArgumentError(f"shap.GradientExplainer feeds float32 inputs, but "
+                            f"{classifier.description} has {classifier.dtype} weights; explain "
+                            f"module.float() instead")
     shap_package = require("shap", "method='shap_gradient'", extra="explain")
     background = _background(background, image)
     picked = torch.nn.Sequential(classifier.module,
@@ -95,6 +96,6 @@ def _background(background, image: np.ndarray) -> np.ndarray:
         return np.zeros((1, *image.shape))
     background = np.asarray(background, dtype=np.float64)
     if background.ndim != 4 or background.shape[1:] != image.shape:
-        raise ValueError(f"background must be a batch of images (B, H, W, C) shaped like the "
-                         f"explained image {image.shape}, but has shape {background.shape}")
+        raise ArgumentError(f"background must be a batch of images (B, H, W, C) shaped like the "
+                            f"explained image {image.shape}, but has shape {background.shape}")
     return background

@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from ..atomic import write_bytes_atomically
+from ..errors import ArgumentError
 from ..viz.animation import FORMATS
 from ..viz.theme import check_theme
 
@@ -36,7 +37,7 @@ class RenderOptions:
     def __post_init__(self):
         check_theme(self.theme)
         if self.format not in FORMATS:
-            raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
+            raise ArgumentError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
 
 
 @dataclass
@@ -147,8 +148,8 @@ def render_gallery(out_dir: str, names: list[str] | None = None,
     options = options or RenderOptions()
     unknown = sorted(set(names or []) - set(FIGURES))
     if unknown:
-        raise ValueError(f"unknown figure(s) {', '.join(unknown)}; available: "
-                         f"{', '.join(sorted(FIGURES))}")
+        raise ArgumentError(f"unknown figure(s) {', '.join(unknown)}; available: "
+                            f"{', '.join(sorted(FIGURES))}")
     os.makedirs(out_dir, exist_ok=True)
     chosen = list(names or FIGURES)
     outcomes: dict[str, Outcome] = {}

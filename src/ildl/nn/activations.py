@@ -19,6 +19,8 @@ import math
 
 import numpy as np
 
+from ..errors import ArgumentError
+
 
 class ActivationFunction:
     """An activation ``y = f(x)`` with its derivative ``dy/dx``.
@@ -286,7 +288,7 @@ def get(identifier: str | dict | ActivationFunction | None) -> ActivationFunctio
         return _BY_NAME[identifier]()
     if isinstance(identifier, dict) and identifier.get("name") in _BY_NAME:
         return _BY_NAME[identifier["name"]](**identifier.get("config", {}))
-    raise ValueError(
+    raise ArgumentError(
         f"unknown activation {identifier!r}; expected one of {', '.join(names())} "
         "or an ildl.nn.activations.ActivationFunction"
     )

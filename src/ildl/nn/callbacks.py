@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..errors import ArgumentError, MetricNotFoundError
 from .progress import ProgressBar
 
 
@@ -56,7 +57,7 @@ class History(Callback):
 def _improvement_sign(monitor: str, mode: str) -> int:
     """+1 if larger values of ``monitor`` are better, -1 if smaller are."""
     if mode not in ("auto", "min", "max"):
-        raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+        raise ArgumentError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
     if mode == "auto":
         return 1 if "acc" in monitor else -1
     return 1 if mode == "max" else -1
@@ -65,8 +66,9 @@ def _improvement_sign(monitor: str, mode: str) -> int:
 def _monitored_value(callback_name: str, monitor: str, logs: dict | None) -> float:
     if not logs or monitor not in logs:
         available = ", ".join(logs or {}) or "none"
-        raise KeyError(f"{callback_name} monitors {monitor!r} but the epoch logs hold {available}; "
-                       "pass validation data for val_* quantities or choose one of those")
+        raise MetricNotFoundError(
+            f"{callback_name} monitors {monitor!r} but the epoch logs hold {available}; "
+            "pass validation data for val_* quantities or choose one of those")
     return float(logs[monitor])
 
 

@@ -25,6 +25,8 @@ import math
 
 import numpy as np
 
+from ..errors import ArgumentError
+
 PADDINGS = ("valid", "same")
 
 
@@ -33,13 +35,13 @@ def pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
     values = (value, value) if isinstance(value, int | np.integer) else value
     if not isinstance(values, tuple | list) or len(values) != 2 or \
             not all(isinstance(v, int | np.integer) and v >= 1 for v in values):
-        raise ValueError(f"{name} must be a positive integer or a pair of them, got {value!r}")
+        raise ArgumentError(f"{name} must be a positive integer or a pair of them, got {value!r}")
     return int(values[0]), int(values[1])
 
 
 def check_padding(padding: str) -> str:
     if padding not in PADDINGS:
-        raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+        raise ArgumentError(f"padding must be 'valid' or 'same', got {padding!r}")
     return padding
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..errors import ArgumentError
 from .layers import Layer
 
 
@@ -80,7 +81,7 @@ def _check_layer(layer: Layer, inputs, training, eps, rtol, atol, seed) -> bool:
     if not layer.built:
         layer.build(inputs.shape[1:], rng, np.float64)
     if layer.dtype != np.float64:
-        raise ValueError(f"gradcheck needs a float64 layer but {layer.name!r} is {layer.dtype}")
+        raise ArgumentError(f"gradcheck needs a float64 layer but {layer.name!r} is {layer.dtype}")
     projection = rng.normal(size=(len(inputs), *layer.output_shape))
     # Replayed so that dropout draws the same mask in every evaluation.
     random_state = layer.rng.bit_generator.state
@@ -101,8 +102,9 @@ def _check_layer(layer: Layer, inputs, training, eps, rtol, atol, seed) -> bool:
 
 def _check_model(model, inputs, targets, eps, rtol, atol) -> bool:
     if model.dtype != np.float64:
-        raise ValueError(f"gradcheck needs a float64 model (Sequential(..., dtype='float64')) but "
-                         f"{model.name!r} is {model.dtype}")
+        raise ArgumentError(
+            f"gradcheck needs a float64 model (Sequential(..., dtype='float64')) but "
+            f"{model.name!r} is {model.dtype}")
     x, y = model._prepare_xy(inputs, targets)
     random_state = model.rng.bit_generator.state
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..errors import ArgumentError
+
 Initializer = Callable[[tuple, np.random.Generator], np.ndarray]
 
 
@@ -101,5 +103,5 @@ def names() -> list[str]:
 def get(name: str) -> Initializer:
     """The initializer function for a Keras name, e.g. ``get("he_normal")(shape, rng)``."""
     if name not in _BY_NAME:
-        raise ValueError(f"unknown initializer {name!r}; expected one of {', '.join(names())}")
+        raise ArgumentError(f"unknown initializer {name!r}; expected one of {', '.join(names())}")
     return _BY_NAME[name]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import DataError
 from .activations import sigmoid, softmax
 
 # Keras clips probabilities to [EPSILON, 1 - EPSILON] before the log when it is given
@@ -51,7 +52,7 @@ class Loss:
         if y_true.ndim == 1 and len(output_shape) == 2 and output_shape[1] == 1:
             y_true = y_true.reshape(-1, 1)  # (N,) labels for a one-unit output, as Keras accepts
         if y_true.shape[1:] != tuple(output_shape[1:]):
-            raise ValueError(
+            raise DataError(
                 f"loss {self.name!r} needs targets shaped like the model output "
                 f"(N, {', '.join(map(str, output_shape[1:]))}) but got y of shape {y_true.shape}; "
                 "reshape y or change the last layer's units"
@@ -114,7 +115,7 @@ class BinaryCrossentropy(Loss):
     def check_targets(self, y_true, output_shape):
         y_true = super().check_targets(y_true, output_shape)
         if y_true.size and (y_true.min() < 0 or y_true.max() > 1):
-            raise ValueError(
+            raise DataError(
                 "binary_crossentropy needs targets in [0, 1] (probabilities or 0/1 labels) but y "
                 f"ranges over [{y_true.min()}, {y_true.max()}]; for several classes use "
                 "sparse_categorical_crossentropy with a softmax output"
@@ -177,18 +178,19 @@ class SparseCategoricalCrossentropy(Loss):
             y_true = y_true[:, 0]
         n_classes = output_shape[-1]
         if y_true.ndim != 1:
-            raise ValueError(
+            raise DataError(
                 "sparse_categorical_crossentropy needs integer class labels of shape (N,) but got "
                 f"y of shape {y_true.shape}; for one-hot targets use categorical_crossentropy"
             )
         fractional = np.flatnonzero(y_true != np.round(y_true))
         if fractional.size:
             first = int(fractional[0])
-            raise ValueError(f"sparse_categorical_crossentropy needs integer class labels in "
-                             f"[0, {n_classes - 1}] for a {n_classes}-unit output but y[{first}] "
-                             f"is {y_true[first]}; round or re-encode the labels")
+            raise DataError(
+                f"sparse_categorical_crossentropy needs integer class labels in "
+                f"[0, {n_classes - 1}] for a {n_classes}-unit output but y[{first}] "
+                f"is {y_true[first]}; round or re-encode the labels")
         if y_true.size and (y_true.min() < 0 or y_true.max() >= n_classes):
-            raise ValueError(
+            raise DataError(
                 f"sparse_categorical_crossentropy needs integer labels in [0, {n_classes - 1}] for "
                 f"a {n_classes}-unit output but y holds values in [{y_true.min()}, {y_true.max()}]"
             )
@@ -223,7 +225,7 @@ def get(identifier: str | Loss) -> Loss:
         return identifier
     if isinstance(identifier, str) and identifier in _BY_NAME:
         return _BY_NAME[identifier]()
-    raise ValueError(
+    raise DataError(
         f"unknown loss {identifier!r}; expected one of {', '.join(names())} or an "
         "ildl.nn.losses.Loss"
     )

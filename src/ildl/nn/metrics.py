@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..errors import ArgumentError
+
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
 
@@ -55,10 +57,10 @@ def get(name: str, loss_name: str) -> Metric:
     """The metric function for a name; ``"accuracy"``/``"acc"`` is resolved from the loss."""
     if name in ("accuracy", "acc"):
         if loss_name not in _ACCURACY_FOR_LOSS:
-            raise ValueError(f"metric 'accuracy' needs a classification loss "
-                             f"({', '.join(_ACCURACY_FOR_LOSS)}) but the loss is {loss_name!r}")
+            raise ArgumentError(f"metric 'accuracy' needs a classification loss "
+                                f"({', '.join(_ACCURACY_FOR_LOSS)}) but the loss is {loss_name!r}")
         return _ACCURACY_FOR_LOSS[loss_name]
     if name not in _BY_NAME:
-        raise ValueError(f"unknown metric {name!r}; expected 'accuracy' or one of "
-                         f"{', '.join(sorted(_BY_NAME))}")
+        raise ArgumentError(f"unknown metric {name!r}; expected 'accuracy' or one of "
+                            f"{', '.join(sorted(_BY_NAME))}")
     return _BY_NAME[name]

@@ -17,6 +17,7 @@ import sys
 
 import numpy as np
 
+from ..errors import ArgumentError, TrainingError, UsageError
 from . import losses, metrics, optimizers
 from .callbacks import Callback, History, ProgbarLogger
 from .layers import Layer
@@ -35,7 +36,7 @@ class Sequential:
     def __init__(self, layers: list[Layer] | None = None, seed: int | None = None,
                  dtype: str = "float32", name: str = "sequential"):
         if str(np.dtype(dtype)) not in _DTYPES:
-            raise ValueError(f"dtype must be one of {_DTYPES}, got {dtype!r}")
+            raise ArgumentError(f"dtype must be one of {_DTYPES}, got {dtype!r}")
         self.dtype = np.dtype(dtype)
         self.seed = None if seed is None else int(seed)
         self.rng = np.random.default_rng(seed)
@@ -55,8 +56,9 @@ class Sequential:
     def add(self, layer: Layer) -> None:
         """Append a layer; the model is built as soon as the first layer knows its input shape."""
         if not isinstance(layer, Layer):
-            raise TypeError(f"Sequential.add expects an ildl.nn layer (e.g. nn.Dense(8)) but got "
-                            f"{type(layer).__name__}")
+            raise ArgumentError(
+                f"Sequential.add expects an ildl.nn layer (e.g. nn.Dense(8)) but got "
+                f"{type(layer).__name__}")
         taken = {existing.name for existing in self.layers}
         base, count = layer.name, 1
         while layer.name in taken:  # Keras-style unique names: dense, dense_1, dense_2...
@@ -71,7 +73,7 @@ class Sequential:
     def build(self, input_shape: tuple) -> None:
         """Create every layer's weights for inputs of shape ``(N, *input_shape)``."""
         if not self.layers:
-            raise RuntimeError("the model has no layers; add some with Sequential([...]) or add()")
+            raise UsageError("the model has no layers; add some with Sequential([...]) or add()")
         shape = tuple(int(d) for d in input_shape)
         self.input_shape = shape
         for layer in self.layers:
@@ -81,8 +83,8 @@ class Sequential:
 
     def _build_layer(self, layer: Layer, input_shape: tuple) -> tuple:
         if layer is not self.layers[0] and layer.input_shape not in (None, input_shape):
-            raise ValueError(f"layer {layer.name!r} was given input_shape={layer.input_shape} "
-                             f"but the layer before it outputs {input_shape}")
+            raise ArgumentError(f"layer {layer.name!r} was given input_shape={layer.input_shape} "
+                                f"but the layer before it outputs {input_shape}")
         return layer.build(input_shape, self.rng, self.dtype)
 
     def _ensure_built(self, x: np.ndarray) -> None:
@@ -104,8 +106,8 @@ class Sequential:
                 loss: str | losses.Loss | None = None, metrics: list[str] | None = None) -> None:
         """Choose the optimizer, the loss and the metrics to report (Keras names)."""
         if loss is None:
-            raise ValueError(f"compile needs a loss, e.g. loss='binary_crossentropy'; one of "
-                             f"{', '.join(losses.names())}")
+            raise ArgumentError(f"compile needs a loss, e.g. loss='binary_crossentropy'; one of "
+                                f"{', '.join(losses.names())}")
         self.optimizer = optimizers.get(optimizer)
         self.loss = losses.get(loss)
         self.metric_names = list(metrics or [])
@@ -199,16 +201,17 @@ class Sequential:
         for index, own in enumerate(self.layers):
             if own is layer or own.name == layer:
                 return index
-        raise ValueError(f"{layer!r} is not a layer of model {self.name!r}; pass one of its "
-                         f"layers or their names: {[own.name for own in self.layers]}")
+        raise ArgumentError(f"{layer!r} is not a layer of model {self.name!r}; pass one of its "
+                            f"layers or their names: {[own.name for own in self.layers]}")
 
     def _prepare_output_gradient(self, output_gradient, rows: int) -> np.ndarray:
         output_gradient = as_array(output_gradient, "output_gradient", self.dtype)
         expected = (rows, *self.output_shape)
         if output_gradient.shape != expected:
-            raise ValueError(f"output_gradient must have the shape of the model's output "
-                             f"{expected} but has shape {output_gradient.shape}; e.g. "
-                             f"np.eye({self.output_shape[-1]})[classes] weighs one class per row")
+            raise ArgumentError(
+                f"output_gradient must have the shape of the model's output "
+                f"{expected} but has shape {output_gradient.shape}; e.g. "
+                f"np.eye({self.output_shape[-1]})[classes] weighs one class per row")
         return output_gradient
 
     # -- training -------------------------------------------------------------------------------
@@ -220,7 +223,7 @@ class Sequential:
     def _train_step(self, x: np.ndarray, y: np.ndarray, where: str) -> float:
         loss = self._batch_gradients(x, y)
         if not math.isfinite(loss):
-            raise FloatingPointError(
+            raise TrainingError(
                 f"the loss became {loss} {where}; training diverged. The weights are those from "
                 f"before this step. Try a lower learning rate (now "
                 f"{self.optimizer.learning_rate:g}), scale the inputs, or check the data"
@@ -243,7 +246,7 @@ class Sequential:
         if validation is not None:
             validation = self._prepare_xy(*validation, names=("validation x", "validation y"))
         if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+            raise ArgumentError(f"batch_size must be a positive integer, got {batch_size!r}")
         steps = math.ceil(len(x) / batch_size)
         history = History()
         callback_list = [history] + list(callbacks or [])
@@ -318,8 +321,8 @@ class Sequential:
     def _prepare_x(self, x, name: str = "x") -> np.ndarray:
         x = as_array(x, name, self.dtype)
         if x.ndim < 2:
-            raise ValueError(f"{name} must be a batch of shape (N, features...) but has shape "
-                             f"{x.shape}; for a single sample use x[None]")
+            raise ArgumentError(f"{name} must be a batch of shape (N, features...) but has shape "
+                                f"{x.shape}; for a single sample use x[None]")
         self._ensure_built(x)
         check_input_shape(x, self.input_shape, f"model {self.name!r} (first layer "
                                                f"{self.layers[0].name!r})")
@@ -328,8 +331,8 @@ class Sequential:
     def _prepare_xy(self, x, y, names: tuple[str, str] = ("x", "y")
                     ) -> tuple[np.ndarray, np.ndarray]:
         if self.loss is None:
-            raise RuntimeError("the model must be compiled before training or evaluation: call "
-                               "model.compile(optimizer=..., loss=...) first")
+            raise UsageError("the model must be compiled before training or evaluation: call "
+                             "model.compile(optimizer=..., loss=...) first")
         x = self._prepare_x(x, names[0])
         y = as_array(y, names[1])
         check_same_length(x, y, names)
@@ -347,13 +350,14 @@ class Sequential:
         """Overwrite all weights (same order and shapes as ``get_weights``)."""
         own = [w for layer in self.layers for w in layer.weights]
         if len(weights) != len(own):
-            raise ValueError(f"set_weights got {len(weights)} arrays but the model has "
-                             f"{len(own)} weights; pass what get_weights() returns")
+            raise ArgumentError(f"set_weights got {len(weights)} arrays but the model has "
+                                f"{len(own)} weights; pass what get_weights() returns")
         for index, (target, value) in enumerate(zip(own, weights)):
             value = np.asarray(value)
             if value.shape != target.shape:
-                raise ValueError(f"set_weights: weight {index} must have shape {target.shape} but "
-                                 f"got {value.shape}")
+                raise ArgumentError(
+                    f"set_weights: weight {index} must have shape {target.shape} but "
+                    f"got {value.shape}")
             target[...] = value  # in place: the optimizer keeps tracking the same arrays
 
     def count_params(self) -> int:
@@ -402,14 +406,14 @@ def _split_validation(x, y, validation_split, validation_data):
     """(x_train, y_train, validation or None): Keras takes the *last* fraction, before shuffling."""
     if validation_data is not None:
         if len(validation_data) != 2:
-            raise ValueError("validation_data must be a tuple (x_val, y_val)")
+            raise ArgumentError("validation_data must be a tuple (x_val, y_val)")
         return x, y, tuple(validation_data)
     if not validation_split:
         return x, y, None
     if not 0 < validation_split < 1:
-        raise ValueError(f"validation_split must be in (0, 1), got {validation_split}")
+        raise ArgumentError(f"validation_split must be in (0, 1), got {validation_split}")
     n_train = int(len(x) * (1 - validation_split))
     if n_train == 0 or n_train == len(x):
-        raise ValueError(f"validation_split={validation_split} of {len(x)} samples leaves an "
-                         "empty training or validation set")
+        raise ArgumentError(f"validation_split={validation_split} of {len(x)} samples leaves an "
+                            "empty training or validation set")
     return x[:n_train], y[:n_train], (x[n_train:], y[n_train:])

@@ -23,6 +23,8 @@ import math
 
 import numpy as np
 
+from ..errors import ArgumentError
+
 # Elements updated at a time: the five arrays of an Adam update (weights, gradient, two moments,
 # work space) then take about 1.3 MB, which fits in a core's L2 cache on current x86 CPUs.
 _BLOCK = 1 << 16
@@ -37,8 +39,8 @@ class Optimizer:
 
     def __init__(self, learning_rate: float):
         if not learning_rate > 0:
-            raise ValueError(f"{type(self).__name__}: learning_rate must be > 0, got "
-                             f"{learning_rate}")
+            raise ArgumentError(f"{type(self).__name__}: learning_rate must be > 0, got "
+                                f"{learning_rate}")
         self.learning_rate = float(learning_rate)
         self.iterations = 0  # steps taken so far (Adam's bias correction uses it)
         self.slots: dict[str, list[np.ndarray]] = {}
@@ -85,19 +87,19 @@ class Optimizer:
 
     def _check_or_create_slots(self, params, grads) -> None:
         if len(params) != len(grads):
-            raise ValueError(f"{type(self).__name__}.update got {len(params)} parameters but "
-                             f"{len(grads)} gradients; pass one gradient per parameter")
+            raise ArgumentError(f"{type(self).__name__}.update got {len(params)} parameters but "
+                                f"{len(grads)} gradients; pass one gradient per parameter")
         shapes = [p.shape for p in params]
         for index, (param, grad) in enumerate(zip(params, grads)):
             if param.shape != grad.shape:
-                raise ValueError(f"{type(self).__name__}.update: parameter {index} has shape "
-                                 f"{param.shape} but its gradient has shape {grad.shape}")
+                raise ArgumentError(f"{type(self).__name__}.update: parameter {index} has shape "
+                                    f"{param.shape} but its gradient has shape {grad.shape}")
         if self._shapes is None:
             self._shapes = shapes
             self.slots = {name: [self._initial_slot(name, p) for p in params]
                           for name in self.slot_names}
         elif shapes != self._shapes:
-            raise ValueError(
+            raise ArgumentError(
                 f"{type(self).__name__} was first used on parameters of shapes {self._shapes} and "
                 f"now gets {shapes}; an optimizer keeps state per parameter, so use a new "
                 "optimizer for a different model"
@@ -142,9 +144,9 @@ class SGD(Optimizer):
     def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False):
         super().__init__(learning_rate)
         if not 0 <= momentum < 1:
-            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum}")
+            raise ArgumentError(f"SGD: momentum must be in [0, 1), got {momentum}")
         if nesterov and momentum == 0:
-            raise ValueError("SGD: nesterov=True needs a momentum > 0")
+            raise ArgumentError("SGD: nesterov=True needs a momentum > 0")
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
         if self.momentum == 0:
@@ -230,7 +232,7 @@ class Adam(Optimizer):
         super().__init__(learning_rate)
         for label, beta in (("beta_1", beta_1), ("beta_2", beta_2)):
             if not 0 <= beta < 1:
-                raise ValueError(f"{type(self).__name__}: {label} must be in [0, 1), got {beta}")
+                raise ArgumentError(f"{type(self).__name__}: {label} must be in [0, 1), got {beta}")
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
@@ -334,12 +336,13 @@ def get(identifier: str | Optimizer) -> Optimizer:
         return identifier
     if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
         return _BY_NAME[identifier.lower()]()
-    raise ValueError(f"unknown optimizer {identifier!r}; expected one of {', '.join(names())} or "
-                     "an ildl.nn.optimizers.Optimizer")
+    raise ArgumentError(
+        f"unknown optimizer {identifier!r}; expected one of {', '.join(names())} or "
+        "an ildl.nn.optimizers.Optimizer")
 
 
 def deserialize(name: str, config: dict) -> Optimizer:
     if name not in _BY_NAME:
-        raise ValueError(f"unknown optimizer {name!r} in model file; expected one of "
-                         f"{', '.join(names())}")
+        raise ArgumentError(f"unknown optimizer {name!r} in model file; expected one of "
+                            f"{', '.join(names())}")
     return _BY_NAME[name](**config)

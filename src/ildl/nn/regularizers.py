@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ArgumentError
+
 
 class Regularizer:
     """A penalty on one weight array: ``penalty(w)`` adds to the loss, ``gradient(w)`` to dL/dw."""
@@ -29,7 +31,7 @@ class L1L2(Regularizer):
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0):
         if l1 < 0 or l2 < 0:
-            raise ValueError(f"regularization strengths must be >= 0, got l1={l1}, l2={l2}")
+            raise ArgumentError(f"regularization strengths must be >= 0, got l1={l1}, l2={l2}")
         self.l1 = float(l1)
         self.l2 = float(l2)
 
@@ -82,8 +84,8 @@ def get(identifier: str | dict | Regularizer | None) -> Regularizer | None:
         return L1L2(**identifier)
     if isinstance(identifier, str) and identifier in _BY_NAME:
         return _BY_NAME[identifier]()
-    raise ValueError(f"unknown regularizer {identifier!r}; expected one of "
-                     f"{', '.join(sorted(_BY_NAME))}, a Regularizer or None")
+    raise ArgumentError(f"unknown regularizer {identifier!r}; expected one of "
+                        f"{', '.join(sorted(_BY_NAME))}, a Regularizer or None")
 
 
 def serialize(regularizer: Regularizer | None) -> dict | None:

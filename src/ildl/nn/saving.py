@@ -18,16 +18,13 @@ import zipfile
 import numpy as np
 
 from ..atomic import write_atomically
+from ..errors import ModelFileError
 from . import losses, optimizers
 from .layers import LAYER_CLASSES
 
 FORMAT = "ildl-model"
 VERSION = 1
 _HEADER = "ildl.json"
-
-
-class ModelFileError(ValueError):
-    """A model file that cannot be loaded: missing, truncated, not an ildl model, or modified."""
 
 
 def _digest(header: dict, arrays: dict[str, np.ndarray]) -> str:

@@ -22,6 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..atomic import write_bytes_atomically
+from ..errors import ArgumentError, MissingDependencyError
 
 FORMATS = ("gif", "mp4")
 
@@ -52,8 +53,9 @@ def _mp4_bytes(frames: list[np.ndarray], fps: float, path: str) -> bytes:
     try:
         import imageio_ffmpeg
     except ImportError:
-        raise RuntimeError("MP4 output needs imageio-ffmpeg: pip install imageio-ffmpeg, or use "
-                           "format='gif'") from None
+        raise MissingDependencyError(
+            "MP4 output needs imageio-ffmpeg: pip install imageio-ffmpeg, or use "
+            "format='gif'") from None
     height, width = frames[0].shape[:2]
     even = [frame[: height - height % 2, : width - width % 2] for frame in frames]  # yuv420p
     temporary = path + ".partial.mp4"
@@ -73,10 +75,10 @@ def _mp4_bytes(frames: list[np.ndarray], fps: float, path: str) -> bytes:
 def write_frames(frames: list[np.ndarray], path: str, fps: float = 20) -> str:
     """Write (H, W, 3) uint8 frames to ``path``; the extension (.gif or .mp4) picks the format."""
     if not frames:
-        raise ValueError("an animation needs at least one frame")
+        raise ArgumentError("an animation needs at least one frame")
     extension = os.path.splitext(path)[1].lower().lstrip(".")
     if extension not in FORMATS:
-        raise ValueError(f"animation path must end in .gif or .mp4, got {path!r}")
+        raise ArgumentError(f"animation path must end in .gif or .mp4, got {path!r}")
     content = _gif_bytes(frames, fps) if extension == "gif" else _mp4_bytes(frames, fps, path)
     write_bytes_atomically(path, content)
     return path

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..errors import ArgumentError
 from .animation import save_animation
 from .theme import BOUNDARY_CMAP, CLASS_COLORS, SERIES_COLORS, themed
 
@@ -40,7 +41,7 @@ def grid_points(x: np.ndarray, resolution: int = 100, margin: float = 0.5):
     """
     x = np.asarray(x)
     if x.ndim != 2 or x.shape[1] != 2:
-        raise ValueError(f"decision boundaries need 2-D points of shape (N, 2), got {x.shape}")
+        raise ArgumentError(f"decision boundaries need 2-D points of shape (N, 2), got {x.shape}")
     low = x.min(axis=0) - margin
     high = x.max(axis=0) + margin
     grid_x, grid_y = np.meshgrid(np.linspace(low[0], high[0], resolution),

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..errors import ArgumentError
 from ..nn.convolution import conv2d
 from .animation import save_animation
 from .theme import SERIES_COLORS
@@ -71,7 +72,7 @@ def apply_kernels(image: np.ndarray, kernels: dict[str, np.ndarray] | None = Non
     kernels = KERNELS if kernels is None else kernels
     shapes = {np.shape(kernel) for kernel in kernels.values()}
     if len(shapes) != 1:
-        raise ValueError(f"all kernels must have the same shape, got {sorted(shapes)}")
+        raise ArgumentError(f"all kernels must have the same shape, got {sorted(shapes)}")
     weight = np.stack([np.asarray(k, dtype=float) for k in kernels.values()], axis=-1)
     outputs = conv2d(np.asarray(image, dtype=float)[None, :, :, None], weight[:, :, None, :],
                      padding=padding)[0]  # (H', W', F)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ArgumentError
 from .theme import SERIES_COLORS
 
 
@@ -26,7 +27,7 @@ def ewma(x: np.ndarray, beta: float, bias_correction: bool = False) -> np.ndarra
     ``bias_correction`` it is ``v_t / (1 - beta^t)``. Any trailing axes are averaged independently.
     """
     if not 0 <= beta < 1:
-        raise ValueError(f"beta must be in [0, 1), got {beta!r}")
+        raise ArgumentError(f"beta must be in [0, 1), got {beta!r}")
     x = np.asarray(x, dtype=float)
     averages = np.empty_like(x)
     v = np.zeros_like(x[0])

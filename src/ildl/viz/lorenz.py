@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..errors import ArgumentError
 from .animation import save_animation
 from .theme import SERIES_COLORS
 
@@ -46,7 +47,7 @@ def integrate_lorenz(starts: np.ndarray, steps: int = 1500, dt: float = 0.01,
     """
     state = np.asarray(starts, dtype=float)
     if state.shape[-1:] != (3,):
-        raise ValueError(f"starts must have shape (..., 3), got {state.shape}")
+        raise ArgumentError(f"starts must have shape (..., 3), got {state.shape}")
 
     def slope(s: np.ndarray) -> np.ndarray:
         return lorenz_derivative(s, sigma, rho, beta)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ArgumentError
 from ..nn.callbacks import Callback
 from .boundary import grid_points
 
@@ -65,9 +66,9 @@ class BoundaryRecorder(Callback):
                  record_start: bool = True):
         super().__init__()
         if per not in UNITS:
-            raise ValueError(f"per must be one of {', '.join(UNITS)}, got {per!r}")
+            raise ArgumentError(f"per must be one of {', '.join(UNITS)}, got {per!r}")
         if not isinstance(every, int | np.integer) or every < 1:
-            raise ValueError(f"every must be a positive integer, got {every!r}")
+            raise ArgumentError(f"every must be a positive integer, got {every!r}")
         self.x = np.asarray(x, np.float32)
         self.y = np.asarray(y)
         self.every = int(every)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 
+from ..errors import ArgumentError
+
 THEMES = {
     "dark": {
         "figure.facecolor": "#111418", "axes.facecolor": "#111418", "savefig.facecolor": "#111418",
@@ -40,7 +42,7 @@ OPTIMIZER_COLORS = {"sgd": "#ffca28", "momentum": "#ef5350", "nesterov": "#66bb6
 
 def check_theme(name: str) -> str:
     if name not in THEMES:
-        raise ValueError(f"unknown theme {name!r}; expected one of {', '.join(THEMES)}")
+        raise ArgumentError(f"unknown theme {name!r}; expected one of {', '.join(THEMES)}")
     return name
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..errors import ArgumentError
+
 
 def plot_history(history, metrics: tuple[str, ...] = ("accuracy", "loss"), title: str = ""):
     """One panel per metric with its training and validation curves (from ``fit``'s History or
@@ -17,7 +19,7 @@ def plot_history(history, metrics: tuple[str, ...] = ("accuracy", "loss"), title
     logs = getattr(history, "history", history)
     shown = [metric for metric in metrics if metric in logs]
     if not shown:
-        raise ValueError(f"none of {metrics} is in the history (it holds {sorted(logs)})")
+        raise ArgumentError(f"none of {metrics} is in the history (it holds {sorted(logs)})")
     figure, axes = plt.subplots(1, len(shown), figsize=(5.5 * len(shown), 4), squeeze=False)
     # A History knows which epochs it saw (a resumed run starts later); a dict counts from 1.
     epochs = [epoch + 1 for epoch in getattr(history, "epoch", [])] or \

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import ArgumentError
 from .. import regularizers
 from ..convolution import ConvGeometry, check_padding, im2col, pair
 from .base import Layer
@@ -14,9 +15,9 @@ def image_shape(layer: Layer, input_shape: tuple) -> tuple[int, int, int]:
     if len(input_shape) != 3:
         hint = (" (add a channel axis: x[..., None])" if len(input_shape) == 2 else
                 " (reshape it with nn.Reshape)")
-        raise ValueError(f"{type(layer).__name__} {layer.name!r} expects a batch of images (N, "
-                         f"height, width, channels) but its input has shape "
-                         f"(N, {', '.join(map(str, input_shape))}){hint}")
+        raise ArgumentError(f"{type(layer).__name__} {layer.name!r} expects a batch of images (N, "
+                            f"height, width, channels) but its input has shape "
+                            f"(N, {', '.join(map(str, input_shape))}){hint}")
     return tuple(int(d) for d in input_shape)
 
 
@@ -37,15 +38,16 @@ class Conv2D(Layer):
                  kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(activation=activation, **kwargs)
         if not isinstance(filters, int | np.integer) or filters < 1:
-            raise ValueError(f"Conv2D: filters must be a positive integer, got {filters!r}")
+            raise ArgumentError(f"Conv2D: filters must be a positive integer, got {filters!r}")
         self.filters = int(filters)
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.strides = pair(strides, "strides")
         self.padding = check_padding(padding)
         self.dilation_rate = pair(dilation_rate, "dilation_rate")
         if self.dilation_rate != (1, 1) and self.strides != (1, 1):
-            raise ValueError("Conv2D: strides > 1 together with dilation_rate > 1 is not supported "
-                             "(as in Keras); use one or the other")
+            raise ArgumentError(
+                "Conv2D: strides > 1 together with dilation_rate > 1 is not supported "
+                "(as in Keras); use one or the other")
         self.use_bias = bool(use_bias)
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
@@ -65,9 +67,10 @@ class Conv2D(Layer):
         geometry = self._geometry_for((height, width))
         if min(geometry.output_hw) < 1:
             span = tuple((k - 1) * d + 1 for k, d in zip(self.kernel_size, self.dilation_rate))
-            raise ValueError(f"Conv2D {self.name!r}: a {span[0]}x{span[1]} kernel (with dilation) "
-                             f"does not fit a {height}x{width} input with padding='valid'; use "
-                             "padding='same', a smaller kernel, or larger images")
+            raise ArgumentError(
+                f"Conv2D {self.name!r}: a {span[0]}x{span[1]} kernel (with dilation) "
+                f"does not fit a {height}x{width} input with padding='valid'; use "
+                "padding='same', a smaller kernel, or larger images")
         return (*geometry.output_hw, self.filters)
 
     def build(self, input_shape, rng, dtype):
@@ -84,9 +87,9 @@ class Conv2D(Layer):
         kernel = self.params["kernel"]
         if inputs.ndim != 4 or inputs.shape[-1] != kernel.shape[2]:
             hint = "; add a channel axis: x[..., None]" if inputs.ndim == 3 else ""
-            raise ValueError(f"Conv2D {self.name!r} has a kernel for {kernel.shape[2]} input "
-                             f"channels and expects (N, H, W, {kernel.shape[2]}) images but got "
-                             f"shape {inputs.shape}{hint}")
+            raise ArgumentError(f"Conv2D {self.name!r} has a kernel for {kernel.shape[2]} input "
+                                f"channels and expects (N, H, W, {kernel.shape[2]}) images but got "
+                                f"shape {inputs.shape}{hint}")
         geometry = self._geometry_for(inputs.shape[1:3])
         self._columns = im2col(inputs, geometry)
         outputs = self._columns @ kernel.reshape(-1, self.filters)

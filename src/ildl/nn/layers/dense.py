@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import ArgumentError
 from .. import regularizers
 from .base import Layer
 
@@ -23,7 +24,7 @@ class Dense(Layer):
                  kernel_regularizer=None, bias_regularizer=None, **kwargs):
         super().__init__(activation=activation, **kwargs)
         if not isinstance(units, int | np.integer) or units < 1:
-            raise ValueError(f"Dense: units must be a positive integer, got {units!r}")
+            raise ArgumentError(f"Dense: units must be a positive integer, got {units!r}")
         self.units = int(units)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = kernel_initializer
@@ -34,7 +35,7 @@ class Dense(Layer):
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 1:
-            raise ValueError(
+            raise ArgumentError(
                 f"Dense {self.name!r} expects flat inputs (N, features) but its input has shape "
                 f"(N, {', '.join(map(str, input_shape))}); add nn.Flatten() before it"
             )

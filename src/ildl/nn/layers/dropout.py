@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import ArgumentError
 from .base import Layer
 
 
@@ -19,8 +20,8 @@ class Dropout(Layer):
     def __init__(self, rate: float, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= rate < 1:
-            raise ValueError(f"Dropout: rate is the fraction of units dropped and must be in "
-                             f"[0, 1), got {rate}")
+            raise ArgumentError(f"Dropout: rate is the fraction of units dropped and must be in "
+                                f"[0, 1), got {rate}")
         self.rate = float(rate)
         self._mask: np.ndarray | None = None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import ArgumentError
 from .base import Layer
 
 
@@ -25,7 +26,7 @@ class BatchNormalization(Layer):
                  scale: bool = True, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= momentum < 1:
-            raise ValueError(f"BatchNormalization: momentum must be in [0, 1), got {momentum}")
+            raise ArgumentError(f"BatchNormalization: momentum must be in [0, 1), got {momentum}")
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
         self.center = bool(center)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import ArgumentError
 from ..convolution import ConvGeometry, check_padding, pair
 from .base import Layer
 from .conv import image_shape
@@ -28,8 +29,8 @@ class _Pooling2D(Layer):
         height, width, channels = image_shape(self, input_shape)
         geometry = self._geometry_for((height, width))
         if min(geometry.output_hw) < 1:
-            raise ValueError(f"{type(self).__name__} {self.name!r}: a {self.pool_size} window "
-                             f"does not fit a {height}x{width} input with padding='valid'")
+            raise ArgumentError(f"{type(self).__name__} {self.name!r}: a {self.pool_size} window "
+                                f"does not fit a {height}x{width} input with padding='valid'")
         return (*geometry.output_hw, channels)
 
     def get_config(self):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ...errors import ArgumentError
 from .base import Layer
 
 
@@ -35,16 +36,17 @@ class Reshape(Layer):
         self.target_shape = tuple(int(d) for d in target_shape)
         if sum(d == -1 for d in self.target_shape) > 1 or \
                 any(d < 1 and d != -1 for d in self.target_shape):
-            raise ValueError(f"Reshape: target_shape must hold positive sizes and at most one -1, "
-                             f"got {target_shape}")
+            raise ArgumentError(
+                f"Reshape: target_shape must hold positive sizes and at most one -1, "
+                f"got {target_shape}")
 
     def compute_output_shape(self, input_shape):
         size = math.prod(input_shape)
         known = math.prod(d for d in self.target_shape if d != -1)
         shape = tuple(size // known if d == -1 else d for d in self.target_shape)
         if math.prod(shape) != size:
-            raise ValueError(f"Reshape {self.name!r}: cannot reshape samples of shape "
-                             f"{tuple(input_shape)} ({size} values) to {self.target_shape}")
+            raise ArgumentError(f"Reshape {self.name!r}: cannot reshape samples of shape "
+                                f"{tuple(input_shape)} ({size} values) to {self.target_shape}")
         return shape
 
     def call(self, inputs, training):
