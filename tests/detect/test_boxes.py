@@ -98,10 +98,11 @@ def test_iou_matrix_matches_pycocotools():
 # --- the torch twins ------------------------------------------------------------------------------
 
 # Boxes that break careless formulas: identical, zero width, zero height, a point, corners the
-# wrong way round (area 0), touching, apart, one inside another.
+# wrong way round (area 0), touching, apart, one inside another, a tiny one (area 1e-4).
 DEGENERATE = np.array([
     [0, 0, 2, 2], [0, 0, 2, 2], [1, 0, 1, 2], [0, 1, 2, 1], [5, 5, 5, 5], [3, 3, 1, 1],
     [2, 0, 4, 2], [50, 50, 60, 70], [0.5, 0.5, 1.5, 1.5], [-10, -10, 100, 100],
+    [7, 7, 7.01, 7.01],
 ], dtype=np.float64)
 
 
@@ -111,7 +112,7 @@ def torch():
 
 
 def boxes_to_test(seed, n=40):
-    """Random boxes followed by the degenerate ones: (n + 10, 4) float64."""
+    """Random boxes followed by the degenerate ones: (n + 11, 4) float64."""
     return np.vstack([random_xyxy(np.random.default_rng(seed), n), DEGENERATE])
 
 
@@ -161,7 +162,7 @@ def test_torch_iou_hand_values_and_empty_sets(torch):
     assert iou[0, 6] == 0.0  # touching edges
     assert iou[0, 8] == pytest.approx(0.25)  # 1x1 inside 2x2
     assert (iou[:, 2:6] == 0).all()  # zero-area boxes: 0, never 0/0
-    assert box_iou_torch(torch.zeros(0, 4), torch.tensor(DEGENERATE)).shape == (0, 10)
+    assert box_iou_torch(torch.zeros(0, 4), torch.tensor(DEGENERATE)).shape == (0, 11)
 
 
 def test_torch_functions_keep_dtype(torch):
@@ -205,13 +206,15 @@ GIOU_PAIRS = {
     "zero width": ([1, 0, 1, 2], [0, 0, 2, 2]),
     "two points": ([5, 5, 5, 5], [0, 0, 0, 0]),
     "one point twice": ([5, 5, 5, 5], [5, 5, 5, 5]),
+    "tiny, twice": ([7, 7, 7.01, 7.01], [7, 7, 7.01, 7.01]),
+    "tiny, apart": ([7, 7, 7.01, 7.01], [7.02, 7, 7.03, 7.01]),
 }
 
 
 @pytest.mark.parametrize("seed", range(3))
 def test_paired_giou_matches_its_definition(torch, seed):
     rng = np.random.default_rng(seed)
-    special = np.array(list(GIOU_PAIRS.values()), dtype=np.float64)  # (8, 2, 4)
+    special = np.array(list(GIOU_PAIRS.values()), dtype=np.float64)  # (10, 2, 4)
     a = np.vstack([random_xyxy(rng, 40), special[:, 0]])
     b = np.vstack([random_xyxy(rng, 40), special[:, 1]])
     iou, giou = paired_giou_torch(torch.tensor(a), torch.tensor(b))
@@ -222,6 +225,8 @@ def test_paired_giou_matches_its_definition(torch, seed):
     assert by_name["identical"] == (1.0, 1.0)
     assert by_name["two points"] == (0.0, -1.0)  # nothing of the enclosing 5x5 box is covered
     assert by_name["one point twice"] == (0.0, 0.0)  # 0, not 0/0
+    assert by_name["tiny, twice"] == pytest.approx((1.0, 1.0))
+    assert by_name["tiny, apart"] == pytest.approx((0.0, -1 / 3))  # hull 3 tiny boxes, 2 covered
 
 
 def test_giou_has_a_gradient_where_iou_has_none(torch):

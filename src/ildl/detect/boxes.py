@@ -147,7 +147,8 @@ def _intersection_over_union_torch(a: torch.Tensor,
     """IoU and union of xyxy boxes ``a`` and ``b`` (..., 4) whose leading shapes broadcast.
 
     Where the union is 0 the intersection is 0 too; dividing by at least 1e-9 makes that IoU 0
-    (a ratio that stays differentiable, unlike the NumPy version's masked division).
+    and keeps its gradient finite (a masked division, as in ``box_iou``, would give NaN
+    gradients). Only unions under 1e-9 (boxes far below a pixel) differ from the NumPy result.
     """
     top_left = a[..., :2].maximum(b[..., :2])
     bottom_right = a[..., 2:].minimum(b[..., 2:])
@@ -170,7 +171,7 @@ def paired_giou_torch(boxes_a: torch.Tensor,
 
     ``GIoU = IoU - (area(C) - area(A u B)) / area(C)``, C the smallest box enclosing both: it
     falls below 0 as boxes that do not overlap move apart, so it still has a gradient where IoU
-    is flat at 0.
+    is flat at 0. Boxes of zero area give 0 rather than 0/0 (both divisions are by at least 1e-9).
     """
     iou, union = _intersection_over_union_torch(boxes_a, boxes_b)
     enclosing = (boxes_a[..., 2:].maximum(boxes_b[..., 2:])
