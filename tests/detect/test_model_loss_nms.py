@@ -1,20 +1,21 @@
-"""Detector model, target assignment, loss and NMS: shapes, hand values, naive references."""
+"""Detector model and its decoding, target assignment, loss and NMS: shapes, hand values, naive
+references. (The box arithmetic they use is tested in test_boxes.py.)"""
 
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from ildl.detect.loss import (  # noqa: E402
-    SIZE_RANGES,
-    DetectionLoss,
-    assign_targets,
+from ildl.detect.boxes import box_iou_torch  # noqa: E402
+from ildl.detect.loss import SIZE_RANGES, DetectionLoss, assign_targets  # noqa: E402
+from ildl.detect.model import (  # noqa: E402
+    STRIDES,
+    Detector,
     decode_boxes,
+    decode_outputs,
     grid_centers,
-    paired_giou,
 )
-from ildl.detect.model import STRIDES, Detector  # noqa: E402
-from ildl.detect.nms import box_iou, decode, non_max_suppression  # noqa: E402
+from ildl.detect.nms import decode, non_max_suppression  # noqa: E402
 
 
 @pytest.mark.parametrize("size", ["n", "s"])
@@ -43,13 +44,40 @@ def test_decode_boxes_uses_softplus_distances_times_stride():
     assert torch.allclose(boxes, torch.tensor([[12.0, 22.0, 28.0, 38.0]]))
 
 
-def test_giou_hand_values():
-    a = torch.tensor([[0.0, 0, 2, 2], [0, 0, 1, 1]])
-    b = torch.tensor([[1.0, 1, 3, 3], [2, 0, 3, 1]])
-    iou, giou = paired_giou(a, b)
-    # first pair: intersection 1, union 7, enclosing 9 -> IoU 1/7, GIoU 1/7 - 2/9
-    assert torch.allclose(iou, torch.tensor([1 / 7, 0.0]))
-    assert torch.allclose(giou, torch.tensor([1 / 7 - 2 / 9, 0 - (3 - 2) / 3]))
+def test_decode_outputs_reads_every_cell_of_every_grid_in_order():
+    generator = torch.Generator().manual_seed(0)
+    raw = [torch.randn(2, 4 + 1 + 3, 160 // s, 160 // s, generator=generator) for s in STRIDES]
+    cells = decode_outputs(raw, STRIDES)
+    assert cells.predictions.shape == (2, 2100, 8)  # 40*40 + 20*20 + 10*10 cells
+    assert cells.boxes.shape == (2, 2100, 4)
+    assert cells.centers.shape == (2100, 2) and cells.cell_strides.shape == (2100,)
+    # Cell by cell, by hand: grid by grid, row by row; softplus(x) = log(1 + e^x).
+    first_cell = 0
+    for grid, stride in zip(raw, STRIDES):
+        height, width = grid.shape[-2:]
+        for image, row, column in [(0, 0, 0), (1, height - 1, 2), (1, 3, width - 1)]:
+            index = first_cell + row * width + column
+            x, y = (column + 0.5) * stride, (row + 0.5) * stride
+            left, top, right, bottom = np.log1p(np.exp(grid[image, :4, row, column].numpy()))
+            expected = [x - left * stride, y - top * stride,
+                        x + right * stride, y + bottom * stride]
+            np.testing.assert_allclose(cells.boxes[image, index].numpy(), expected, rtol=1e-5)
+            assert cells.predictions[image, index].tolist() == grid[image, :, row, column].tolist()
+            assert cells.centers[index].tolist() == [x, y]
+            assert cells.cell_strides[index] == stride
+        first_cell += height * width
+
+
+def test_old_import_paths_still_work():
+    # decoding moved from loss to model, box arithmetic from loss and nms to boxes
+    from ildl.detect import boxes, loss, model, nms
+
+    assert loss.decode_boxes is model.decode_boxes
+    assert loss.grid_centers is model.grid_centers
+    assert loss.flatten_predictions is model.flatten_predictions
+    assert loss.box_area is boxes.box_area_torch
+    assert loss.paired_giou is boxes.paired_giou_torch
+    assert nms.box_iou is boxes.box_iou_torch
 
 
 def test_every_object_gets_cells_on_the_grid_that_suits_its_size():
@@ -121,7 +149,7 @@ def test_box_iou_matrix_matches_pairs():
     rng = np.random.default_rng(0)
     corners = rng.uniform(0, 50, size=(7, 2))
     boxes = np.concatenate([corners, corners + rng.uniform(1, 30, size=(7, 2))], axis=1)
-    matrix = box_iou(torch.tensor(boxes), torch.tensor(boxes)).numpy()
+    matrix = box_iou_torch(torch.tensor(boxes), torch.tensor(boxes)).numpy()
     expected = [[iou_pair(a, b) for b in boxes] for a in boxes]
     np.testing.assert_allclose(matrix, expected, rtol=1e-9)
 
@@ -141,7 +169,7 @@ def test_a_few_steps_fit_one_image_and_decode_finds_the_object():
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    assert float(loss) < first / 3
+    assert float(loss.detach()) < first / 3
     model.eval()
     detections = decode(model(image), model.strides, score_threshold=0.2)[0]
     assert len(detections["boxes"]) >= 1

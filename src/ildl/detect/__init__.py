@@ -10,7 +10,10 @@ The workflow in Python, as on the command line (``ildl detect ...``), one module
     export_onnx(result["best"], "detector.onnx")               # checked with onnxruntime
 
 ``ildl.detect.dataset`` reads and validates datasets (``data.yaml``, images/ and labels/) and
-serves augmented batches to PyTorch; ``model``, ``loss``, ``nms``, ``metrics`` and ``schedule``
-hold the detector, what it learns from, how boxes are chosen and scored, and how it is trained.
+serves augmented batches to PyTorch; ``boxes`` holds all box arithmetic (formats, areas, IoU,
+GIoU; NumPy functions and their ``_torch`` twins); ``model`` the detector and the decoding of its
+outputs into one box per cell; ``loss`` the assignment of cells to objects and the loss; ``nms``
+scores, thresholds and non-maximum suppression; ``metrics`` the COCO evaluation; ``schedule``
+the learning-rate schedule and EMA weights.
 PyTorch is an optional extra (``pip install ildl[torch]``); reading a dataset needs no torch.
 """

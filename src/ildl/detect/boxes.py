@@ -1,12 +1,19 @@
-"""Box utilities in NumPy: format conversions, areas and the IoU matrix (used by the evaluation).
+"""Box arithmetic for the detector: format conversions, areas, IoU and GIoU, in NumPy and in torch.
 
-Every function here takes and returns NumPy arrays; boxes are rows of four numbers, so a set of N
-boxes is an array of shape (N, 4) (any leading shape works for the conversions). Torch versions for
-the model belong beside them under a ``_torch`` name, so the two never shadow each other.
+Boxes are rows of four numbers, so a set of N boxes is an array of shape (N, 4) (any leading shape
+works for the conversions and areas).
+
+- The plain names (``box_iou``, ``cxcywh_to_xyxy``, ...) take and return **NumPy** arrays in
+  float64: datasets, augmentation and the evaluation (``metrics.py``) use them, with no torch.
+- The same names ending in ``_torch`` take and return **torch** tensors, keep their dtype and
+  device, and let gradients flow: the model's loss and non-maximum suppression use them. The
+  suffix keeps the two families from shadowing each other, and importing this module never
+  imports torch (only calling a ``_torch`` function needs it).
 
 Box formats, all in the same units (pixels or fractions of the image size):
 
-- ``xyxy``: corners ``(x1, y1, x2, y2)``, top-left then bottom-right. The metrics use this one.
+- ``xyxy``: corners ``(x1, y1, x2, y2)``, top-left then bottom-right. The metrics, the loss and
+  the model's decoded outputs use this one.
 - ``cxcywh``: centre and size ``(cx, cy, w, h)``. YOLO label files store it, normalised to [0, 1].
 - ``xywh``: top-left corner and size ``(x, y, w, h)``. COCO annotation files store it, in pixels.
 
@@ -16,9 +23,14 @@ Pascal VOC devkit added 1; COCO and YOLO do not, and neither do we).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..errors import ArgumentError
+
+if TYPE_CHECKING:  # for the type hints only: torch is imported by the functions that need it
+    import torch
 
 
 def _as_boxes(boxes) -> np.ndarray:
@@ -104,3 +116,64 @@ def box_iou(boxes_a, boxes_b) -> np.ndarray:
     union = box_area(a)[:, None] + box_area(b)[None, :] - intersection
     # Where the union is 0 the intersection is 0 too: report IoU 0 instead of dividing by zero.
     return np.divide(intersection, union, out=np.zeros_like(intersection), where=union > 0)
+
+
+# --- torch twins, used by the model's loss and by non-maximum suppression -----------------------
+
+
+def cxcywh_to_xyxy_torch(boxes: torch.Tensor) -> torch.Tensor:
+    """Centre and size ``(cx, cy, w, h)`` to corners ``(x1, y1, x2, y2)``: (..., 4) -> (..., 4)."""
+    import torch
+
+    centre, half_size = boxes[..., :2], boxes[..., 2:] / 2
+    return torch.cat([centre - half_size, centre + half_size], dim=-1)
+
+
+def xyxy_to_cxcywh_torch(boxes: torch.Tensor) -> torch.Tensor:
+    """Corners ``(x1, y1, x2, y2)`` to centre and size ``(cx, cy, w, h)``: (..., 4) -> (..., 4)."""
+    import torch
+
+    top_left, bottom_right = boxes[..., :2], boxes[..., 2:]
+    return torch.cat([(top_left + bottom_right) / 2, bottom_right - top_left], dim=-1)
+
+
+def box_area_torch(boxes: torch.Tensor) -> torch.Tensor:
+    """Area ``w * h`` of xyxy boxes (..., 4) -> (...); a box with x2 < x1 or y2 < y1 has area 0."""
+    return (boxes[..., 2:] - boxes[..., :2]).clamp(min=0).prod(dim=-1)
+
+
+def _intersection_over_union_torch(a: torch.Tensor,
+                                   b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """IoU and union of xyxy boxes ``a`` and ``b`` (..., 4) whose leading shapes broadcast.
+
+    Where the union is 0 the intersection is 0 too; dividing by at least 1e-9 makes that IoU 0
+    and keeps its gradient finite (a masked division, as in ``box_iou``, would give NaN
+    gradients). Only unions under 1e-9 (boxes far below a pixel) differ from the NumPy result.
+    """
+    top_left = a[..., :2].maximum(b[..., :2])
+    bottom_right = a[..., 2:].minimum(b[..., 2:])
+    intersection = (bottom_right - top_left).clamp(min=0).prod(dim=-1)
+    union = box_area_torch(a) + box_area_torch(b) - intersection
+    return intersection / union.clamp(min=1e-9), union
+
+
+def box_iou_torch(boxes_a: torch.Tensor, boxes_b: torch.Tensor) -> torch.Tensor:
+    """IoU of every box of ``boxes_a`` (N, 4) with every box of ``boxes_b`` (M, 4), both xyxy:
+    an (N, M) matrix, as ``box_iou``. Non-maximum suppression uses it."""
+    iou, _ = _intersection_over_union_torch(boxes_a[:, None, :], boxes_b[None, :, :])
+    return iou
+
+
+def paired_giou_torch(boxes_a: torch.Tensor,
+                      boxes_b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """IoU and generalised IoU of matching rows (row i with row i) of two (P, 4) xyxy tensors:
+    two (P,) tensors. The box loss uses them.
+
+    ``GIoU = IoU - (area(C) - area(A u B)) / area(C)``, C the smallest box enclosing both: it
+    falls below 0 as boxes that do not overlap move apart, so it still has a gradient where IoU
+    is flat at 0. Boxes of zero area give 0 rather than 0/0 (both divisions are by at least 1e-9).
+    """
+    iou, union = _intersection_over_union_torch(boxes_a, boxes_b)
+    enclosing = (boxes_a[..., 2:].maximum(boxes_b[..., 2:])
+                 - boxes_a[..., :2].minimum(boxes_b[..., :2])).prod(dim=-1)
+    return iou, iou - (enclosing - union) / enclosing.clamp(min=1e-9)

@@ -17,6 +17,9 @@ gets the cell nearest its centre on the grid that suits its size, so no object i
 * classification: binary cross-entropy per class on positives (one-hot targets), averaged over P.
 
 ``total = box_weight * box + obj_weight * objectness + cls_weight * classification``.
+
+The predicted boxes come from the model's decoding (``model.decode_outputs``); box areas, IoU and
+GIoU from ``boxes``.
 """
 
 from __future__ import annotations
@@ -24,58 +27,17 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .boxes import box_area_torch, cxcywh_to_xyxy_torch, paired_giou_torch, xyxy_to_cxcywh_torch
+from .model import decode_boxes, decode_outputs, flatten_predictions, grid_centers  # noqa: F401
+
+# The decoding (now in ``model``) and the box arithmetic (now in ``boxes``) used to live here; their
+# old names still import from ``ildl.detect.loss``.
+box_area = box_area_torch
+paired_giou = paired_giou_torch
+
 # Largest edge distance (pixels) each stride's grid is responsible for; they overlap a little so
 # objects near a boundary are learned by both grids.
 SIZE_RANGES = {4: (0.0, 20.0), 8: (12.0, 40.0), 16: (28.0, float("inf"))}
-
-
-def grid_centers(shapes: list[tuple[int, int]], strides: tuple[int, ...],
-                 device: torch.device | str = "cpu"):
-    """Centres (A, 2) in pixels (x, y) of all cells of all grids, and each cell's stride (A,).
-
-    Cells are ordered grid by grid, row by row: the order of ``flatten_predictions``.
-    """
-    centers, cell_strides = [], []
-    for (height, width), stride in zip(shapes, strides):
-        ys, xs = torch.meshgrid(torch.arange(height, device=device),
-                                torch.arange(width, device=device), indexing="ij")
-        centers.append((torch.stack([xs, ys], dim=-1).reshape(-1, 2) + 0.5) * stride)
-        cell_strides.append(torch.full((height * width,), float(stride), device=device))
-    return torch.cat(centers).float(), torch.cat(cell_strides)
-
-
-def flatten_predictions(raw: list[torch.Tensor]) -> torch.Tensor:
-    """Per-grid outputs (N, 5 + C, H, W) -> one tensor (N, A, 5 + C) over all cells."""
-    return torch.cat([level.flatten(2).transpose(1, 2) for level in raw], dim=1)
-
-
-def decode_boxes(distances: torch.Tensor, centers: torch.Tensor,
-                 cell_strides: torch.Tensor) -> torch.Tensor:
-    """Raw edge distances (..., A, 4) -> boxes (..., A, 4) xyxy in pixels.
-
-    ``left, top, right, bottom = softplus(raw) * stride`` (positive, in pixels).
-    """
-    ltrb = F.softplus(distances) * cell_strides[:, None]
-    return torch.cat([centers - ltrb[..., :2], centers + ltrb[..., 2:]], dim=-1)
-
-
-def box_area(boxes: torch.Tensor) -> torch.Tensor:
-    """(..., 4) xyxy -> (...,) areas (0 for degenerate boxes)."""
-    return (boxes[..., 2:] - boxes[..., :2]).clamp(min=0).prod(dim=-1)
-
-
-def paired_giou(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """IoU and generalised IoU of matching rows of two (P, 4) xyxy tensors.
-
-    ``GIoU = IoU - (area(C) - area(A u B)) / area(C)``, C the smallest box enclosing both.
-    """
-    top_left = torch.maximum(a[:, :2], b[:, :2])
-    bottom_right = torch.minimum(a[:, 2:], b[:, 2:])
-    intersection = (bottom_right - top_left).clamp(min=0).prod(dim=1)
-    union = box_area(a) + box_area(b) - intersection
-    iou = intersection / union.clamp(min=1e-9)
-    enclosing = (torch.maximum(a[:, 2:], b[:, 2:]) - torch.minimum(a[:, :2], b[:, :2])).prod(1)
-    return iou, iou - (enclosing - union) / enclosing.clamp(min=1e-9)
 
 
 def assign_targets(centers: torch.Tensor, cell_strides: torch.Tensor, gt_boxes: torch.Tensor,
@@ -91,7 +53,7 @@ def assign_targets(centers: torch.Tensor, cell_strides: torch.Tensor, gt_boxes: 
     edges = torch.stack([x - gt_boxes[:, 0], y - gt_boxes[:, 1],
                          gt_boxes[:, 2] - x, gt_boxes[:, 3] - y], dim=-1)  # (A, G, 4)
     inside_box = edges.min(dim=-1).values > 0
-    gt_centers = (gt_boxes[:, :2] + gt_boxes[:, 2:]) / 2
+    gt_centers, gt_sizes = xyxy_to_cxcywh_torch(gt_boxes).split(2, dim=1)
     near_center = ((centers[:, None, :] - gt_centers[None]).abs()
                    < radius * cell_strides[:, None, None]).all(dim=-1)
     reach = edges.max(dim=-1).values
@@ -99,11 +61,11 @@ def assign_targets(centers: torch.Tensor, cell_strides: torch.Tensor, gt_boxes: 
     right_grid = (reach >= low[:, None]) & (reach <= high[:, None])
     candidate = inside_box & near_center & right_grid  # (A, G)
 
-    areas = box_area(gt_boxes).expand(num_cells, -1)
+    areas = box_area_torch(gt_boxes).expand(num_cells, -1)
     areas = torch.where(candidate, areas, torch.full_like(areas, float("inf")))
     smallest_area, owner = areas.min(dim=1)
     owner[torch.isinf(smallest_area)] = -1
-    _give_every_object_a_cell(owner, centers, cell_strides, gt_boxes, gt_centers)
+    _give_every_object_a_cell(owner, centers, cell_strides, gt_centers, gt_sizes)
     return owner
 
 
@@ -116,10 +78,10 @@ def _size_ranges(cell_strides: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
     return low, high
 
 
-def _give_every_object_a_cell(owner, centers, cell_strides, gt_boxes, gt_centers) -> None:
+def _give_every_object_a_cell(owner, centers, cell_strides, gt_centers, gt_sizes) -> None:
     """An object with no cell gets the free cell nearest its centre on the grid suiting its size."""
-    half_size = ((gt_boxes[:, 2:] - gt_boxes[:, :2]) / 2).max(dim=1).values
-    for index in range(len(gt_boxes)):
+    half_size = (gt_sizes / 2).max(dim=1).values
+    for index in range(len(gt_centers)):
         if (owner == index).any():
             continue
         suits = torch.zeros_like(cell_strides, dtype=torch.bool)
@@ -148,21 +110,18 @@ class DetectionLoss:
         self.weights = (box_weight, obj_weight, cls_weight)
 
     def __call__(self, raw: list[torch.Tensor], targets: torch.Tensor, image_size: int):
-        predictions = flatten_predictions(raw)  # (N, A, 5 + C)
-        centers, cell_strides = grid_centers([level.shape[-2:] for level in raw], self.strides,
-                                             predictions.device)
-        boxes = decode_boxes(predictions[..., :4], centers, cell_strides)
+        predictions, boxes, centers, cell_strides = decode_outputs(raw, self.strides)
         objectness_target = torch.zeros_like(predictions[..., 4])
         box_terms, class_terms = [], []
         for image in range(len(predictions)):
             rows = targets[targets[:, 0] == image]
-            gt_boxes = _to_pixels_xyxy(rows[:, 2:6], image_size)
+            gt_boxes = cxcywh_to_xyxy_torch(rows[:, 2:6] * image_size)  # (G, 4) xyxy pixels
             owner = assign_targets(centers, cell_strides, gt_boxes)
             positive = owner >= 0
             if not positive.any():
                 continue
             matched = gt_boxes[owner[positive]]
-            iou, giou = paired_giou(boxes[image, positive], matched)
+            iou, giou = paired_giou_torch(boxes[image, positive], matched)
             box_terms.append(1 - giou)
             objectness_target[image, positive] = iou.detach().clamp(min=0)
             one_hot = F.one_hot(rows[owner[positive], 1].long(), self.num_classes).float()
@@ -179,8 +138,3 @@ class DetectionLoss:
                  "cls": float(class_loss.detach())}
         return total, parts
 
-
-def _to_pixels_xyxy(cxcywh: torch.Tensor, image_size: int) -> torch.Tensor:
-    """(G, 4) normalised centre/size -> (G, 4) corner coordinates in pixels."""
-    centre, size = cxcywh[:, :2] * image_size, cxcywh[:, 2:] * image_size
-    return torch.cat([centre - size / 2, centre + size / 2], dim=1)

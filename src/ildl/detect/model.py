@@ -23,13 +23,29 @@ object's centre on the grid whose size range fits the object (see ``loss.assign_
 
 Sizes scale width and depth: ``Detector(num_classes=3, size="n")`` (nano) up to ``"m"``.
 
+**Decoding** (``decode_outputs``, the head's outputs read as boxes, as Ultralytics' Detect head
+does it): the grids are flattened into one list of A cells (grid by grid, row by row), and each
+cell's four distances become a box around the cell's centre ``(x, y)``::
+
+    left, top, right, bottom = softplus(raw distances) * stride        # pixels, positive
+    box = (x - left, y - top, x + right, y + bottom)                   # xyxy pixels
+
+The loss (``loss.DetectionLoss``) and the detections (``nms.decode``: scores, thresholds,
+non-maximum suppression) both start from these per-cell boxes.
+
 >>> model = Detector(num_classes=3, size="n")
 >>> raw = model(torch.zeros(2, 3, 160, 160))     # list of 3 tensors (2, 4 + 1 + 3, H_i, W_i)
+>>> cells = decode_outputs(raw, model.strides)
+>>> tuple(cells.boxes.shape)                     # A = 40*40 + 20*20 + 10*10 cells
+(2, 2100, 4)
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ArgumentError
@@ -72,8 +88,9 @@ class Detector(nn.Module):
     """The detector: images (N, 3, S, S) in [0, 1] -> raw predictions per grid.
 
     ``forward`` returns a list, one tensor per stride in ``STRIDES``, of shape
-    (N, 4 + 1 + num_classes, S / stride, S / stride). ``decode`` (in ``ildl.detect.predict``)
-    turns them into boxes; ``loss.DetectionLoss`` compares them with the targets.
+    (N, 4 + 1 + num_classes, S / stride, S / stride). ``decode_outputs`` (below) reads them as
+    one box per cell, ``nms.decode`` turns them into detections, and ``loss.DetectionLoss``
+    compares them with the targets.
     """
 
     def __init__(self, num_classes: int, size: str = "n"):
@@ -127,3 +144,60 @@ class Detector(nn.Module):
     def config(self) -> dict:
         """What rebuilds this model: ``Detector(**model.config())``."""
         return {"num_classes": self.num_classes, "size": self.size}
+
+
+# --- Decoding: from the head's outputs to one box per cell ---------------------------------------
+
+
+def grid_centers(shapes: list[tuple[int, int]], strides: tuple[int, ...],
+                 device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """Centres (A, 2) in pixels (x, y) of all cells of grids of ``shapes`` (H, W), and each cell's
+    stride (A,); A is the sum of H * W over the grids.
+
+    The cell in row i, column j of a grid of stride s has its centre at ``((j + 0.5) s,
+    (i + 0.5) s)``. Cells are ordered grid by grid, row by row: the order of
+    ``flatten_predictions``.
+    """
+    centers, cell_strides = [], []
+    for (height, width), stride in zip(shapes, strides):
+        ys, xs = torch.meshgrid(torch.arange(height, device=device),
+                                torch.arange(width, device=device), indexing="ij")
+        centers.append((torch.stack([xs, ys], dim=-1).reshape(-1, 2) + 0.5) * stride)
+        cell_strides.append(torch.full((height * width,), float(stride), device=device))
+    return torch.cat(centers).float(), torch.cat(cell_strides)
+
+
+def flatten_predictions(raw: list[torch.Tensor]) -> torch.Tensor:
+    """Per-grid outputs (N, 5 + C, H, W) -> one tensor (N, A, 5 + C) over all cells."""
+    return torch.cat([level.flatten(2).transpose(1, 2) for level in raw], dim=1)
+
+
+def decode_boxes(distances: torch.Tensor, centers: torch.Tensor,
+                 cell_strides: torch.Tensor) -> torch.Tensor:
+    """Raw edge distances (..., A, 4) -> boxes (..., A, 4) xyxy in pixels, around ``centers``
+    (A, 2) of cells of strides ``cell_strides`` (A,).
+
+    ``left, top, right, bottom = softplus(raw) * stride`` (positive, in pixels).
+    """
+    ltrb = F.softplus(distances) * cell_strides[:, None]
+    return torch.cat([centers - ltrb[..., :2], centers + ltrb[..., 2:]], dim=-1)
+
+
+class DecodedOutputs(NamedTuple):
+    """The head's outputs cell by cell (A cells over all grids, in ``grid_centers``' order)."""
+
+    predictions: torch.Tensor  # (N, A, 4 + 1 + C): raw distances, objectness and class logits
+    boxes: torch.Tensor  # (N, A, 4): each cell's box, xyxy pixels (``decode_boxes``)
+    centers: torch.Tensor  # (A, 2): cell centres (x, y), pixels
+    cell_strides: torch.Tensor  # (A,): each cell's stride, pixels
+
+
+def decode_outputs(raw: list[torch.Tensor], strides: tuple[int, ...]) -> DecodedOutputs:
+    """The model's per-grid outputs (N, 4 + 1 + C, H_i, W_i), one per stride in ``strides``,
+    read as one box per cell (see the module docstring). Scores and thresholds are left to
+    ``nms.decode``."""
+    predictions = flatten_predictions(raw)
+    centers, cell_strides = grid_centers([level.shape[-2:] for level in raw], strides,
+                                         predictions.device)
+    boxes = decode_boxes(predictions[..., :4], centers, cell_strides)
+    return DecodedOutputs(predictions, boxes, centers, cell_strides)

@@ -1,26 +1,21 @@
 """From raw grid outputs to a short list of boxes: scores, thresholds, non-maximum suppression.
 
 A detector predicts a box at every cell, and several neighbouring cells fire on the same object.
-``decode`` scores every box (``sigmoid(objectness) * sigmoid(class)``, the best class per cell),
-keeps the confident ones, and ``non_max_suppression`` keeps, among boxes of one class that overlap
-by more than ``iou_threshold``, only the highest-scoring one.
+``decode`` reads the model's outputs as one box per cell (``model.decode_outputs``), scores every
+box (``sigmoid(objectness) * sigmoid(class)``, the best class per cell), keeps the confident ones,
+and ``non_max_suppression`` keeps, among boxes of one class that overlap by more than
+``iou_threshold`` (``boxes.box_iou_torch``), only the highest-scoring one.
 """
 
 from __future__ import annotations
 
 import torch
 
-from .loss import decode_boxes, flatten_predictions, grid_centers
+from .boxes import box_iou_torch
+from .model import decode_outputs
 
-
-def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """IoU of every pair: (K, 4) and (L, 4) xyxy -> (K, L)."""
-    top_left = torch.maximum(a[:, None, :2], b[None, :, :2])
-    bottom_right = torch.minimum(a[:, None, 2:], b[None, :, 2:])
-    intersection = (bottom_right - top_left).clamp(min=0).prod(dim=2)
-    area_a = (a[:, 2:] - a[:, :2]).clamp(min=0).prod(dim=1)
-    area_b = (b[:, 2:] - b[:, :2]).clamp(min=0).prod(dim=1)
-    return intersection / (area_a[:, None] + area_b[None, :] - intersection).clamp(min=1e-9)
+# Kept so that ``from ildl.detect.nms import box_iou`` still works (its home is now ``boxes``).
+box_iou = box_iou_torch
 
 
 def non_max_suppression(boxes: torch.Tensor, scores: torch.Tensor, classes: torch.Tensor,
@@ -33,7 +28,8 @@ def non_max_suppression(boxes: torch.Tensor, scores: torch.Tensor, classes: torc
     """
     order = scores.argsort(descending=True)
     boxes, classes = boxes[order], classes[order]
-    overlapping = (box_iou(boxes, boxes) > iou_threshold) & (classes[:, None] == classes[None])
+    same_class = classes[:, None] == classes[None]
+    overlapping = (box_iou_torch(boxes, boxes) > iou_threshold) & same_class
     # One Python step per *kept* box: each removes itself and all it suppresses from the rest.
     remaining = torch.arange(len(order), device=boxes.device)
     kept = []
@@ -50,10 +46,7 @@ def decode(raw: list[torch.Tensor], strides: tuple[int, ...], score_threshold: f
            pre_nms_top_k: int = 1000) -> list[dict[str, torch.Tensor]]:
     """Detections per image: dicts with ``boxes`` (K, 4) xyxy pixels, ``scores`` (K,),
     ``classes`` (K,) long, sorted by score, at most ``max_detections``."""
-    predictions = flatten_predictions(raw)
-    centers, cell_strides = grid_centers([level.shape[-2:] for level in raw], strides,
-                                         predictions.device)
-    boxes = decode_boxes(predictions[..., :4], centers, cell_strides)
+    predictions, boxes, _, _ = decode_outputs(raw, strides)
     class_scores = predictions[..., 5:].sigmoid() * predictions[..., 4:5].sigmoid()
     scores, classes = class_scores.max(dim=-1)
     results = []

@@ -28,6 +28,7 @@ import torch
 from ..atomic import write_bytes_atomically
 from ..errors import ArgumentError, MissingFileError, TrainingError, UsageError
 from ..nn.progress import ProgressBar, format_seconds
+from .boxes import cxcywh_to_xyxy_torch
 from .dataset import Augment, DetectionDataset, collate
 from .loss import DetectionLoss
 from .metrics import DetectionEvaluator
@@ -122,8 +123,8 @@ def evaluate(model: Detector, dataset: DetectionDataset, batch: int = 32,
                             score_threshold=score_threshold)
         for index, found in enumerate(detections):
             rows = targets[targets[:, 0] == index]
-            centre, size = rows[:, 2:4] * dataset.imgsz, rows[:, 4:6] * dataset.imgsz
-            truth = {"boxes": torch.cat([centre - size / 2, centre + size / 2], 1).numpy(),
+            # Converted as the loss converts them (torch, float32): validation sees the same boxes.
+            truth = {"boxes": cxcywh_to_xyxy_torch(rows[:, 2:6] * dataset.imgsz).numpy(),
                      "classes": rows[:, 1].long().numpy()}
             evaluator.add({name: value.cpu().numpy() for name, value in found.items()}, truth)
     return evaluator.compute()
