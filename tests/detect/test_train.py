@@ -93,8 +93,10 @@ def test_cli_train_skips_a_bad_label_line_and_strict_stops_at_it(tmp_path, capsy
                  "--imgsz", "64", "--batch", "2", "--out", str(tmp_path / "run")]
     assert main(arguments) == 0
     assert "skipped 0 images and 1 label lines" in capsys.readouterr().out
+    assert main([*arguments, "--strict"]) == 2  # one line, no traceback
+    assert f"{label.name}:{len(lines) + 1}" in capsys.readouterr().err
     with pytest.raises(DatasetError, match=f"{label.name}:{len(lines) + 1}"):
-        main([*arguments, "--strict"])
+        main(["--debug", *arguments, "--strict"])
 
 
 @pytest.fixture(scope="module")
