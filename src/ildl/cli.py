@@ -29,6 +29,14 @@ def _nn_moons(args: argparse.Namespace) -> int:
 
 
 def _nn_mnist(args: argparse.Namespace) -> int:
+    from .errors import ArgumentError
+
+    if args.epochs < 1:  # checked before the data are downloaded or read
+        raise ArgumentError(f"--epochs must be at least 1, got {args.epochs}: it is the number of "
+                            "epochs the model in --out has trained when the run ends (default 5)")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise ArgumentError(f"--out {args.out!r} is a file; pass a folder for cnn.ildl and "
+                            "cnn_training.png (it is created if missing)")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -42,9 +50,9 @@ def _nn_mnist(args: argparse.Namespace) -> int:
     model, history = train_cnn(data, epochs=args.epochs, out_dir=args.out)
     results = model.evaluate(data.x_val, data.y_val)
     if not history.epoch:
-        print(f"{args.out}/cnn.ildl has already trained {model.epochs_trained} epochs; pass "
-              f"--epochs larger than that to continue; validation accuracy "
-              f"{results['accuracy']:.2%}")
+        print(f"{os.path.join(args.out, 'cnn.ildl')} has already trained "
+              f"{model.epochs_trained} epochs; pass --epochs larger than that to continue; "
+              f"validation accuracy {results['accuracy']:.2%}")
         return 0
     figure = plot_history(history, title=f"ildl.nn CNN on {data.source}")
     figure_path = os.path.join(args.out, "cnn_training.png")
