@@ -6,6 +6,8 @@ Each area of the package adds a subcommand; ``ildl --help`` lists them.
 from __future__ import annotations
 
 import argparse
+import codecs
+import io
 import os
 import sys
 
@@ -70,7 +72,8 @@ def _gallery(args: argparse.Namespace) -> int:
             print(f"{name}: {figure.caption}")
         return 0
     options = RenderOptions(quick=args.quick, theme=args.theme, format=args.format)
-    outcomes = render_gallery(args.out, args.only, options, jobs=args.jobs)
+    jobs = _available_cores() if args.jobs is None else args.jobs
+    outcomes = render_gallery(args.out, args.only, options, jobs=jobs)
     print("\n| figure | seconds | files |\n|---|---:|---|")
     for outcome in outcomes:
         files = ("FAILED" if outcome.error else "skipped" if outcome.skipped
@@ -254,11 +257,32 @@ def build_parser() -> argparse.ArgumentParser:
     gallery.add_argument("--theme", choices=("dark", "light"), default="dark", help="dark")
     gallery.add_argument("--format", choices=("gif", "mp4"), default="gif",
                          help="animation format (gif; mp4 needs imageio-ffmpeg)")
-    gallery.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)),
-                         help="figures rendered in parallel (one per core)")
+    gallery.add_argument("--jobs", type=int, help="figures rendered in parallel (default: one "
+                         "per core this process may use)")
     gallery.add_argument("--list", action="store_true", help="list the figures and exit")
     gallery.set_defaults(run=_gallery)
     return parser
+
+
+def _available_cores() -> int:
+    """The number of cores this process may run on, on every platform: Python 3.13+ counts them
+    with ``os.process_cpu_count``; before, only Linux has ``sched_getaffinity`` (a process can be
+    limited to some cores), and macOS and Windows count the machine's cores."""
+    if hasattr(os, "process_cpu_count"):
+        return os.process_cpu_count() or 1
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _replace_unencodable_output() -> None:
+    """Print characters that the output's encoding lacks as "?" instead of failing. On Windows,
+    output sent to a file or a pipe is encoded with the locale's code page (cp1252, ...), which
+    has no β or →; the Windows console, macOS and Linux normally use UTF-8, which has them all."""
+    stdout = sys.stdout
+    if (isinstance(stdout, io.TextIOWrapper) and codecs.lookup(stdout.encoding).name != "utf-8"
+            and stdout.errors == "strict"):
+        stdout.reconfigure(errors="replace")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -270,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     from .errors import IldlError
 
+    _replace_unencodable_output()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
