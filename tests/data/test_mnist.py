@@ -375,6 +375,24 @@ def test_a_file_cut_inside_its_header_is_refused(tmp_path, cut):
     refused(tmp_path, TEST_IMAGES, fragment)
 
 
+def test_an_empty_file_is_refused(tmp_path):
+    small_test_split(tmp_path, compress=False)
+    (tmp_path / TEST_LABELS).write_bytes(b"")
+    refused(tmp_path, TEST_LABELS, "is not an IDX file: it is empty")
+
+
+def test_a_file_that_cannot_be_opened_is_named(tmp_path, monkeypatch):
+    """As without read permission (which root, running these tests, always has)."""
+    small_test_split(tmp_path)
+
+    def denied(path, mode="r", *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(mnist_module, "open", denied, raising=False)
+    with pytest.raises(DataError, match=f"{TEST_IMAGES}.gz' cannot be read: Permission denied"):
+        load_mnist(tmp_path, split="test")
+
+
 def test_a_file_with_extra_bytes_is_refused(tmp_path):
     small_test_split(tmp_path, compress=False)
     path = tmp_path / TEST_LABELS

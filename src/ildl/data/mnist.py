@@ -165,30 +165,33 @@ def _is_gzipped(path: str) -> bool:
 
 @contextlib.contextmanager
 def _idx_file(path: str) -> Iterator[BinaryIO]:
-    """The bytes of the IDX file at ``path``, decompressed if it is gzipped; the complaints of
-    gzip and of the system about a damaged file become a ``DataError`` naming it."""
+    """The bytes of the IDX file at ``path``, decompressed if it is gzipped; gzip's complaints
+    about a damaged file, and the system's about an unreadable one, become a ``DataError``
+    naming it."""
     if not os.path.exists(path):
         raise MissingFileError(f"no IDX file at {path!r}")
     if not os.path.isfile(path):
         raise DataError(f"{path!r} is a folder, not an IDX file")
-    gzipped = _is_gzipped(path)
     try:
-        with (gzip.open if gzipped else open)(path, "rb") as file:
+        with (gzip.open if _is_gzipped(path) else open)(path, "rb") as file:
             yield file
-    except (OSError, EOFError, zlib.error) as error:
+    except (gzip.BadGzipFile, EOFError, zlib.error) as error:
         raise DataError(
-            f"{path!r} cannot be read{' as gzip' if gzipped else ''} ({type(error).__name__}: "
-            f"{error}): the file is truncated or damaged. {_how_to_replace(path)}") from None
+            f"{path!r} is a damaged gzip file ({type(error).__name__}: {error}): it is truncated "
+            f"or some of its bytes have changed. {_how_to_replace(path)}") from None
+    except OSError as error:  # no permission to read it, say
+        raise DataError(f"{path!r} cannot be read: {error.strerror or error}") from None
 
 
 def _read_header(file, path: str) -> tuple[int, ...]:
     """The shape declared by the header at the start of ``file`` (the file is left after it)."""
     start = file.read(4)
     if len(start) < 4 or start[:2] != b"\0\0":
+        found = f"it starts with bytes [{start.hex(' ')}]" if start else "it is empty"
         raise DataError(
-            f"{path!r} is not an IDX file: it starts with bytes [{start.hex(' ')}], where an IDX "
-            "file starts with two zero bytes, its type code and its number of dimensions "
-            f"([00 00 08 03] for MNIST images, [00 00 08 01] for labels). {_how_to_replace(path)}")
+            f"{path!r} is not an IDX file: {found}, where an IDX file starts with two zero "
+            "bytes, its type code and its number of dimensions ([00 00 08 03] for MNIST images, "
+            f"[00 00 08 01] for labels). {_how_to_replace(path)}")
     type_code, ndim = start[2], start[3]
     if type_code != _UNSIGNED_BYTE:
         kind = _IDX_TYPES.get(type_code, "not an IDX type")
