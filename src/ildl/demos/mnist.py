@@ -46,8 +46,9 @@ def digit_data(data_dir: str | None = None, allow_download: bool = True,
     """Training and validation digits (see the module docstring for where they come from).
 
     A folder holding both MNIST splits gives train (60 000) / test (10 000); one holding only the
-    test split (as ``../shared/data/mnist``) gives 8000 / 2000 of it. A folder that is missing or
-    lacks the test split, and damaged files, raise the errors of ``load_mnist``.
+    test split (as ``../shared/data/mnist``) gives 8000 / 2000 of it. A folder that is missing,
+    lacks the test split or one of the two train files, or holds a damaged file, raises the
+    error of ``load_mnist`` that names it.
     """
     if data_dir is None and allow_download:
         try:
@@ -57,7 +58,7 @@ def digit_data(data_dir: str | None = None, allow_download: bool = True,
     if data_dir is None:
         images, labels = make_digits(fallback_samples, random_state=0)
         return _split(images, labels, 0.2, "synthetic digits (ildl.data.make_digits)")
-    if not has_split(data_dir, "train"):  # a half train split is not skipped: load_mnist says
+    if not has_split(data_dir, "train"):  # no train file at all; half a split is an error
         images, labels = load_mnist(data_dir, split="test")
         return _split(images, labels, 0.2, f"MNIST test set in {data_dir}, split 8000/2000")
     x_train, y_train = load_mnist(data_dir, split="train")
