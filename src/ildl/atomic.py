@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from typing import BinaryIO
+
+_REPLACE_ATTEMPTS, _REPLACE_WAIT_SECONDS = 11, 0.1  # see _replace
 
 
 def _default_mode() -> int:
@@ -19,6 +22,19 @@ def _default_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
     return 0o666 & ~umask
+
+
+def _replace(temporary: str, path: str) -> None:
+    """``os.replace``, tried again for up to a second when refused: on Windows, a file that
+    another program holds open (a virus scanner, a search indexer, an image viewer) cannot be
+    replaced until that program lets go of it. The last refusal is raised."""
+    for _ in range(_REPLACE_ATTEMPTS - 1):
+        try:
+            os.replace(temporary, path)
+            return
+        except PermissionError:
+            time.sleep(_REPLACE_WAIT_SECONDS)
+    os.replace(temporary, path)
 
 
 def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> None:
@@ -34,7 +50,7 @@ def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], None])
             file.flush()
             os.fsync(file.fileno())
         os.chmod(temporary, _default_mode())
-        os.replace(temporary, path)
+        _replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)

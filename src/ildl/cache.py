@@ -1,5 +1,8 @@
 """Where ildl keeps what it downloads or trains once and reuses: ``$ILDL_CACHE`` or
-``~/.cache/ildl``, one sub-folder per use (``mnist``, ``gallery``, ``explain``)."""
+``~/.cache/ildl``, one sub-folder per use (``mnist``, ``gallery``, ``explain``).
+
+The same folder on every platform (on Windows ``%USERPROFILE%\\.cache\\ildl``), rather than each
+system's own convention, so that one sentence of documentation holds everywhere."""
 
 from __future__ import annotations
 

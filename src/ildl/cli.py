@@ -6,6 +6,8 @@ Each area of the package adds a subcommand; ``ildl --help`` lists them.
 from __future__ import annotations
 
 import argparse
+import codecs
+import io
 import os
 import sys
 
@@ -29,6 +31,14 @@ def _nn_moons(args: argparse.Namespace) -> int:
 
 
 def _nn_mnist(args: argparse.Namespace) -> int:
+    from .errors import ArgumentError
+
+    if args.epochs < 1:  # checked before the data are downloaded or read
+        raise ArgumentError(f"--epochs must be at least 1, got {args.epochs}: it is the number of "
+                            "epochs the model in --out has trained when the run ends (default 5)")
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise ArgumentError(f"--out {args.out!r} is a file; pass a folder for cnn.ildl and "
+                            "cnn_training.png (it is created if missing)")
     import matplotlib
 
     matplotlib.use("Agg")
@@ -42,9 +52,9 @@ def _nn_mnist(args: argparse.Namespace) -> int:
     model, history = train_cnn(data, epochs=args.epochs, out_dir=args.out)
     results = model.evaluate(data.x_val, data.y_val)
     if not history.epoch:
-        print(f"{args.out}/cnn.ildl has already trained {model.epochs_trained} epochs; pass "
-              f"--epochs larger than that to continue; validation accuracy "
-              f"{results['accuracy']:.2%}")
+        print(f"{os.path.join(args.out, 'cnn.ildl')} has already trained "
+              f"{model.epochs_trained} epochs; pass --epochs larger than that to continue; "
+              f"validation accuracy {results['accuracy']:.2%}")
         return 0
     figure = plot_history(history, title=f"ildl.nn CNN on {data.source}")
     figure_path = os.path.join(args.out, "cnn_training.png")
@@ -62,7 +72,8 @@ def _gallery(args: argparse.Namespace) -> int:
             print(f"{name}: {figure.caption}")
         return 0
     options = RenderOptions(quick=args.quick, theme=args.theme, format=args.format)
-    outcomes = render_gallery(args.out, args.only, options, jobs=args.jobs)
+    jobs = _available_cores() if args.jobs is None else args.jobs
+    outcomes = render_gallery(args.out, args.only, options, jobs=jobs)
     print("\n| figure | seconds | files |\n|---|---:|---|")
     for outcome in outcomes:
         files = ("FAILED" if outcome.error else "skipped" if outcome.skipped
@@ -246,11 +257,32 @@ def build_parser() -> argparse.ArgumentParser:
     gallery.add_argument("--theme", choices=("dark", "light"), default="dark", help="dark")
     gallery.add_argument("--format", choices=("gif", "mp4"), default="gif",
                          help="animation format (gif; mp4 needs imageio-ffmpeg)")
-    gallery.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)),
-                         help="figures rendered in parallel (one per core)")
+    gallery.add_argument("--jobs", type=int, help="figures rendered in parallel (default: one "
+                         "per core this process may use)")
     gallery.add_argument("--list", action="store_true", help="list the figures and exit")
     gallery.set_defaults(run=_gallery)
     return parser
+
+
+def _available_cores() -> int:
+    """The number of cores this process may run on, on every platform: Python 3.13+ counts them
+    with ``os.process_cpu_count``; before, only Linux has ``sched_getaffinity`` (a process can be
+    limited to some cores), and macOS and Windows count the machine's cores."""
+    if hasattr(os, "process_cpu_count"):
+        return os.process_cpu_count() or 1
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _replace_unencodable_output() -> None:
+    """Print characters that the output's encoding lacks as "?" instead of failing. On Windows,
+    output sent to a file or a pipe is encoded with the locale's code page (cp1252, ...), which
+    has no β or →; the Windows console, macOS and Linux normally use UTF-8, which has them all."""
+    stdout = sys.stdout
+    if (isinstance(stdout, io.TextIOWrapper) and codecs.lookup(stdout.encoding).name != "utf-8"
+            and stdout.errors == "strict"):
+        stdout.reconfigure(errors="replace")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -262,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     from .errors import IldlError
 
+    _replace_unencodable_output()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

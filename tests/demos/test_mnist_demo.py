@@ -13,6 +13,7 @@ from ildl import nn
 from ildl.data import make_digits
 from ildl.demos import mnist as demo
 from ildl.demos.mnist import build_cnn, digit_data, train_cnn
+from ildl.errors import MissingFileError, ModelFileError
 
 MNIST_DIR = os.environ.get("ILDL_MNIST_DIR")
 
@@ -131,3 +132,108 @@ def test_real_mnist_one_epoch_is_above_95_percent():
     history = model.fit(data.x_train, data.y_train, batch_size=64, epochs=1,
                         validation_data=(data.x_val, data.y_val), verbose=0)
     assert history.history["val_accuracy"][-1] > 0.95
+
+
+def test_half_a_train_split_is_an_error_not_a_silent_fallback(tmp_path, no_network):
+    """Train images without their labels: the missing file is named (the test split alone is
+    used only when no train file is there)."""
+    rng = np.random.default_rng(2)
+    write_split(tmp_path, "test", rng.integers(0, 256, size=(10, 28, 28)), np.arange(10))
+    write_idx(tmp_path / "train-images-idx3-ubyte", rng.integers(0, 256, size=(10, 28, 28)))
+    with pytest.raises(MissingFileError, match=r"train-labels-idx1-ubyte\(\.gz\) not found"):
+        digit_data(str(tmp_path))
+
+
+def test_a_checkpoint_of_another_model_is_refused_and_kept(tmp_path):
+    other = nn.Sequential([nn.Dense(2, input_shape=(2,))])
+    other.compile("sgd", "mse")
+    other.save(tmp_path / "cnn.ildl")
+    before = (tmp_path / "cnn.ildl").read_bytes()
+    images, labels = make_digits(20, random_state=0)
+    with pytest.raises(ModelFileError, match=r"holds another model \(inputs \(2,\), outputs "
+                                             r"\(2,\)\), not this experiment's CNN"):
+        train_cnn(demo._split(images, labels, 0.2, "test digits"), epochs=1,
+                  out_dir=str(tmp_path), verbose=0)
+    assert (tmp_path / "cnn.ildl").read_bytes() == before
+
+
+# --------------------------------------------------------------------------------------
+# `ildl nn mnist` with bad arguments: one line `ildl: error: ...`, exit status 2, and nothing
+# downloaded, created or changed
+# --------------------------------------------------------------------------------------
+
+@pytest.fixture
+def mnist_cli(tmp_path, monkeypatch, capsys):
+    """Runs `ildl nn mnist ARGS` in tmp_path; returns (status, stderr). Any download fails the
+    test: bad arguments must be refused before."""
+    from ildl.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ILDL_CACHE", str(tmp_path / "cache"))
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("a bad argument must be refused before any download")
+
+    monkeypatch.setattr(demo, "download_mnist", no_download)
+
+    def run(*arguments):
+        status = main(["nn", "mnist", *arguments])
+        return status, capsys.readouterr().err
+
+    return run
+
+
+def one_line_error(status, error, *fragments):
+    assert status == 2 and error.startswith("ildl: error: ") and error.count("\n") == 1, error
+    assert "Traceback" not in error
+    for fragment in fragments:
+        assert fragment in error, (fragment, error)
+
+
+@pytest.mark.parametrize("epochs", ["0", "-1"])
+def test_cli_epochs_below_1_are_refused_before_touching_disk(mnist_cli, tmp_path, epochs):
+    status, error = mnist_cli("--epochs", epochs, "--out", "run")
+    one_line_error(status, error, f"--epochs must be at least 1, got {epochs}")
+    assert "cnn.ildl has already" not in error
+    assert sorted(os.listdir(tmp_path)) == []  # no run folder, no cache
+
+
+def test_cli_data_dir_that_does_not_exist(mnist_cli, tmp_path):
+    status, error = mnist_cli("--data-dir", "nowhere", "--out", "run")
+    one_line_error(status, error, "MNIST folder 'nowhere' does not exist",
+                   "without --data-dir")
+    assert sorted(os.listdir(tmp_path)) == []
+
+
+def test_cli_data_dir_without_the_files(mnist_cli, tmp_path):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("digits?", encoding="utf-8")
+    status, error = mnist_cli("--data-dir", "empty", "--out", "run")
+    one_line_error(status, error, "t10k-images-idx3-ubyte(.gz) not found in 'empty'",
+                   "t10k-labels-idx1-ubyte.gz", "https://", "without --data-dir")
+    assert sorted(os.listdir(tmp_path)) == ["empty"]
+    assert os.listdir(tmp_path / "empty") == ["notes.txt"]
+
+
+def test_cli_data_dir_that_is_a_file(mnist_cli, tmp_path):
+    (tmp_path / "digits.gz").write_bytes(b"not a folder")
+    status, error = mnist_cli("--data-dir", "digits.gz", "--out", "run")
+    one_line_error(status, error, "'digits.gz' is a file, not a folder")
+    assert sorted(os.listdir(tmp_path)) == ["digits.gz"]
+    assert (tmp_path / "digits.gz").read_bytes() == b"not a folder"
+
+
+def test_cli_damaged_data_file_is_named(mnist_cli, tmp_path):
+    (tmp_path / "mnist").mkdir()
+    write_split(tmp_path / "mnist", "test", np.zeros((10, 28, 28)), np.full(10, 255))
+    status, error = mnist_cli("--data-dir", "mnist", "--out", "run")
+    one_line_error(status, error, os.path.join("mnist", "t10k-labels-idx1-ubyte"),
+                   "label 255 at position 0", "Fix:")
+    assert sorted(os.listdir(tmp_path)) == ["mnist"]
+
+
+def test_cli_out_that_is_a_file(mnist_cli, tmp_path):
+    (tmp_path / "run").write_bytes(b"my notes")
+    status, error = mnist_cli("--out", "run", "--no-download")
+    one_line_error(status, error, "--out 'run' is a file")
+    assert (tmp_path / "run").read_bytes() == b"my notes"

@@ -459,7 +459,8 @@ def _write_example(root: Path, split: str, index: int, seed: int, image_format: 
     image, boxes, classes, masks = make_scene(rng, **scene_options)
     stem = f"{index:06d}"
     _write_image(image, root / "images" / split / f"{stem}.{image_format}", image_format)
-    (root / "labels" / split / f"{stem}.txt").write_text(_label_text(boxes, classes))
+    (root / "labels" / split / f"{stem}.txt").write_text(_label_text(boxes, classes),
+                                                          encoding="utf-8")
     _write_image(instance_map(masks), root / "masks" / split / f"{stem}.png", "png")
 
 

@@ -16,6 +16,10 @@ import numpy as np
 
 from .. import nn
 from ..data import download_mnist, load_mnist, make_digits
+from ..data.mnist import N_CLASSES, has_split
+from ..errors import ModelFileError
+
+_INPUT_SHAPE = (28, 28, 1)  # MNIST images with their one (grey) channel
 
 
 @dataclass
@@ -42,7 +46,9 @@ def digit_data(data_dir: str | None = None, allow_download: bool = True,
     """Training and validation digits (see the module docstring for where they come from).
 
     A folder holding both MNIST splits gives train (60 000) / test (10 000); one holding only the
-    test split (as ``../shared/data/mnist``) gives 8000 / 2000 of it.
+    test split (as ``../shared/data/mnist``) gives 8000 / 2000 of it. A folder that is missing,
+    lacks the test split or one of the two train files, or holds a damaged file, raises the
+    error of ``load_mnist`` that names it.
     """
     if data_dir is None and allow_download:
         try:
@@ -52,11 +58,10 @@ def digit_data(data_dir: str | None = None, allow_download: bool = True,
     if data_dir is None:
         images, labels = make_digits(fallback_samples, random_state=0)
         return _split(images, labels, 0.2, "synthetic digits (ildl.data.make_digits)")
-    try:
-        x_train, y_train = load_mnist(data_dir, split="train")
-    except FileNotFoundError:
+    if not has_split(data_dir, "train"):  # no train file at all; half a split is an error
         images, labels = load_mnist(data_dir, split="test")
         return _split(images, labels, 0.2, f"MNIST test set in {data_dir}, split 8000/2000")
+    x_train, y_train = load_mnist(data_dir, split="train")
     x_val, y_val = load_mnist(data_dir, split="test")
     return DigitData(_scaled(x_train), y_train.astype(np.int64), _scaled(x_val),
                      y_val.astype(np.int64), f"MNIST train/test in {data_dir}")
@@ -68,13 +73,13 @@ def build_cnn(seed: int = 0) -> nn.Sequential:
     three seeds it reached 98.7% on the 8000/2000 MNIST benchmark where Glorot reached 98.3%."""
     return nn.Sequential([
         nn.Conv2D(32, 3, padding="same", activation="relu", kernel_initializer="he_uniform",
-                  input_shape=(28, 28, 1)),
+                  input_shape=_INPUT_SHAPE),
         nn.MaxPooling2D(2),
         nn.Conv2D(64, 3, padding="same", activation="relu", kernel_initializer="he_uniform"),
         nn.MaxPooling2D(2),
         nn.Flatten(),
         nn.Dense(128, activation="relu", kernel_initializer="he_uniform"),
-        nn.Dense(10, activation="softmax"),
+        nn.Dense(N_CLASSES, activation="softmax"),
     ], seed=seed)
 
 
@@ -85,6 +90,11 @@ def train_cnn(data: DigitData, epochs: int = 5, out_dir: str | None = None, verb
     checkpoint = os.path.join(out_dir, "cnn.ildl") if out_dir else None
     if checkpoint and os.path.exists(checkpoint):
         model = nn.load_model(checkpoint)
+        if (model.input_shape, model.output_shape) != (_INPUT_SHAPE, (N_CLASSES,)):
+            raise ModelFileError(
+                f"{checkpoint!r} holds another model (inputs {model.input_shape}, outputs "
+                f"{model.output_shape}), not this experiment's CNN ({_INPUT_SHAPE} -> "
+                f"({N_CLASSES},)); move it away or choose another output folder to train anew")
         if verbose:
             print(f"resuming from {checkpoint} after epoch {model.epochs_trained}")
     else:
