@@ -129,7 +129,7 @@ def test_16_bit_grey_reads_like_16_bit_colour():
 
 
 def test_16_bit_png_opened_as_32_bit_by_older_pillows_is_read_as_16_bit(raw16):
-    # Pillow 9 opened 16-bit grey PNGs in mode "I" (32-bit); a PNG cannot hold more than 16
+    # older Pillows open 16-bit grey PNGs in mode "I" (32-bit); a PNG cannot hold more than 16
     as_old_pillow = Image.fromarray(raw16.astype(np.int32))
     assert as_old_pillow.mode == "I"
     pixels = _rgb_pixels(as_old_pillow, "PNG", "old.png")
@@ -418,3 +418,17 @@ def test_the_image_size_must_be_a_whole_number(tmp_path):
     for imgsz in ("64", 31, 64.0, True):
         with pytest.raises(ValueError, match="imgsz must be a whole number of pixels, at least"):
             DetectionDataset(path, imgsz=imgsz)
+
+
+def test_a_photo_stored_sideways_is_turned_upright_and_sized_so(tmp_path):
+    raw = np.random.default_rng(4).integers(0, 256, size=(30, 40, 3), dtype=np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # EXIF orientation 6: show the stored picture turned 90 degrees clockwise
+    Image.fromarray(raw).save(tmp_path / "side.png", exif=exif)
+    upright = np.rot90(raw, k=-1)  # NumPy turns counter-clockwise for positive k
+    np.testing.assert_array_equal(load_image(tmp_path / "side.png"), upright)
+    path = make_dataset(tmp_path / "d", train={"side.png": ((tmp_path / "side.png").read_bytes(),
+                                                            GOOD_LABEL)})
+    data = DetectionDataset(path, imgsz=40, augment=False)
+    assert data.split.examples[0].size == (30, 40)  # (width, height) of the upright picture
+    np.testing.assert_array_equal(data.sample(0)[0][:, 5:35], upright)
