@@ -267,6 +267,17 @@ def test_an_empty_split_folder_is_refused(tmp_path):
     assert len(DetectionDataset(path, "train")) == 1  # the other split is fine
 
 
+def test_training_with_an_empty_val_split_never_starts(tmp_path):
+    # it used to train, report mAP nan and "weights: best.pt" without ever writing best.pt
+    pytest.importorskip("torch")
+    from ildl.detect.train import train
+
+    path = make_dataset(tmp_path / "data", val={})
+    with unchanged(tmp_path), pytest.raises(DatasetError, match="split 'val' has no images"):
+        train(str(path), epochs=1, imgsz=32, batch=1, out=str(tmp_path / "run"), verbose=False)
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_split_without_objects_is_refused_and_says_where_labels_belong(tmp_path):
     images = {name: (Image.new("RGB", (40, 30)), None) for name in ("a.png", "b.png")}
     path = make_dataset(tmp_path, train=images)
