@@ -12,10 +12,8 @@ that needs one plot does not load every other figure module and all of ``ildl.nn
 from __future__ import annotations
 
 import importlib
-
-# The one name that is also a module's name: imported now, or importing the module ildl.viz.ewma
-# (as the gallery does) would leave ``ildl.viz.ewma`` meaning the module instead of the function.
-from .ewma import ewma  # noqa: F401  (in __all__)
+import sys
+import types
 
 # name -> the module of ildl.viz that defines it (theme and animation re-export ildl.graphics)
 _HOMES = {
@@ -26,7 +24,7 @@ _HOMES = {
                  "save_boundary_animation", "snapshot_frames", "train_with_recorders"),
     "convolution": ("KERNELS", "animate_convolution", "apply_kernels", "plot_kernels",
                     "sample_image"),
-    "ewma": ("plot_ewma", "temperature_series"),
+    "ewma": ("ewma", "plot_ewma", "temperature_series"),
     "grid": ("grid_points", "prediction_grid"),
     "lorenz": ("animate_lorenz", "close_starts", "integrate_lorenz", "lorenz_derivative",
                "plot_lorenz"),
@@ -40,7 +38,7 @@ _HOMES = {
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
 
-__all__ = sorted([*_MODULE_OF, "ewma"])
+__all__ = sorted(_MODULE_OF)
 
 
 def __getattr__(name: str):
@@ -54,3 +52,20 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
+
+
+class _Package(types.ModuleType):
+    """``ildl.viz`` itself, keeping two functions that share their module's name.
+
+    Importing a submodule makes Python set the package's attribute of that name to the module:
+    after ``import ildl.viz.ewma`` (or ``optimizer_paths``), ``ildl.viz.ewma`` would be the module
+    instead of the function ``ewma`` that the package exports. This puts the function there.
+    """
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, types.ModuleType) and _MODULE_OF.get(name) == name:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
