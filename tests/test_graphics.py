@@ -138,12 +138,15 @@ def test_a_failing_save_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
     assert sorted(path.name for path in tmp_path.iterdir()) == ["f.png"]
 
 
-def test_an_unknown_extension_or_an_axes_is_refused_before_writing(tmp_path):
+def test_an_unknown_extension_an_axes_or_a_bad_dpi_is_refused_before_writing(tmp_path):
     figure = small_figure()
     with pytest.raises(ArgumentError, match=r"\.docx is not an image format .*\.png.*\.svg"):
         save_figure(figure, tmp_path / "f.docx")
     with pytest.raises(ArgumentError, match="needs a matplotlib Figure, got Axes; .*ax.figure"):
         save_figure(figure.axes[0], tmp_path / "f.png")
+    for dpi in (0, -5, "100", True):
+        with pytest.raises(ArgumentError, match="dpi must be a positive number"):
+            save_figure(figure, tmp_path / "f.png", dpi)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import numbers
 import os
 from collections.abc import Callable, Iterator
 
@@ -105,6 +106,8 @@ def save_figure(figure, path: str | os.PathLike, dpi: float = 100, *, tight: boo
     if not hasattr(figure, "savefig"):
         raise ArgumentError(f"save_figure needs a matplotlib Figure, got "
                             f"{type(figure).__name__}; for an Axes pass its ax.figure")
+    if isinstance(dpi, bool) or not isinstance(dpi, numbers.Real) or not dpi > 0:
+        raise ArgumentError(f"dpi must be a positive number of pixels per inch, got {dpi!r}")
     path = os.fspath(path)
     content = io.BytesIO()
     figure.savefig(content, format=_image_format(figure, path), dpi=dpi, facecolor="auto",
