@@ -43,6 +43,7 @@ def _nn_mnist(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")
     from .demos.mnist import digit_data, train_cnn
+    from .graphics import save_figure
     from .viz import plot_history
 
     data = digit_data(args.data_dir, allow_download=not args.no_download)
@@ -58,7 +59,7 @@ def _nn_mnist(args: argparse.Namespace) -> int:
         return 0
     figure = plot_history(history, title=f"ildl.nn CNN on {data.source}")
     figure_path = os.path.join(args.out, "cnn_training.png")
-    figure.savefig(figure_path, dpi=110)
+    save_figure(figure, figure_path, dpi=110)
     print(f"validation accuracy {results['accuracy']:.2%}, loss {results['loss']:.4f}\n"
           f"model: {os.path.join(args.out, 'cnn.ildl')}\nfigure: {figure_path}")
     return 0

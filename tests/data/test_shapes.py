@@ -201,6 +201,15 @@ def test_video_moves_objects_and_repeats(tmp_path):
     assert set(np.concatenate(video.classes).tolist()) == {0, 1, 2}
 
 
+def test_a_video_path_that_is_not_gif_or_mp4_is_refused_before_any_frame(tmp_path, monkeypatch):
+    import ildl.data.shapes
+
+    monkeypatch.setattr(ildl.data.shapes, "render", None)  # drawing a frame would fail
+    with pytest.raises(ValueError, match=r"must end in \.gif or \.mp4, got .*v\.avi"):
+        make_video(tmp_path / "v.avi", n_frames=2)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_shapes_does_not_import_torch():
     code = "import sys, ildl.data.shapes; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from ildl.gallery import FIGURES, RenderOptions
-from ildl.gallery.registry import render_one
+from ildl.gallery.render import render_one
 
 pytest.importorskip("torch")
 from ildl.data.shapes import make_video  # noqa: E402

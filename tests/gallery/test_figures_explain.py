@@ -6,7 +6,7 @@ from PIL import Image
 
 from ildl.gallery import FIGURES, RenderOptions
 from ildl.gallery.figures_explain import GRADIENT_AND_PERTURBATION, available_methods
-from ildl.gallery.registry import render_one
+from ildl.gallery.render import render_one
 
 matplotlib.use("Agg")
 

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from ildl.gallery import FIGURES, RenderOptions
-from ildl.gallery.registry import render_one
+from ildl.gallery.render import render_one
 
 matplotlib.use("Agg")
 QUICK = RenderOptions(quick=True)

@@ -70,3 +70,26 @@ def test_bad_options_are_refused():
         RenderOptions(theme="sepia")
     with pytest.raises(ValueError, match="format"):
         RenderOptions(format="avi")
+
+
+def test_figures_are_listed_by_topic_in_a_fixed_order():
+    gallery = [name for name in FIGURES if not name.endswith("_for_test")]
+    assert gallery == [
+        "boundary_frames", "boundary_animation", "numpy_model_animation", "bias_variance",
+        "train_vs_validation", "weights_l2", "activations", "ewma", "lorenz_attractor",
+        "convolution", "cnn_training", "object_detection", "explaining_images",
+        "gradient_descent", "critical_points", "optimizers_comparison", "learning_rate"]
+
+
+def test_no_figure_module_imports_another():
+    """Figure modules share only the registry and ildl's public modules (one way to save, one
+    way to import pyplot), never each other's helpers."""
+    import ast
+    import pathlib
+
+    import ildl.gallery
+
+    for path in pathlib.Path(ildl.gallery.__file__).parent.glob("figures_*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                assert node.module == "registry", f"{path.name} imports .{node.module}"

@@ -1,20 +1,13 @@
-"""plot_explanations: the grid of top classes x methods, and the heat normalisation it shows."""
+"""The explanation grid drawn from computed explanations, and the heat normalisation it shows."""
 
 import matplotlib
 import numpy as np
+import pytest
 
-from ildl.viz.explanations import normalised_heat, plot_explanations
+from ildl.explain.explanation import Explanation
+from ildl.viz.explanations import normalised_heat, plot_explanation_grid
 
 matplotlib.use("Agg")
-
-
-def region_model(images):
-    """Three classes; class 0's probability grows with the brightness of the top-left quarter."""
-    images = np.asarray(images)
-    quarter = images[:, :8, :8].mean(axis=(1, 2, 3))
-    logits = np.stack([4 * quarter, np.full_like(quarter, 1.0), np.full_like(quarter, 0.5)], 1)
-    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def test_normalised_heat_keeps_positive_evidence_scaled_to_one():
@@ -23,17 +16,28 @@ def test_normalised_heat_keeps_positive_evidence_scaled_to_one():
     assert not normalised_heat(-np.ones((2, 2))).any()  # no positive evidence: nothing shown
 
 
-def test_grid_has_a_row_per_top_class_and_a_column_per_method():
-    image = np.full((16, 16, 1), 0.9)
-    figure, found = plot_explanations(region_model, image, ["occlusion", "rise"], top_k=2,
-                                      class_names=["bright", "b", "c"],
-                                      options={"occlusion": {"window": 4, "stride": 4},
-                                               "rise": {"samples": 64}})
-    assert len(figure.axes) == 2 * 3
-    probabilities = region_model(image[None])[0]
-    assert [row[0].target for row in found] == list(np.argsort(-probabilities)[:2])
-    assert [e.method for e in found[0]] == ["occlusion", "rise"]
-    assert figure.axes[0].get_ylabel().startswith("bright")
-    # the class-0 occlusion map is hottest in the quarter the model looks at
-    heat = found[0][0].heatmap
-    assert all(index < 8 for index in np.unravel_index(heat.argmax(), heat.shape))
+def made_up(target, method, probabilities):
+    return Explanation(np.eye(4), target, probabilities, 0.25, 7, method)
+
+
+def test_grid_labels_each_row_with_its_class_and_each_column_with_its_method():
+    import matplotlib.pyplot as plt
+
+    probabilities = np.array([0.2, 0.7, 0.1])
+    rows = [[made_up(target, method, probabilities) for method in ("gradcam", "rise")]
+            for target in (1, 0)]
+    figure = plot_explanation_grid(np.zeros((4, 4, 1)), rows, probabilities, ["a", "b", "c"])
+    axes = np.array(figure.axes).reshape(2, 3)
+    assert axes[0, 0].get_ylabel() == "b\np = 70.0%"
+    assert axes[1, 0].get_ylabel() == "a\np = 20.0%"
+    assert [ax.get_title() for ax in axes[0, 1:]] == ["gradcam", "rise"]
+    assert axes[1, 2].get_xlabel() == "0.25 s, 7 evals"
+    plt.close(figure)
+
+
+def test_ragged_or_empty_rows_are_refused():
+    probabilities = np.array([0.5, 0.5])
+    one = made_up(0, "gradcam", probabilities)
+    for rows in ([], [[]], [[one, one], [one]]):
+        with pytest.raises(ValueError, match="same length"):
+            plot_explanation_grid(np.zeros((4, 4, 1)), rows, probabilities)

@@ -580,10 +580,15 @@ def make_video(path: str | os.PathLike | None = None, n_frames: int = 48,
     >>> len(video.frames), video.frames[0].shape
     (10, (160, 160, 3))
     """
+    # ildl.graphics writes the frames: media I/O that sits below data (data never imports viz)
+    from ..graphics import animation_format, write_frames
+
     classes = _check_classes(classes)
     width, height = _image_size(size)
     if n_frames < 1 or n_objects < 1:
         raise ArgumentError(f"need n_frames >= 1 and n_objects >= 1, got {n_frames}, {n_objects}")
+    if path is not None:
+        animation_format(path)  # a wrong extension is refused before any frame is drawn
     rng = np.random.default_rng(seed)
     background = _background(rng, width, height, clutter)
     # every class appears when there are enough objects; the order of depth is random
@@ -612,9 +617,7 @@ def make_video(path: str | os.PathLike | None = None, n_frames: int = 48,
             _bounce(shape, velocity, width, height)
             shape.angle += spin
     if path is not None:
-        from ..viz.animation import write_frames
-
-        write_frames(video.frames, os.fspath(path), fps=fps)
+        write_frames(video.frames, path, fps=fps)
     return video
 
 

@@ -51,7 +51,6 @@ Everything is NumPy; boxes are xyxy in pixels (see ``ildl.detect.boxes``). A fli
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -478,7 +477,7 @@ def evaluate_detections(predictions: Iterable, targets: Iterable, class_names: S
 def _class_colors(count: int) -> list:
     from matplotlib import colormaps
 
-    from ..viz.theme import SERIES_COLORS
+    from ..graphics import SERIES_COLORS
 
     if count <= len(SERIES_COLORS):
         return list(SERIES_COLORS[:count])
@@ -491,7 +490,7 @@ def pr_curves_figure(result: DetectionMetrics, theme: str = "dark"):
     Returns a matplotlib Figure (not registered with pyplot)."""
     from matplotlib.figure import Figure
 
-    from ..viz.theme import themed
+    from ..graphics import themed
 
     shown = np.flatnonzero(result.has_gt)
     colors = _class_colors(len(result.class_names))
@@ -532,7 +531,7 @@ def confusion_matrix_figure(result: DetectionMetrics, normalize: bool = True,
     Returns a matplotlib Figure (not registered with pyplot)."""
     from matplotlib.figure import Figure
 
-    from ..viz.theme import SURFACE_CMAP, themed
+    from ..graphics import SURFACE_CMAP, themed
 
     names = [*result.class_names, "background"]
     counts = result.confusion
@@ -562,24 +561,18 @@ def confusion_matrix_figure(result: DetectionMetrics, normalize: bool = True,
     return figure
 
 
-def _save(figure, path: str | os.PathLike) -> str:
-    from ..atomic import write_bytes_atomically
-
-    path = os.fspath(path)
-    buffer = io.BytesIO()
-    suffix = os.path.splitext(path)[1].lstrip(".").lower() or "png"
-    figure.savefig(buffer, format=suffix, dpi=110)
-    write_bytes_atomically(path, buffer.getvalue())
-    return path
-
-
 def plot_pr_curves(result: DetectionMetrics, path: str | os.PathLike,
                    theme: str = "dark") -> str:
     """Write ``pr_curves_figure(result)`` to ``path`` (format from its suffix); returns the path."""
-    return _save(pr_curves_figure(result, theme=theme), path)
+    from ..graphics import save_figure
+
+    return save_figure(pr_curves_figure(result, theme=theme), path, dpi=110)
 
 
 def plot_confusion_matrix(result: DetectionMetrics, path: str | os.PathLike,
                           normalize: bool = True, theme: str = "dark") -> str:
     """Write ``confusion_matrix_figure(result)`` to ``path``; returns the path."""
-    return _save(confusion_matrix_figure(result, normalize=normalize, theme=theme), path)
+    from ..graphics import save_figure
+
+    return save_figure(confusion_matrix_figure(result, normalize=normalize, theme=theme), path,
+                       dpi=110)

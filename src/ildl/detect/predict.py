@@ -17,8 +17,7 @@ import numpy as np
 
 from ..atomic import write_bytes_atomically
 from ..errors import MissingDependencyError, MissingFileError
-from ..viz.animation import write_frames
-from ..viz.theme import SERIES_COLORS
+from ..graphics import SERIES_COLORS, write_frames
 from .dataset import Letterbox, image_files, letterbox, load_image
 from .nms import decode
 from .train import load_detector

@@ -27,7 +27,7 @@ import torch
 
 from ..atomic import write_bytes_atomically
 from ..errors import ArgumentError, MissingFileError, TrainingError, UsageError
-from ..nn.progress import ProgressBar, format_seconds
+from ..progress import ProgressBar, format_seconds
 from .boxes import cxcywh_to_xyxy_torch
 from .dataset import Augment, DetectionDataset, collate
 from .loss import DetectionLoss
@@ -202,9 +202,8 @@ class Trainer:
             self.train_set.augment = replace(self.train_set.augment, mosaic=0.0)
         total_steps = self.epochs * steps_per_epoch
         warmup = int(self.config.warmup_epochs * steps_per_epoch)
-        bar = ProgressBar(steps_per_epoch, f"epoch {epoch + 1}/{self.epochs}")
-        if not self.verbose:
-            bar.interactive = False
+        bar = ProgressBar(steps_per_epoch, f"epoch {epoch + 1}/{self.epochs}",
+                          interactive=None if self.verbose else False)
         sums = {"box": 0.0, "obj": 0.0, "cls": 0.0}
         for step, (images, targets) in enumerate(loader):
             factor = warmup_cosine(epoch * steps_per_epoch + step, total_steps, warmup)

@@ -10,15 +10,18 @@
 module; ``occlusion``, ``rise``, ``lime`` and ``shap`` only need predictions. lime, shap and
 their image tools are optional: ``pip install "ildl[explain]"``.
 
-Which method to trust? ``run_benchmark`` (``ildl explain bench``) measures them all on shape
-images whose object masks are known (``default_task``), with the metrics of ``metrics``.
+``plot_explanations(model, image, methods, top_k=3)`` draws every method's map for the top
+classes side by side. Which method to trust? ``run_benchmark`` (``ildl explain bench``)
+measures them all on shape images whose object masks are known (``default_task``), with the
+metrics of ``metrics``.
 """
 
 from .bench import run_benchmark
+from .compare import plot_explanations
 from .explanation import Explanation
 from .methods import METHODS, explain
 from .models import Classifier, as_classifier
 from .shapes_task import default_task
 
 __all__ = ["METHODS", "Classifier", "Explanation", "as_classifier", "default_task", "explain",
-           "run_benchmark"]
+           "plot_explanations", "run_benchmark"]

@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import nn
 from ..errors import ArgumentError, MissingDependencyError, MissingFileError
-from ..nn.progress import ProgressBar
+from ..progress import ProgressBar
 from .bench_report import RANDOM, BenchSettings, write_report
 from .methods import METHODS, explain
 from .metrics import (
@@ -268,8 +268,7 @@ def _score_method(method: str, run: _Run) -> MethodScores:
     """Explain every image of the run with ``method`` and measure each explanation."""
     scores = MethodScores(method)
     count = len(run.images)
-    bar = ProgressBar(count, title=f"{method:>20}")
-    bar.interactive = bar.interactive and bool(run.verbose)
+    bar = ProgressBar(count, title=f"{method:>20}", interactive=None if run.verbose else False)
     for index in range(count):
         _score_image(scores, run, index)
         bar.update(index + 1, index + 1, _running_means(scores))

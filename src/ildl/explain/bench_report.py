@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..atomic import write_bytes_atomically
-from ..nn.progress import format_seconds
+from ..graphics import save_figure
+from ..progress import format_seconds
 from .metrics import auc
 
 RANDOM = "random"  # the name of the floor: a map of uniform noise
@@ -63,7 +64,7 @@ def write_report(rows: list[dict], curves: dict[str, tuple[np.ndarray, np.ndarra
              ("explain_bench.md", "explain_bench.csv", "explain_curves.png")]
     write_bytes_atomically(paths[0], markdown(rows, settings).encode())
     write_bytes_atomically(paths[1], csv_text(rows).encode())
-    write_bytes_atomically(paths[2], curves_png(curves))
+    save_figure(curves_figure(curves), paths[2], dpi=110)
     return paths
 
 
@@ -126,9 +127,9 @@ def csv_text(rows: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def curves_png(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> bytes:
+def curves_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]]):
     """Two panels, deletion and insertion: each method's mean curve (probability of the class
-    against the share of pixels switched), its AUC in the legend; a PNG file's bytes."""
+    against the share of pixels switched), its AUC in the legend. Returns a matplotlib Figure."""
     from matplotlib.figure import Figure  # no pyplot: no window, no global state
 
     figure = Figure(figsize=(11, 4.2), layout="constrained")
@@ -145,6 +146,4 @@ def curves_png(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> bytes:
         axes.title.set_fontsize(10)
         axes.legend(fontsize=8)
     panels[0].set_ylabel("probability of the labelled class")
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
-    return buffer.getvalue()
+    return figure

@@ -1,10 +1,11 @@
 """``ildl gallery``: render the collection's figures into a folder with an index page.
 
-Figures register themselves in ``FIGURES`` (see ``registry``); ``render_gallery`` renders them in
-parallel, reports failures without stopping the others, and writes ``index.html``.
+Figures register themselves in ``FIGURES`` (see ``registry``) when ``figures`` imports their
+modules; ``render_gallery`` (see ``render``) renders them in parallel, reports failures without
+stopping the others, and writes ``index.html``.
 """
 
-from . import figures  # noqa: F401  (registers the figures)
-from .registry import FIGURES, Figure, Outcome, RenderOptions, render_gallery
+from .registry import FIGURES, Figure, RenderOptions
+from .render import Outcome, render_gallery
 
 __all__ = ["FIGURES", "Figure", "Outcome", "RenderOptions", "render_gallery"]

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import nn
 from ..data import make_circles, make_moons, train_test_split
+from ..graphics import save_animation, save_figure, themed
 from .registry import Figure, RenderOptions, register
 
 DEEP_UNITS = (8, 32, 128, 256, 256, 128, 64, 16)
@@ -78,22 +79,9 @@ def _deep_name(l2: float = 0.0) -> str:
 
 
 # -- rendering helpers ----------------------------------------------------------------------------
-def _start(options: RenderOptions) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-
-
 def _paths(name: str, options: RenderOptions) -> tuple[str, str]:
     """(animation file name, summary PNG name) of a figure."""
     return f"{name}.{options.format}", f"{name}_summary.png"
-
-
-def _save(figure, out_dir: str, name: str) -> str:
-    from ..viz.boundary import save_figure
-
-    save_figure(figure, os.path.join(out_dir, name))
-    return name
 
 
 # -- boundary_frames and boundary_animation -------------------------------------------------------
@@ -116,24 +104,24 @@ CIRCLES_TITLE = "2-4-6-6-4-1 network learning the circles"
 def _render_boundary_frames(out_dir: str, options: RenderOptions) -> list[str]:
     from ..viz.boundary import plot_boundary_snapshots
 
-    _start(options)
     recorder, x, y = circles_recording(options.quick)
     figure = plot_boundary_snapshots(recorder, x, y, count=8, columns=4, curves=False,
                                      title=CIRCLES_TITLE, theme=options.theme, spacing="linear")
-    return [_save(figure, out_dir, "boundary_frames.png")]
+    save_figure(figure, os.path.join(out_dir, "boundary_frames.png"))
+    return ["boundary_frames.png"]
 
 
 def _render_boundary_animation(out_dir: str, options: RenderOptions) -> list[str]:
     from ..viz.boundary import plot_boundary_snapshots, save_boundary_animation
 
-    _start(options)
     recorder, x, y = circles_recording(options.quick)
     animation, summary = _paths("boundary_animation", options)
     save_boundary_animation(recorder, x, y, os.path.join(out_dir, animation), CIRCLES_TITLE,
                             theme=options.theme, size=(6.0, 3.0) if options.quick else (8, 4))
     figure = plot_boundary_snapshots(recorder, x, y, count=5, title=CIRCLES_TITLE,
                                      theme=options.theme, spacing="linear")
-    return [animation, _save(figure, out_dir, summary)]
+    save_figure(figure, os.path.join(out_dir, summary))
+    return [animation, summary]
 
 
 register(Figure(
@@ -184,7 +172,6 @@ def moons_recording(quick: bool = False):
 def _render_numpy_model_animation(out_dir: str, options: RenderOptions) -> list[str]:
     from ..viz.boundary import plot_boundary_snapshots, save_boundary_animation
 
-    _start(options)
     recorder, data = moons_recording(options.quick)
     title = "ildl.nn 2-25-50-50-25-1, gradient descent on the moons"
     animation, summary = _paths("numpy_model_animation", options)
@@ -193,7 +180,8 @@ def _render_numpy_model_animation(out_dir: str, options: RenderOptions) -> list[
                             size=(6.0, 3.0) if options.quick else (8, 4))
     figure = plot_boundary_snapshots(recorder, data.x_train, data.y_train, count=5, title=title,
                                      theme=options.theme)
-    return [animation, _save(figure, out_dir, summary)]
+    save_figure(figure, os.path.join(out_dir, summary))
+    return [animation, summary]
 
 
 register(Figure(
@@ -234,7 +222,6 @@ def bias_variance_recordings(quick: bool = False):
 def _render_bias_variance(out_dir: str, options: RenderOptions) -> list[str]:
     from ..viz.boundary import plot_boundaries_snapshots, save_boundaries_animation
 
-    _start(options)
     recorders, data = bias_variance_recordings(options.quick)
     animation, summary = _paths("bias_variance", options)
     save_boundaries_animation(recorders, data.x_train, data.y_train,
@@ -244,7 +231,8 @@ def _render_bias_variance(out_dir: str, options: RenderOptions) -> list[str]:
     figure = plot_boundaries_snapshots(recorders, data.x_train, data.y_train, count=4,
                                        title="bias and variance while training",
                                        theme=options.theme)
-    return [animation, _save(figure, out_dir, summary)]
+    save_figure(figure, os.path.join(out_dir, summary))
+    return [animation, summary]
 
 
 register(Figure(
@@ -328,13 +316,8 @@ def _curves_figure(history: dict, watcher, size: tuple[float, float]):
 
 
 def _render_train_vs_validation(out_dir: str, options: RenderOptions) -> list[str]:
-    import matplotlib.pyplot as plt
-
-    from ..viz.animation import save_animation
     from ..viz.boundary import freeze_layout
-    from ..viz.theme import themed
 
-    _start(options)
     history, watcher = train_vs_validation_history(options.quick)
     epochs = len(history["loss"])
     animation, summary = _paths("train_vs_validation", options)
@@ -354,9 +337,8 @@ def _render_train_vs_validation(out_dir: str, options: RenderOptions) -> list[st
         freeze_layout(figure)
         save_animation(figure, update, len(shown), os.path.join(out_dir, animation), fps=15)
         update(len(shown) - 1)
-        summary_name = _save(figure, out_dir, summary)
-        plt.close(figure)
-    return [animation, summary_name]
+        save_figure(figure, os.path.join(out_dir, summary))
+    return [animation, summary]
 
 
 register(Figure(
@@ -396,9 +378,6 @@ def l2_weight_matrices(strengths: tuple[float, ...] = L2_STRENGTHS, quick: bool 
 def _render_weights_l2(out_dir: str, options: RenderOptions) -> list[str]:
     import matplotlib.pyplot as plt
 
-    from ..viz.theme import themed
-
-    _start(options)
     kernels = l2_weight_matrices(quick=options.quick)
     limit = max(np.abs(kernel).max() for kernel in kernels.values())  # one scale for all panels
     with themed(options.theme):
@@ -415,8 +394,8 @@ def _render_weights_l2(out_dir: str, options: RenderOptions) -> list[str]:
         figure.colorbar(image, ax=axes, label="weight", shrink=0.8)
         figure.suptitle("weights of the deep net's 64 → 16 layer after training, by L2 strength",
                         fontsize=12)
-        name = _save(figure, out_dir, "weights_l2.png")
-    return [name]
+        save_figure(figure, os.path.join(out_dir, "weights_l2.png"))
+    return ["weights_l2.png"]
 
 
 register(Figure(

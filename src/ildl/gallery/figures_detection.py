@@ -19,7 +19,7 @@ from dataclasses import asdict
 import numpy as np
 
 from ..cache import cache_dir
-from .figures_misc import _pyplot, _save_png
+from ..graphics import SERIES_COLORS, save_figure, themed, write_frames
 from .registry import Figure, RenderOptions, register
 
 # The video's objects span 12-30% of the frame: train on that range (and a little beyond).
@@ -80,8 +80,7 @@ def _confident(detections: dict, threshold: float) -> dict:
 
 
 def _plot_summary(frames: list[np.ndarray], history: list[dict], title: str):
-    plt = _pyplot()
-    from ..viz.theme import SERIES_COLORS
+    import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(1, len(frames) + 1, figsize=(3.2 * (len(frames) + 1), 3.4))
     for ax, frame in zip(axes, frames):
@@ -107,8 +106,6 @@ def _render_object_detection(out_dir: str, options: RenderOptions) -> list[str]:
     from ..data.shapes import make_video
     from ..detect.predict import detect_frames, draw_detections
     from ..detect.train import load_detector
-    from ..viz.animation import write_frames
-    from ..viz.theme import themed
 
     if options.quick:  # a throw-away detector: the figure's plumbing, not its quality
         with tempfile.TemporaryDirectory() as folder:
@@ -134,8 +131,9 @@ def _render_object_detection(out_dir: str, options: RenderOptions) -> list[str]:
             f"ildl.detect ({model.size}) after {len(history)} epochs on "
             f"{DATASET['n_train'] if not options.quick else QUICK_DATASET['n_train']} synthetic "
             f"scenes: mAP@0.5 {video_map50(found, video, names):.2f} on a video it never saw"))
-        summary = _save_png(figure, out_dir, "object_detection", options)
-    return [animation, summary]
+        save_figure(figure, os.path.join(out_dir, "object_detection.png"), options.still_dpi,
+                    tight=True)
+    return [animation, "object_detection.png"]
 
 
 register(Figure(
@@ -147,7 +145,7 @@ register(Figure(
     "from ildl.data.shapes import make_video, write_dataset\n"
     "from ildl.detect.predict import detect_frames, draw_detections\n"
     "from ildl.detect.train import load_detector, train\n"
-    "from ildl.viz.animation import write_frames\n"
+    "from ildl.graphics import write_frames\n"
     "data = write_dataset('shapes', n_train=600, n_val=100, min_scale=0.1, max_scale=0.36)\n"
     "model, checkpoint = load_detector(train(data, epochs=24)['best'])\n"
     "video = make_video(n_frames=72, size=320, n_objects=5, seed=7)\n"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib.util
 import os
 
-from .figures_misc import _pyplot, _save_png
+from ..graphics import figure_pixels, save_figure, themed, write_frames
 from .registry import Figure, RenderOptions, register
 
 GRADIENT_AND_PERTURBATION = ("gradcam", "saliency", "integrated_gradients", "occlusion", "rise")
@@ -34,11 +34,11 @@ def available_methods() -> list[str]:
 
 def _explained_frame(task, index: int, methods: list[str], options: dict):
     """One frame: image ``index`` with its label and prediction, then each method's map."""
+    import matplotlib.pyplot as plt
+
     from ..explain import explain
-    from ..viz.animation import figure_pixels
     from ..viz.explanations import display_image, overlay
 
-    plt = _pyplot()
     image = task.images[index]
     found = [explain(task.model, image, method=method, **options.get(method, {}))
              for method in methods]
@@ -59,10 +59,7 @@ def _explained_frame(task, index: int, methods: list[str], options: dict):
 
 
 def _render_explaining_images(out_dir: str, options: RenderOptions) -> list[str]:
-    from ..explain.shapes_task import default_task
-    from ..viz.animation import write_frames
-    from ..viz.explanations import plot_explanations
-    from ..viz.theme import themed
+    from ..explain import default_task, plot_explanations
 
     task = default_task(quick=options.quick, verbose=0)
     methods = available_methods()
@@ -77,8 +74,9 @@ def _render_explaining_images(out_dir: str, options: RenderOptions) -> list[str]
                                       class_names=task.class_names, options=method_options)
         figure.suptitle(f"ildl.explain on the shapes CNN ({task.accuracy:.0%} accurate on "
                         "held-out images): top-3 classes, one map per method", y=1.02)
-        summary = _save_png(figure, out_dir, "explaining_images", options)
-    return [animation, summary]
+        save_figure(figure, os.path.join(out_dir, "explaining_images.png"), options.still_dpi,
+                    tight=True)
+    return [animation, "explaining_images.png"]
 
 
 register(Figure(
@@ -87,8 +85,7 @@ register(Figure(
     "Grad-CAM (what ELI5 draws), vanilla gradients, integrated gradients, occlusion, RISE, LIME "
     "and SHAP each paint the pixels that support its answer. The GIF cycles through held-out "
     "images (true label, then what the model said); the still shows one image's top-3 classes.",
-    "from ildl.explain.shapes_task import default_task\n"
-    "from ildl.viz.explanations import plot_explanations\n"
+    "from ildl.explain import default_task, plot_explanations\n"
     "task = default_task()   # trained in seconds, then cached\n"
     "figure, found = plot_explanations(task.model, task.images[0],\n"
     "    ['gradcam', 'saliency', 'integrated_gradients', 'occlusion', 'rise', 'lime', 'shap'],\n"

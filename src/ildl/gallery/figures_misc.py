@@ -9,47 +9,31 @@ from __future__ import annotations
 
 import os
 
+from ..graphics import save_figure, themed
 from .registry import Figure, RenderOptions, register
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only: never open a window, even outside the gallery's workers
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save_png(figure, out_dir: str, name: str, options: RenderOptions) -> str:
-    file_name = f"{name}.png"
-    figure.savefig(os.path.join(out_dir, file_name), dpi=55 if options.quick else 100,
-                   bbox_inches="tight")
-    _pyplot().close(figure)
-    return file_name
 
 
 def _render_activations(out_dir: str, options: RenderOptions) -> list[str]:
     from ..viz.activations import plot_activations
-    from ..viz.theme import themed
 
     with themed(options.theme):
-        return [_save_png(plot_activations(), out_dir, "activations", options)]
+        save_figure(plot_activations(), os.path.join(out_dir, "activations.png"),
+                    options.still_dpi, tight=True)
+    return ["activations.png"]
 
 
 def _render_ewma(out_dir: str, options: RenderOptions) -> list[str]:
     from ..viz.ewma import plot_ewma, temperature_series
-    from ..viz.theme import themed
 
     with themed(options.theme):
-        return [_save_png(plot_ewma(temperature_series()), out_dir, "ewma", options)]
+        save_figure(plot_ewma(temperature_series()), os.path.join(out_dir, "ewma.png"),
+                    options.still_dpi, tight=True)
+    return ["ewma.png"]
 
 
 def _render_lorenz(out_dir: str, options: RenderOptions) -> list[str]:
     from ..viz.lorenz import animate_lorenz, close_starts, integrate_lorenz, plot_lorenz
-    from ..viz.theme import themed
 
-    _pyplot()
     trajectories = integrate_lorenz(close_starts(6), steps=1500, dt=0.01)
     animation = f"lorenz_attractor.{options.format}"
     with themed(options.theme):
@@ -58,15 +42,14 @@ def _render_lorenz(out_dir: str, options: RenderOptions) -> list[str]:
                            dpi=50)
         else:
             animate_lorenz(trajectories, os.path.join(out_dir, animation), frames=100)
-        summary = _save_png(plot_lorenz(trajectories), out_dir, "lorenz_attractor", options)
-    return [animation, summary]
+        save_figure(plot_lorenz(trajectories), os.path.join(out_dir, "lorenz_attractor.png"),
+                    options.still_dpi, tight=True)
+    return [animation, "lorenz_attractor.png"]
 
 
 def _render_convolution(out_dir: str, options: RenderOptions) -> list[str]:
     from ..viz.convolution import animate_convolution, plot_kernels, sample_image
-    from ..viz.theme import themed
 
-    _pyplot()
     animation = f"convolution.{options.format}"
     with themed(options.theme):
         if options.quick:
@@ -75,17 +58,15 @@ def _render_convolution(out_dir: str, options: RenderOptions) -> list[str]:
         else:
             animate_convolution(sample_image(48), "outline", os.path.join(out_dir, animation),
                                 frames=80)
-        figure = plot_kernels(sample_image(32 if options.quick else 96))
-        summary = _save_png(figure, out_dir, "convolution", options)
-    return [animation, summary]
+        save_figure(plot_kernels(sample_image(32 if options.quick else 96)),
+                    os.path.join(out_dir, "convolution.png"), options.still_dpi, tight=True)
+    return [animation, "convolution.png"]
 
 
 def _render_cnn_training(out_dir: str, options: RenderOptions) -> list[str]:
     from ..demos.mnist import digit_data, train_cnn
-    from ..viz.theme import themed
     from ..viz.training import plot_history
 
-    _pyplot()
     # Synthetic digits only: the gallery must run with no data files and no network.
     samples, epochs = (200, 2) if options.quick else (3000, 6)
     data = digit_data(allow_download=False, fallback_samples=samples)
@@ -95,7 +76,9 @@ def _render_cnn_training(out_dir: str, options: RenderOptions) -> list[str]:
         figure = plot_history(history, title=(
             f"ildl.nn CNN on {len(data.x_train):,} {data.source}: validation accuracy "
             f"{accuracy:.1%} after {epochs} epochs"))
-        return [_save_png(figure, out_dir, "cnn_training", options)]
+        save_figure(figure, os.path.join(out_dir, "cnn_training.png"), options.still_dpi,
+                    tight=True)
+    return ["cnn_training.png"]
 
 
 register(Figure(

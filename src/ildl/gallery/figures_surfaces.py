@@ -11,16 +11,10 @@ import os
 
 import numpy as np
 
+from ..graphics import CLASS_COLORS, OPTIMIZER_COLORS, save_animation, save_figure, themed
 from .registry import Figure, RenderOptions, register
 
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+STILL_DPI = 110  # the summary PNGs
 
 
 def _frames(options: RenderOptions, full: int) -> int:
@@ -30,12 +24,6 @@ def _frames(options: RenderOptions, full: int) -> int:
 def _dpi(options: RenderOptions, full: float) -> float:
     # Quick renders are small (about 300 px wide) so the tests stay fast.
     return 35 if options.quick else full
-
-
-def _save_still(figure, out_dir: str, name: str) -> str:
-    figure.savefig(os.path.join(out_dir, name), dpi=110, bbox_inches="tight")
-    _plt().close(figure)
-    return name
 
 
 # --- gradient_descent --------------------------------------------------------------------------
@@ -49,8 +37,6 @@ class CurveFitView:
 
     def __init__(self, ax, surface, path: np.ndarray, color: str):
         import matplotlib
-
-        from ..viz.theme import CLASS_COLORS
 
         self.surface, self.path = surface, path
         self.x = np.linspace(-1, 1, 200)
@@ -76,10 +62,10 @@ class CurveFitView:
 
 
 def _gradient_descent_figure(surface, path, dpi):
-    from ..viz.optimizer_paths import PathsView3D
-    from ..viz.theme import OPTIMIZER_COLORS
+    import matplotlib.pyplot as plt
 
-    plt = _plt()
+    from ..viz.optimizer_paths import PathsView3D
+
     figure = plt.figure(figsize=(8.6, 3.9), dpi=dpi)
     grid = figure.add_gridspec(1, 2, width_ratios=[1.15, 1])
     ax3d = figure.add_subplot(grid[0], projection="3d")
@@ -95,11 +81,11 @@ def _gradient_descent_figure(surface, path, dpi):
 
 
 def _render_gradient_descent(out_dir: str, options: RenderOptions) -> list[str]:
+    import matplotlib.pyplot as plt
+
     from ..nn.optimizers import SGD
-    from ..viz.animation import save_animation
     from ..viz.optimizer_paths import frame_steps, optimizer_path
     from ..viz.surfaces import curve_fit_surface
-    from ..viz.theme import themed
 
     surface = curve_fit_surface()
     path = optimizer_path(surface, SGD(GD_LEARNING_RATE), GD_START, GD_STEPS)
@@ -117,12 +103,12 @@ def _render_gradient_descent(out_dir: str, options: RenderOptions) -> list[str]:
             curve_view.show(shown[frame])
 
         save_animation(figure, update, frames, os.path.join(out_dir, name), fps=15)
-        _plt().close(figure)
+        plt.close(figure)
         figure, surface_view, curve_view = _gradient_descent_figure(surface, path, 100)
         surface_view.show(GD_STEPS)
         curve_view.show(GD_STEPS)
-        still = _save_still(figure, out_dir, "gradient_descent.png")
-    return [name, still]
+        save_figure(figure, os.path.join(out_dir, "gradient_descent.png"), STILL_DPI, tight=True)
+    return [name, "gradient_descent.png"]
 
 
 register(Figure(
@@ -144,10 +130,10 @@ CP_START, CP_LEARNING_RATE, CP_STEPS = (1.0, 0.0), 0.005, 400
 
 
 def _critical_points_figure(panels, dpi):
-    from ..viz.optimizer_paths import PathsView3D
-    from ..viz.theme import OPTIMIZER_COLORS
+    import matplotlib.pyplot as plt
 
-    plt = _plt()
+    from ..viz.optimizer_paths import PathsView3D
+
     figure = plt.figure(figsize=(8.6, 4.0), dpi=dpi)
     views = []
     for index, (surface, path, title) in enumerate(panels):
@@ -162,11 +148,11 @@ def _critical_points_figure(panels, dpi):
 
 
 def _render_critical_points(out_dir: str, options: RenderOptions) -> list[str]:
+    import matplotlib.pyplot as plt
+
     from ..nn.optimizers import SGD
-    from ..viz.animation import save_animation
     from ..viz.optimizer_paths import frame_steps, optimizer_path
     from ..viz.surfaces import monkey_saddle, peaks
-    from ..viz.theme import themed
 
     panels = []
     for surface, title in ((monkey_saddle(), "monkey saddle $x^3 - 3xy^2$: stalls at the saddle"),
@@ -186,12 +172,12 @@ def _render_critical_points(out_dir: str, options: RenderOptions) -> list[str]:
                 view.turn(azimuths[frame])
 
         save_animation(figure, update, frames, os.path.join(out_dir, name), fps=15)
-        _plt().close(figure)
+        plt.close(figure)
         figure, views = _critical_points_figure(panels, 100)
         for view in views:
             view.show(CP_STEPS)
-        still = _save_still(figure, out_dir, "critical_points.png")
-    return [name, still]
+        save_figure(figure, os.path.join(out_dir, "critical_points.png"), STILL_DPI, tight=True)
+    return [name, "critical_points.png"]
 
 
 register(Figure(
@@ -232,7 +218,8 @@ def _render_race(out_dir: str, options: RenderOptions, name: str, surface, make_
                        dpi=_dpi(options, 85), title=title, theme=options.theme)
     figure = plot_optimizers(surface, make_optimizers(), start, steps, title=title,
                              theme=options.theme)
-    return [animation, _save_still(figure, out_dir, f"{name}.png")]
+    save_figure(figure, os.path.join(out_dir, f"{name}.png"), STILL_DPI, tight=True)
+    return [animation, f"{name}.png"]
 
 
 def _render_optimizers_comparison(out_dir: str, options: RenderOptions) -> list[str]:

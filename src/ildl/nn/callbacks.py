@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import ArgumentError, MetricNotFoundError
-from .progress import ProgressBar
+from ..progress import ProgressBar
 
 
 class Callback:
@@ -196,10 +196,9 @@ class ProgbarLogger(Callback):
             self.bar = self._new_bar(self.epochs - self.first_epoch, f"{self.epochs} epochs")
 
     def _new_bar(self, total: int, title: str) -> ProgressBar:
-        bar = ProgressBar(total, title=title, stream=self.stream)
-        if self.verbose != 1:
-            bar.interactive = False  # no redrawing: only the final line
-        return bar
+        # verbose=2: no redrawing, only the final line
+        return ProgressBar(total, title=title, stream=self.stream,
+                           interactive=None if self.verbose == 1 else False)
 
     def on_epoch_begin(self, epoch, logs=None):
         if not self.one_bar:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..graphics import SERIES_COLORS
 from ..nn import activations
-from .theme import SERIES_COLORS
 
 #: The activations of ildl.nn in the order the figure shows them ("silu" is another name of swish).
 DEFAULT_ACTIVATIONS = ("linear", "sigmoid", "tanh", "softmax", "relu", "leaky_relu", "elu",

@@ -7,7 +7,7 @@ that a ``BoundaryRecorder`` takes while ``fit`` runs::
     recorder = animate_decision_boundary(model, x, y, epochs=100, path="learning.gif",
                                          summary_path="learning.png")
 
-Colours follow ``ildl.viz.theme``: class 0 red, class 1 blue, the shading P(class 1) from red
+Colours follow ``ildl.graphics``: class 0 red, class 1 blue, the shading P(class 1) from red
 through white to blue, and the black (white on the dark theme) line where P(class 1) = 0.5.
 """
 
@@ -18,9 +18,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..errors import ArgumentError
-from .animation import save_animation
-from .theme import BOUNDARY_CMAP, CLASS_COLORS, SERIES_COLORS, themed
+from ..graphics import (
+    BOUNDARY_CMAP,
+    CLASS_COLORS,
+    SERIES_COLORS,
+    save_animation,
+    save_figure,
+    themed,
+)
+from .grid import grid_points, prediction_grid  # noqa: F401  (grid_points: its old home)
 
 #: Training and validation curves in every boundary figure (not the class colours).
 TRAIN_COLOR, VALIDATION_COLOR = SERIES_COLORS[6], SERIES_COLORS[5]
@@ -28,37 +34,6 @@ SHADING_ALPHA = 0.6
 #: The shading uses this many bands of P(class 1): crisp contours like ``contourf``, and flat
 #: areas of one colour that GIF compression shrinks far better than smooth gradients.
 SHADING_BANDS = 10
-
-
-# -- the grid --------------------------------------------------------------------------------------
-def grid_points(x: np.ndarray, resolution: int = 100, margin: float = 0.5):
-    """A ``resolution x resolution`` grid covering the points ``x`` (N, 2) with ``margin`` around.
-
-    Returns ``(grid_x, grid_y, points)``: the coordinates as two (resolution, resolution) arrays
-    (``np.meshgrid`` layout: row i has y = grid_y[i, 0]) and the same points as one float32
-    (resolution**2, 2) array, ready for ``model.predict``; ``predictions.reshape(grid_x.shape)``
-    puts the answers back on the grid.
-    """
-    x = np.asarray(x)
-    if x.ndim != 2 or x.shape[1] != 2:
-        raise ArgumentError(f"decision boundaries need 2-D points of shape (N, 2), got {x.shape}")
-    low = x.min(axis=0) - margin
-    high = x.max(axis=0) + margin
-    grid_x, grid_y = np.meshgrid(np.linspace(low[0], high[0], resolution),
-                                 np.linspace(low[1], high[1], resolution))
-    points = np.column_stack([grid_x.ravel(), grid_y.ravel()]).astype(np.float32)
-    return grid_x, grid_y, points
-
-
-def prediction_grid(predict, x: np.ndarray, resolution: int = 200, margin: float = 0.5):
-    """Evaluate ``predict`` on a ``resolution x resolution`` grid covering ``x`` (N, 2).
-
-    Returns ``(grid_x, grid_y, probabilities)``, each ``(resolution, resolution)``; ``predict`` maps
-    (M, 2) points to (M,) or (M, 1) probabilities of class 1 (e.g. ``model.predict``).
-    """
-    grid_x, grid_y, points = grid_points(x, resolution, margin)
-    probabilities = np.asarray(predict(points)).reshape(grid_x.shape)
-    return grid_x, grid_y, probabilities
 
 
 # -- drawing one boundary --------------------------------------------------------------------------
@@ -351,15 +326,6 @@ def freeze_layout(figure) -> None:
     """
     figure.canvas.draw()
     figure.set_layout_engine("none")
-
-
-def save_figure(figure, path: str, dpi: int = 100) -> str:
-    """Save a matplotlib Figure (with its theme's background) and close it. Returns ``path``."""
-    import matplotlib.pyplot as plt
-
-    figure.savefig(path, dpi=dpi, facecolor=figure.get_facecolor())
-    plt.close(figure)
-    return path
 
 
 # -- several models side by side -------------------------------------------------------------------

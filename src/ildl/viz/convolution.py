@@ -19,9 +19,8 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import ArgumentError
+from ..graphics import SERIES_COLORS, save_animation
 from ..nn.convolution import conv2d
-from .animation import save_animation
-from .theme import SERIES_COLORS
 
 #: Named 3x3 kernels, (3, 3) float arrays.
 KERNELS: dict[str, np.ndarray] = {

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ArgumentError
-from .theme import SERIES_COLORS
+from ..graphics import SERIES_COLORS
 
 
 def ewma(x: np.ndarray, beta: float, bias_correction: bool = False) -> np.ndarray:

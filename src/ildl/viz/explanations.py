@@ -1,8 +1,9 @@
 """Explanations side by side: the image, its top classes, and each method's heat map on top.
 
 The collection compared explainers by eye: for each of the classifier's top predictions, the
-image with every method's heat map laid over it. ``plot_explanations`` draws that grid for any
-model ``ildl.explain`` accepts; ``overlay`` is the one-panel building block.
+image with every method's heat map laid over it. ``plot_explanation_grid`` draws that grid from
+explanations already computed (``ildl.explain.plot_explanations`` computes them for a model and
+draws them); ``overlay`` is the one-panel building block.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
+from ..errors import ArgumentError
 
 #: Heat maps: transparent where cold, bright where hot, readable over any image.
 HEAT_CMAP = "inferno"
@@ -45,38 +48,33 @@ def overlay(ax, image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.6) -> N
     ax.set_yticks([])
 
 
-def plot_explanations(model, image: np.ndarray,
-                      methods: Sequence[str] = ("gradcam", "occlusion", "lime"),
-                      top_k: int = 3, class_names: Sequence[str] | None = None,
-                      options: dict[str, dict] | None = None):
-    """A grid: one row per top-k class (most probable first), the image then one heat map per
-    method. Returns (figure, explanations) with ``explanations[row][column]``.
+def plot_explanation_grid(image: np.ndarray, rows: Sequence[Sequence],
+                          probabilities: np.ndarray, class_names: Sequence[str] | None = None):
+    """Draw computed explanations as a grid: one row per class, the image then one heat map per
+    method. Returns the matplotlib Figure.
 
-    ``model`` and ``image`` are what ``ildl.explain.explain`` takes; ``options`` maps a method
-    name to its options (e.g. ``{"lime": {"samples": 300}}``).
-
-    >>> figure, found = plot_explanations(model, image, ["gradcam", "rise"], top_k=2)
+    ``rows[r][c]`` explains the class of row r with method c: anything with the fields of
+    ``ildl.explain.Explanation`` (``heatmap`` (H, W), ``target``, ``method``, ``seconds``,
+    ``evaluations``). ``probabilities`` (K,) is the model's output on ``image`` (H, W, C); each row
+    is labelled with its class's name and probability. ``ildl.explain.plot_explanations``
+    computes the rows for a model's top classes and calls this.
     """
     import matplotlib.pyplot as plt
 
-    from ..explain import explain
-
-    options = options or {}
-    first = explain(model, image, method=methods[0], **options.get(methods[0], {}))
-    ranked = np.argsort(-first.probabilities, kind="stable")[:top_k]
-    names = class_names or [f"class {index}" for index in range(len(first.probabilities))]
-    figure, axes = plt.subplots(len(ranked), len(methods) + 1,
-                                figsize=(2.3 * (len(methods) + 1), 2.4 * len(ranked)),
-                                squeeze=False)
-    explanations = []
-    for row, target in enumerate(ranked):
-        found = [explain(model, image, int(target), method, **options.get(method, {}))
-                 for method in methods]
-        explanations.append(found)
+    columns = len(rows[0]) if len(rows) else 0
+    if not columns or any(len(row) != columns for row in rows):
+        raise ArgumentError(f"plot_explanation_grid needs rows of explanations, one per method, "
+                            f"all of the same length; got rows of lengths "
+                            f"{[len(row) for row in rows]}")
+    names = class_names or [f"class {index}" for index in range(len(probabilities))]
+    figure, axes = plt.subplots(len(rows), columns + 1,
+                                figsize=(2.3 * (columns + 1), 2.4 * len(rows)), squeeze=False)
+    for row, found in enumerate(rows):
+        target = found[0].target
         axes[row, 0].imshow(display_image(image), cmap="gray", vmin=0, vmax=1)
         axes[row, 0].set_xticks([])
         axes[row, 0].set_yticks([])
-        axes[row, 0].set_ylabel(f"{names[target]}\np = {first.probabilities[target]:.1%}")
+        axes[row, 0].set_ylabel(f"{names[target]}\np = {probabilities[target]:.1%}")
         for column, explanation in enumerate(found, start=1):
             overlay(axes[row, column], image, explanation.heatmap)
             if row == 0:
@@ -84,4 +82,4 @@ def plot_explanations(model, image: np.ndarray,
             axes[row, column].set_xlabel(f"{explanation.seconds:.2f} s, "
                                          f"{explanation.evaluations} evals", fontsize=8)
     figure.tight_layout()
-    return figure, explanations
+    return figure

@@ -21,8 +21,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import ArgumentError
-from .animation import save_animation
-from .theme import SERIES_COLORS
+from ..graphics import SERIES_COLORS, save_animation
 
 SIGMA, RHO, BETA = 10.0, 28.0, 8.0 / 3.0
 #: Largest Lyapunov exponent of the attractor with these values: nearby paths separate ~e^(0.91 t).

@@ -21,10 +21,16 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
+from ..graphics import (
+    OPTIMIZER_COLORS,
+    SERIES_COLORS,
+    SURFACE_CMAP,
+    save_animation,
+    save_figure,
+    themed,
+)
 from ..nn.optimizers import SGD, Optimizer
-from .animation import save_animation
 from .surfaces import Surface
-from .theme import OPTIMIZER_COLORS, SERIES_COLORS, SURFACE_CMAP, themed
 
 Optimizers = Mapping[str, Optimizer] | Sequence[Optimizer] | Optimizer
 
@@ -314,7 +320,7 @@ def plot_optimizers(surface: Surface, optimizers: Optimizers, start: Sequence[fl
         for view in views:
             view.show(steps)
         if path:
-            figure.savefig(path, dpi=dpi, bbox_inches="tight")
+            save_figure(figure, path, dpi, tight=True, close=False)  # the caller gets it
     return figure
 
 
@@ -373,5 +379,5 @@ def plot_descent_3d(surface: Surface, optimizers: Optimizers, start: Sequence[fl
                                        elevation, azimuth)
         view.show(steps)
         if path:
-            figure.savefig(path, dpi=dpi, bbox_inches="tight")
+            save_figure(figure, path, dpi, tight=True, close=False)  # the caller gets it
     return figure

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import ArgumentError
 from ..nn.callbacks import Callback
-from .boundary import grid_points
+from .grid import grid_points
 
 UNITS = ("epoch", "step")
 

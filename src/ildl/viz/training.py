@@ -14,7 +14,7 @@ def plot_history(history, metrics: tuple[str, ...] = ("accuracy", "loss"), title
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    from .theme import SERIES_COLORS
+    from ..graphics import SERIES_COLORS
 
     logs = getattr(history, "history", history)
     shown = [metric for metric in metrics if metric in logs]

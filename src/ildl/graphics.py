@@ -1,0 +1,219 @@
+"""The bottom layer of every picture ildl makes: how it looks, and how it is written to a file.
+
+- The look: two themes (``"dark"``, the collection's, and ``"light"`` for print) applied with
+  ``with themed("dark"): ...``, and the colours every figure takes, so that a class or an
+  optimizer has the same colour everywhere.
+- Still figures: ``save_figure(figure, "plot.png")`` (or .svg, .pdf, ...).
+- Animations: ``save_animation(figure, update, frames, "movie.gif")`` draws a figure once per
+  frame (``update(i)`` changes its artists first) and ``write_frames(frames, "movie.mp4")`` writes
+  (H, W, 3) uint8 pixels. GIFs get one adaptive 255-colour palette shared by all frames (taken
+  from a sample of them), which keeps colours stable and files small; Pillow stores identical
+  consecutive frames once with their durations added, so count frames by duration. MP4 needs
+  imageio-ffmpeg.
+
+Every file is written atomically (``ildl.atomic``): a reader sees the old file or the new one,
+never half of one. This module imports nothing of ildl above ``atomic`` and ``errors``, and
+matplotlib only when a function needs it, so ``nn``, ``data``, ``detect`` and ``explain`` can all
+use it without loading any plotting code they do not call::
+
+    figure, ax = plt.subplots()
+    point, = ax.plot([], [], "o")
+    def update(frame):
+        point.set_data([frame], [frame ** 2])
+    save_animation(figure, update, frames=30, path="parabola.gif")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import numbers
+import os
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from .atomic import write_bytes_atomically
+from .errors import ArgumentError, MissingDependencyError
+
+# -- the look -------------------------------------------------------------------------------------
+THEMES = {
+    "dark": {
+        "figure.facecolor": "#111418", "axes.facecolor": "#111418", "savefig.facecolor": "#111418",
+        "axes.edgecolor": "#9aa0a6", "axes.labelcolor": "#e8eaed", "text.color": "#e8eaed",
+        "xtick.color": "#bdc1c6", "ytick.color": "#bdc1c6", "grid.color": "#3c4043",
+        "legend.facecolor": "#202124", "legend.edgecolor": "#5f6368",
+    },
+    "light": {
+        "figure.facecolor": "white", "axes.facecolor": "white", "savefig.facecolor": "white",
+        "axes.edgecolor": "#333333", "axes.labelcolor": "#202124", "text.color": "#202124",
+        "xtick.color": "#333333", "ytick.color": "#333333", "grid.color": "#d0d0d0",
+        "legend.facecolor": "white", "legend.edgecolor": "#bbbbbb",
+    },
+}
+_COMMON = {"font.size": 10, "axes.titlesize": 11, "axes.grid": False, "figure.dpi": 100}
+
+#: The two classes of every binary dataset (class 0, class 1).
+CLASS_COLORS = ("#ef5350", "#42a5f5")
+#: A diverging colour map whose ends are the class colours: P(class 1) from 0 to 1.
+BOUNDARY_CMAP = "RdBu"
+#: Surfaces and heat maps.
+SURFACE_CMAP = "viridis"
+#: One colour per optimizer, by its name in ildl.nn.optimizers (and per series in other figures).
+SERIES_COLORS = ("#ffca28", "#ef5350", "#66bb6a", "#42a5f5", "#ab47bc", "#26c6da", "#ff7043",
+                 "#8d6e63")
+OPTIMIZER_COLORS = {"sgd": "#ffca28", "momentum": "#ef5350", "nesterov": "#66bb6a",
+                    "rmsprop": "#42a5f5", "adam": "#ab47bc", "adamw": "#26c6da",
+                    "adagrad": "#ff7043"}
+
+
+def check_theme(name: str) -> str:
+    """``name`` if it is a theme of ``THEMES``; an ``ArgumentError`` naming them otherwise."""
+    if not isinstance(name, str) or name not in THEMES:
+        raise ArgumentError(f"unknown theme {name!r}; expected one of {', '.join(THEMES)}")
+    return name
+
+
+@contextlib.contextmanager
+def themed(name: str = "dark") -> Iterator[None]:
+    """Matplotlib settings of a theme for the plotting code inside the ``with`` block."""
+    import matplotlib
+
+    with matplotlib.rc_context({**_COMMON, **THEMES[check_theme(name)]}):
+        yield
+
+
+# -- still figures --------------------------------------------------------------------------------
+def _image_format(figure, path: str) -> str:
+    """The file format that the extension of ``path`` names (``png`` when it has none)."""
+    extension = os.path.splitext(path)[1].lower().lstrip(".") or "png"
+    supported = figure.canvas.get_supported_filetypes()
+    if extension not in supported:
+        raise ArgumentError(f"cannot save a figure as {path!r}: the extension .{extension} is "
+                            f"not an image format matplotlib writes; use one of "
+                            f"{', '.join('.' + name for name in sorted(supported))}")
+    return extension
+
+
+def save_figure(figure, path: str | os.PathLike, dpi: float = 100, *, tight: bool = False,
+                close: bool = True) -> str:
+    """Write a matplotlib Figure to ``path`` atomically, in the format its extension names.
+
+    The background is the figure's own (the theme it was drawn in). ``dpi`` sets the pixels
+    per inch, ``tight`` crops the empty border, ``close`` lets pyplot forget the figure (figures
+    made with ``matplotlib.figure.Figure`` are not pyplot's and need no closing). Returns ``path``.
+    """
+    if not hasattr(figure, "savefig"):
+        raise ArgumentError(f"save_figure needs a matplotlib Figure, got "
+                            f"{type(figure).__name__}; for an Axes pass its ax.figure")
+    if isinstance(dpi, bool) or not isinstance(dpi, numbers.Real) or not dpi > 0:
+        raise ArgumentError(f"dpi must be a positive number of pixels per inch, got {dpi!r}")
+    path = os.fspath(path)
+    content = io.BytesIO()
+    figure.savefig(content, format=_image_format(figure, path), dpi=dpi, facecolor="auto",
+                   bbox_inches="tight" if tight else None)
+    write_bytes_atomically(path, content.getvalue())
+    if close and figure.canvas.manager is not None:  # only pyplot's figures have a manager
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
+    return path
+
+
+# -- animations -----------------------------------------------------------------------------------
+FORMATS = ("gif", "mp4")
+
+
+def figure_pixels(figure) -> np.ndarray:
+    """The figure as an (H, W, 3) uint8 array, as it is drawn now."""
+    figure.canvas.draw()
+    return np.asarray(figure.canvas.buffer_rgba())[:, :, :3].copy()
+
+
+def _gif_bytes(frames: list[np.ndarray], fps: float) -> bytes:
+    from PIL import Image
+
+    # One palette for the whole animation, from a strip of sampled frames: no flicker between
+    # frames and far fewer bytes than a palette per frame.
+    sample = frames[:: max(1, len(frames) // 8)]
+    strip = Image.fromarray(np.concatenate(sample, axis=0))
+    palette = strip.quantize(colors=255, method=Image.Quantize.MEDIANCUT)
+    images = [Image.fromarray(frame).quantize(palette=palette, dither=Image.Dither.NONE)
+              for frame in frames]
+    buffer = io.BytesIO()
+    images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:],
+                   duration=int(round(1000 / fps)), loop=0, optimize=True, disposal=1)
+    return buffer.getvalue()
+
+
+def _mp4_bytes(frames: list[np.ndarray], fps: float, path: str) -> bytes:
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        raise MissingDependencyError(
+            "MP4 output needs imageio-ffmpeg: pip install imageio-ffmpeg, or use "
+            "format='gif'") from None
+    height, width = frames[0].shape[:2]
+    even = [frame[: height - height % 2, : width - width % 2] for frame in frames]  # yuv420p
+    temporary = path + ".partial.mp4"  # ffmpeg writes to a file; ours moves atomically
+    try:
+        writer = imageio_ffmpeg.write_frames(temporary, (even[0].shape[1], even[0].shape[0]),
+                                             fps=fps, codec="libx264", pix_fmt_out="yuv420p",
+                                             macro_block_size=1, output_params=["-crf", "23"])
+        writer.send(None)
+        for frame in even:
+            writer.send(np.ascontiguousarray(frame))
+        writer.close()
+        with open(temporary, "rb") as file:
+            return file.read()
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _check_frames(frames: list[np.ndarray], fps: float) -> None:
+    if not len(frames):
+        raise ArgumentError("an animation needs at least one frame")
+    first = np.asarray(frames[0])
+    for index, frame in enumerate(frames):
+        frame = np.asarray(frame)
+        if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3 \
+                or frame.shape != first.shape:
+            raise ArgumentError(
+                f"frame {index} of the animation is a {frame.dtype} array of shape "
+                f"{frame.shape}; every frame must be (H, W, 3) uint8 of the first frame's shape "
+                f"{first.shape}: convert with (np.clip(frame, 0, 1) * 255).astype(np.uint8)")
+    if not fps > 0:
+        raise ArgumentError(f"fps must be a positive number of frames per second, got {fps!r}")
+
+
+def animation_format(path: str | os.PathLike) -> str:
+    """``"gif"`` or ``"mp4"``, the format that the extension of ``path`` names."""
+    extension = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    if extension not in FORMATS:
+        raise ArgumentError(f"animation path must end in .gif or .mp4, got {os.fspath(path)!r}")
+    return extension
+
+
+def write_frames(frames: list[np.ndarray], path: str | os.PathLike, fps: float = 20) -> str:
+    """Write (H, W, 3) uint8 frames to ``path``; the extension (.gif or .mp4) picks the format.
+    Returns ``path``."""
+    path = os.fspath(path)
+    extension = animation_format(path)
+    _check_frames(frames, fps)
+    content = _gif_bytes(frames, fps) if extension == "gif" else _mp4_bytes(frames, fps, path)
+    write_bytes_atomically(path, content)
+    return path
+
+
+def save_animation(figure, update: Callable[[int], object], frames: int, path: str,
+                   fps: float = 20, progress: Callable[[int, int], None] | None = None) -> str:
+    """Render ``frames`` frames (``update(i)`` before grabbing frame i) and write them to ``path``
+    (.gif or .mp4). ``progress(done, total)`` is called after each frame. Returns ``path``."""
+    pixels = []
+    for index in range(frames):
+        update(index)
+        pixels.append(figure_pixels(figure))
+        if progress:
+            progress(index + 1, frames)
+    return write_frames(pixels, path, fps)
