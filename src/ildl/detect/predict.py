@@ -19,7 +19,9 @@ from ..atomic import write_bytes_atomically
 from ..errors import MissingDependencyError, MissingFileError
 from ..viz.animation import write_frames
 from ..viz.theme import SERIES_COLORS
-from .dataset import Letterbox, image_files, letterbox, load_image
+from .data_yaml import image_files
+from .images import load_image
+from .letterbox import Letterbox, letterbox
 from .nms import decode
 from .train import load_detector
 
