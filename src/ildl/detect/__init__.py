@@ -9,8 +9,12 @@ The workflow in Python, as on the command line (``ildl detect ...``), one module
     predict(result["best"], "clip.gif", "runs/predict")        # annotated GIF + detections.json
     export_onnx(result["best"], "detector.onnx")               # checked with onnxruntime
 
-``ildl.detect.dataset`` reads and validates datasets (``data.yaml``, images/ and labels/) and
-serves augmented batches to PyTorch; ``boxes`` holds all box arithmetic (formats, areas, IoU,
+Datasets: ``data_yaml`` reads and checks ``data.yaml`` and finds the images and label files;
+``labels`` reads YOLO label lines; ``images`` decodes images by their format's range;
+``letterbox`` fits an image into the square input and maps boxes back; ``augment`` holds the
+training augmentation; ``dataset`` the validated split served to PyTorch (``DetectionDataset``,
+``collate``; every dataset name is importable from it), and ``problems`` what can be wrong in
+one. ``boxes`` holds all box arithmetic (formats, areas, IoU,
 GIoU; NumPy functions and their ``_torch`` twins); ``model`` the detector and the decoding of its
 outputs into one box per cell; ``loss`` the assignment of cells to objects and the loss; ``nms``
 scores, thresholds and non-maximum suppression; ``metrics`` the COCO evaluation; ``schedule``

@@ -18,7 +18,9 @@ import numpy as np
 from ..atomic import write_bytes_atomically
 from ..errors import MissingDependencyError, MissingFileError
 from ..graphics import SERIES_COLORS, write_frames
-from .dataset import Letterbox, image_files, letterbox, load_image
+from .data_yaml import image_files
+from .images import load_image
+from .letterbox import Letterbox, letterbox
 from .nms import decode
 from .train import load_detector
 

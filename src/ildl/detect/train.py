@@ -28,8 +28,9 @@ import torch
 from ..atomic import write_bytes_atomically
 from ..errors import ArgumentError, MissingFileError, TrainingError, UsageError
 from ..progress import ProgressBar, format_seconds
+from .augment import Augment
 from .boxes import cxcywh_to_xyxy_torch
-from .dataset import Augment, DetectionDataset, collate
+from .dataset import DetectionDataset, collate
 from .loss import DetectionLoss
 from .metrics import DetectionEvaluator
 from .model import Detector
