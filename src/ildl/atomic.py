@@ -3,14 +3,28 @@
 The content goes to a temporary file in the same folder, which is flushed to disk and then renamed
 over the target (``os.replace`` is atomic on one file system). Used for model files, checkpoints,
 downloads and the gallery's outputs.
+
+A temporary is named ``.tmp-XXXXXXXX-<name of the target>``. A write that fails or is interrupted
+(Ctrl-C) removes its own; a process killed outright (SIGKILL, the out-of-memory killer, a power
+cut) cannot, so the first write into a folder in each process removes the temporaries there that
+nobody has written to for ``STALE_AFTER_SECONDS``: a live write keeps its temporary's modification
+time fresh, a killed one leaves it frozen.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import time
 from collections.abc import Callable
 from typing import BinaryIO
+
+STALE_AFTER_SECONDS = 600
+_PREFIX = ".tmp-"
+# mkstemp puts 8 characters of [a-z0-9_] between the prefix and the suffix "-<target name>".
+_TEMPORARY_NAME = re.compile(re.escape(_PREFIX) + r"[a-z0-9_]{8}-.+")
+_swept_folders: set[str] = set()  # folders already cleaned by this process
 
 
 def _default_mode() -> int:
@@ -21,12 +35,37 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
+def remove_stale_temporaries(folder: str) -> list[str]:
+    """Delete the temporaries of killed writes in ``folder`` (untouched for
+    ``STALE_AFTER_SECONDS``); returns their paths."""
+    removed = []
+    oldest_live = time.time() - STALE_AFTER_SECONDS
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:  # the folder is unreadable: nothing to clean there
+        return removed
+    for entry in entries:
+        if not _TEMPORARY_NAME.fullmatch(entry.name):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False) and \
+                    entry.stat(follow_symlinks=False).st_mtime < oldest_live:
+                os.unlink(entry.path)
+                removed.append(entry.path)
+        except OSError:  # removed meanwhile by another process, or not ours to remove
+            continue
+    return removed
+
+
 def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> None:
     """Call ``write(file)`` on a temporary binary file, then move it to ``path``."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix="-" +
+    if folder not in _swept_folders:
+        remove_stale_temporaries(folder)
+        _swept_folders.add(folder)
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=_PREFIX, suffix="-" +
                                          os.path.basename(path))
     try:
         with os.fdopen(handle, "wb") as file:
