@@ -360,8 +360,9 @@ class Sequential:
                              "model.compile(optimizer=..., loss=...) first")
         x = self._prepare_x(x, names[0])
         if len(x) == 0:
-            raise DataError(f"{names[0]} has no samples (shape {x.shape}); training and "
-                            "evaluation need at least one row")
+            raise DataError(f"{names[0]} has no samples (shape {x.shape}); fit, evaluate and "
+                            "train_on_batch need at least one row: check the slice or filter "
+                            f"that made {names[0]}")
         labels = isinstance(self.loss, losses.SparseCategoricalCrossentropy)  # they stay ints
         y = as_array(y, names[1], None if labels else self.dtype)
         check_same_length(x, y, names)

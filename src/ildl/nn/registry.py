@@ -31,12 +31,13 @@ T = TypeVar("T")
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """``" (did you mean 'relu'?)"`` for the choice closest to ``name``, or ``""`` if none is."""
-    close = difflib.get_close_matches(name.lower(), [c.lower() for c in choices], n=1)
-    if not close:
-        return ""
-    original = next(c for c in choices if c.lower() == close[0])
-    return f" (did you mean {original!r}?)"
+    """``" (did you mean 'relu'?)"`` for the choice closest to ``name`` (by difflib's similarity,
+    or the first that ``name`` abbreviates, like "acc" for "accuracy"), or ``""`` if none is."""
+    choices = list(choices)
+    lowered = [choice.lower() for choice in choices]
+    close = difflib.get_close_matches(name.lower(), lowered, n=1) or \
+        [choice for choice in lowered if name and choice.startswith(name.lower())][:1]
+    return f" (did you mean {choices[lowered.index(close[0])]!r}?)" if close else ""
 
 
 class Registry(Generic[T]):

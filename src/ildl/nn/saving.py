@@ -384,6 +384,9 @@ def _rebuild(header: dict, arrays: dict[str, np.ndarray]):
     input_shape = _field(spec, "input_shape", (list, type(None)), "the model")
     if input_shape is not None and not model.built:
         model.build(input_shape)
+    elif input_shape is not None and input_shape != list(model.input_shape):
+        raise ModelFileError(f"the model's 'input_shape' {input_shape} differs from its first "
+                             f"layer's {list(model.input_shape)}")
     _set_weights(model, arrays)
     compiled = _field(header, "compile", (dict, type(None)))
     if compiled is not None:
@@ -397,7 +400,7 @@ def _rebuild(header: dict, arrays: dict[str, np.ndarray]):
     model.epochs_trained = epochs
     try:
         model.rng.bit_generator.state = _field(header, "rng_state", dict)
-    except (TypeError, ValueError, KeyError) as error:  # NumPy's words for a state it rejects
+    except (TypeError, ValueError, KeyError, OverflowError) as error:  # NumPy refuses the state
         raise ModelFileError(f"its random generator state is not valid ({error!r})") from None
     return model
 
@@ -419,4 +422,5 @@ def load_model(path: str | os.PathLike):
         return _rebuild(header, arrays)
     except IldlError as error:
         raise ModelFileError(f"{path!r} holds a model that cannot be rebuilt: {error}; the file "
-                             "was edited or written by another program") from None
+                             "was edited or written by another program: save the model again "
+                             "with model.save()") from None
