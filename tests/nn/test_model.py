@@ -609,10 +609,12 @@ def test_other_model_calls_refuse_bad_input(call, error_type, words):
     (lambda: nn.BatchNormalization(scale=1), errors.ArgumentError, ["scale", "True or False"]),
     (lambda: nn.Sequential([nn.Dense(10**13, input_shape=(10,))]), errors.ArgumentError,
      ["Dense 'dense'", "'kernel'", "does not fit in memory", "fewer units"]),
+    (lambda: nn.Sequential([nn.Conv2D(10**19, 3, input_shape=(8, 8, 1))]), errors.ArgumentError,
+     ["Conv2D 'conv2d'", "'kernel'", "(3, 3, 1, 10000000000000000000)", "does not fit"]),
 ], ids=["empty_layer_list", "layers_not_a_list", "seed_negative", "seed_bool", "dtype_float16",
         "dtype_typo", "dense_units_bool", "dense_use_bias", "dense_input_shape", "dense_name",
         "dropout_one", "dropout_string", "conv_filters_bool", "conv_kernel_bool",
-        "reshape_int", "batchnorm_scale", "dense_too_big"])
+        "reshape_int", "batchnorm_scale", "dense_too_big", "conv_beyond_any_array"])
 def test_models_and_layers_refuse_bad_arguments(make, error_type, words):
     with pytest.raises(error_type) as error:
         make()

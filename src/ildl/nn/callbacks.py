@@ -90,7 +90,7 @@ def expected_logs(logged: list[str], callbacks: list[Callback]) -> list[str] | N
 def _check_logged_by_fit(where: str, name: str, model) -> None:
     """At the start of ``fit``: a quantity its logs will not hold is refused before the first
     epoch rather than after it (when that is known: see ``expected_logs``)."""
-    logged = model.fit_info.get("metrics")
+    logged = getattr(model, "fit_info", {}).get("metrics")  # None outside fit, or not known
     if logged is not None and name not in logged:
         raise _not_logged(where, name, logged)
 
