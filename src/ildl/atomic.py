@@ -6,13 +6,15 @@ downloads and the gallery's outputs.
 
 A temporary is named ``.tmp-XXXXXXXX-<name of the target>``. A write that fails or is interrupted
 (Ctrl-C) removes its own; a process killed outright (SIGKILL, the out-of-memory killer, a power
-cut) cannot, so the first write into a folder in each process removes the temporaries there that
-nobody has written to for ``STALE_AFTER_SECONDS``: a live write keeps its temporary's modification
-time fresh, a killed one leaves it frozen.
+cut) cannot. So a write also removes the temporaries in its folder that nobody has written to for
+``STALE_AFTER_SECONDS`` (a live write keeps its temporary's modification time fresh, a killed one
+leaves it frozen); it looks at most once per ``STALE_AFTER_SECONDS`` per folder, so writing many
+files into one folder does not list it again and again.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tempfile
@@ -24,7 +26,7 @@ STALE_AFTER_SECONDS = 600
 _PREFIX = ".tmp-"
 # mkstemp puts 8 characters of [a-z0-9_] between the prefix and the suffix "-<target name>".
 _TEMPORARY_NAME = re.compile(re.escape(_PREFIX) + r"[a-z0-9_]{8}-.+")
-_swept_folders: set[str] = set()  # folders already cleaned by this process
+_last_sweep: dict[str, float] = {}  # folder -> when this process last cleaned it
 
 
 def _default_mode() -> int:
@@ -62,9 +64,9 @@ def write_atomically(path: str | os.PathLike, write: Callable[[BinaryIO], None])
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    if folder not in _swept_folders:
+    if time.time() - _last_sweep.get(folder, -math.inf) > STALE_AFTER_SECONDS:
         remove_stale_temporaries(folder)
-        _swept_folders.add(folder)
+        _last_sweep[folder] = time.time()
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=_PREFIX, suffix="-" +
                                          os.path.basename(path))
     try:
