@@ -1,5 +1,5 @@
 """Independent references for the ildl.nn tests: finite differences, plain-NumPy formulas of the
-activations and a manual forward pass, and Keras' EarlyStopping rule.
+activations and a manual forward pass, Keras' EarlyStopping rule, and the model file's digest.
 
 Nothing here imports ildl: every expected number in the tests comes from these formulas, from
 PyTorch or from hand calculation, never from ildl itself.
@@ -7,6 +7,8 @@ PyTorch or from hand calculation, never from ildl itself.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 
 import numpy as np
@@ -98,3 +100,15 @@ def randomize_params(layer, rng):
     """Overwrite every trainable array of a built layer with standard normal draws."""
     for value in layer.params.values():
         value[...] = rng.normal(size=value.shape)
+
+
+def model_file_digest(header: dict, arrays: dict) -> str:
+    """The SHA-256 digest a model file records, as its format defines it: over the header without
+    its digest (JSON, sorted keys), then each array in name order as ``name|dtype|shape`` and
+    its bytes in C order."""
+    hasher = hashlib.sha256(json.dumps(header, sort_keys=True).encode())
+    for name in sorted(arrays):
+        array = np.asarray(arrays[name])
+        hasher.update(f"{name}|{array.dtype.str}|{array.shape}".encode())
+        hasher.update(array.tobytes(order="C"))
+    return hasher.hexdigest()

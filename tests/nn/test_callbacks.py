@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from nn_reference import keras_early_stopping
 
-from ildl import nn
+from ildl import errors, nn
 from ildl.nn import callbacks
 from ildl.nn.progress import format_seconds
 
@@ -319,3 +319,84 @@ def test_format_seconds(seconds, shown):
 
 def test_format_seconds_just_below_a_minute():
     assert format_seconds(59.97) == "1:00"
+
+
+# --------------------------------------------------------------------------------------
+# Names a callback needs: checked when fit starts (not after the first epoch)
+# --------------------------------------------------------------------------------------
+
+def test_checkpoint_pattern_with_a_missing_metric_fails_before_training(data, tmp_path):
+    keep = tmp_path / "m-0.50.ildl"
+    keep.write_bytes(b"an earlier file")
+    model = small_model()
+    before = model.get_weights()
+    with pytest.raises(errors.MetricNotFoundError) as error:
+        model.fit(*data, epochs=3, validation_split=0.25, verbose=0, callbacks=[
+            callbacks.ModelCheckpoint(str(tmp_path / "m-{val_acc:.2f}.ildl"))])
+    message = str(error.value)
+    for word in ("ModelCheckpoint", "m-{val_acc:.2f}.ildl", "'val_acc'",
+                 "loss, accuracy, val_loss, val_accuracy", "did you mean 'val_accuracy'?"):
+        assert word in message, message
+    assert isinstance(error.value, KeyError)  # what such code caught before
+    assert model.epochs_trained == 0  # refused before the first epoch
+    for ours, theirs in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(ours, theirs)
+    assert [p.name for p in tmp_path.iterdir()] == [keep.name]
+    assert keep.read_bytes() == b"an earlier file"
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: callbacks.ModelCheckpoint("m-{val_loss:.3f}.ildl"),
+     ["'val_loss'", "loss, accuracy", "validation_data or validation_split"]),
+    (lambda: callbacks.ModelCheckpoint("best.ildl", monitor="val_auc", save_best_only=True),
+     ["ModelCheckpoint monitors 'val_auc'"]),
+    (lambda: callbacks.EarlyStopping(monitor="acc"), ["EarlyStopping monitors 'acc'",
+                                                       "did you mean 'accuracy'?"]),
+], ids=["val_without_validation", "checkpoint_monitor", "early_stopping_monitor"])
+def test_missing_quantities_are_named_when_fit_starts(make, words, data, tmp_path,
+                                                      monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    model = small_model()
+    with pytest.raises(errors.MetricNotFoundError) as error:
+        model.fit(*data, epochs=2, verbose=0, callbacks=[make()])
+    assert all(word in str(error.value) for word in words), str(error.value)
+    assert model.epochs_trained == 0 and list(tmp_path.iterdir()) == []
+
+
+def test_with_a_callback_of_ones_own_the_name_is_checked_when_the_epoch_ends(data, tmp_path):
+    """Own callbacks may add quantities to the logs, so the check waits for the logs."""
+    model = small_model()
+    with pytest.raises(errors.MetricNotFoundError) as error:
+        model.fit(*data, epochs=3, verbose=0, callbacks=[
+            Inject([0.5, 0.4, 0.3], key="score"),
+            callbacks.ModelCheckpoint(str(tmp_path / "m-{scor}.ildl"))])
+    assert "'scor'" in str(error.value) and "did you mean 'score'?" in str(error.value)
+    assert model.epochs_trained == 1 and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("pattern, words", [
+    ("m-{epoch:s}.ildl", ["m-{epoch:s}.ildl", "cannot be filled in", "{epoch:03d}"]),
+    ("m-{}.ildl", ["field without a name", "{epoch:02d}"]),
+    ("m-{0}.ildl", ["field without a name"]),
+    ("m-{epoch.ildl", ["not a valid pattern", "{{"]),
+    ("m-}.ildl", ["not a valid pattern"]),
+    (3, ["filepath", "3"]),
+])
+def test_checkpoint_patterns_that_cannot_be_filled_are_refused(pattern, words):
+    with pytest.raises(errors.ArgumentError) as error:
+        callbacks.ModelCheckpoint(pattern)
+    assert all(word in str(error.value) for word in words), str(error.value)
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: callbacks.EarlyStopping(patience=-1), ["patience", ">= 0"]),
+    (lambda: callbacks.EarlyStopping(patience=2.5), ["patience", "2.5 (float)"]),
+    (lambda: callbacks.EarlyStopping(min_delta="0.1"), ["min_delta", "str"]),
+    (lambda: callbacks.EarlyStopping(monitor=None), ["monitor", "'val_loss'"]),
+    (lambda: callbacks.ModelCheckpoint("m.ildl", save_best_only="yes"),
+     ["save_best_only", "True or False"]),
+])
+def test_callback_arguments_are_checked(make, words):
+    with pytest.raises(errors.ArgumentError) as error:
+        make()
+    assert all(word in str(error.value) for word in words), str(error.value)

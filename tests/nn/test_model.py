@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from nn_reference import manual_forward
 
-from ildl import nn
+from ildl import errors, nn
 from ildl.data import make_moons, train_test_split
 
 
@@ -488,3 +488,134 @@ def test_moons_experiment_reaches_95_percent():
     assert accuracy >= 0.95
     assert model.evaluate(x_test, y_test)["accuracy"] == pytest.approx(accuracy)
     assert math.isfinite(history.history["loss"][-1])
+
+
+# --------------------------------------------------------------------------------------
+# Bad arguments and data: refused before any work, with what, where, expected and the fix
+# --------------------------------------------------------------------------------------
+
+def fit_with(**kwargs):
+    """fit a fresh binary classifier on 20 rows, with ``kwargs`` overriding fit's arguments."""
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(20, 3)), rng.integers(0, 2, 20).astype(float)
+    arguments = {"x": x, "y": y, "epochs": 2, "verbose": 0, **kwargs}
+    return binary_model().fit(**arguments)
+
+
+BAD_FIT_ARGUMENTS = {
+    # name: (fit arguments, error type, words in the message)
+    "no_samples": ({"x": np.zeros((0, 3)), "y": np.zeros(0)}, errors.DataError,
+                   ["x has no samples", "(0, 3)", "at least one row"]),
+    "epochs_negative": ({"epochs": -1}, errors.ArgumentError,
+                        ["fit", "epochs", "integer >= 1", "-1"]),
+    "epochs_float": ({"epochs": 2.5}, errors.ArgumentError, ["epochs", "2.5 (float)"]),
+    "batch_size_bool": ({"batch_size": True}, errors.ArgumentError,
+                        ["batch_size", "True (bool)", "integer >= 1"]),
+    "batch_size_zero": ({"batch_size": 0}, errors.ArgumentError, ["batch_size", "0 (int)"]),
+    "initial_epoch_past_epochs": ({"epochs": 2, "initial_epoch": 5}, errors.ArgumentError,
+                                  ["initial_epoch=5", "epochs=2", "epochs=7"]),
+    "initial_epoch_negative": ({"initial_epoch": -1}, errors.ArgumentError, ["initial_epoch"]),
+    "verbose_string": ({"verbose": "yes"}, errors.ArgumentError, ["verbose", "0", "'yes'"]),
+    "validation_split_above_1": ({"validation_split": 1.5}, errors.ArgumentError,
+                                 ["validation_split", "[0, 1)", "1.5"]),
+    "validation_split_negative": ({"validation_split": -0.1}, errors.ArgumentError,
+                                  ["validation_split", "-0.1"]),
+    "validation_split_string": ({"validation_split": "0.2"}, errors.ArgumentError,
+                                ["validation_split", "'0.2' (str)"]),
+    "validation_data_array": ({"validation_data": np.zeros((3, 3))}, errors.ArgumentError,
+                              ["validation_data", "(x_val, y_val)", "ndarray"]),
+    "shuffle_string": ({"shuffle": "no"}, errors.ArgumentError, ["shuffle", "True or False"]),
+    "callbacks_not_a_list": ({"callbacks": nn.callbacks.History()}, errors.ArgumentError,
+                             ["callbacks", "list"]),
+    "labels_with_nan": ({"y": np.where(np.arange(20) == 3, np.nan, 1.0)}, errors.DataError,
+                        ["y holds 1 NaN", "(3,)"]),
+    "labels_too_few": ({"y": np.zeros(18)}, errors.DataError, ["20 samples", "18"]),
+    "complex_x": ({"x": np.ones((20, 3)) + 1j}, errors.ArgumentError,
+                  ["x holds complex numbers", "x.real"]),
+    "x_overflows_float32": ({"x": np.full((20, 3), 1e300)}, errors.DataError,
+                            ["too large for float32", "x[0, 0] is 1e+300", "scale"]),
+    "y_overflows_float32": ({"y": np.full(20, 1e300)}, errors.DataError,
+                            ["y holds values too large for float32"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FIT_ARGUMENTS))
+def test_fit_refuses_bad_arguments_and_data(case):
+    arguments, error_type, words = BAD_FIT_ARGUMENTS[case]
+    with pytest.raises(error_type) as error:
+        fit_with(**arguments)
+    assert all(word in message_of(error) for word in words), message_of(error)
+
+
+def test_a_refused_fit_has_not_trained(rng):
+    model = binary_model()
+    before = model.get_weights()
+    with pytest.raises(errors.ArgumentError):
+        model.fit(rng.normal(size=(20, 3)), np.zeros(20), epochs=3, initial_epoch=4, verbose=0)
+    assert model.epochs_trained == 0 and model.optimizer.iterations == 0
+    for ours, theirs in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_predict_refuses_values_that_overflow_float32_instead_of_returning_nan():
+    model = binary_model()
+    with pytest.raises(errors.DataError) as error:
+        model.predict(np.array([[1.0, -2.0, 0.5], [0.0, -1e300, 2.0]]))
+    assert "x[1, 1] is -1e+300" in message_of(error) and "3.4e+38" in message_of(error)
+    np.testing.assert_array_equal(  # in float64 the same value is finite and accepted
+        binary_model(dtype="float64").predict(np.array([[0.0, 1e300, 0.0]])).shape, (1, 1))
+
+
+@pytest.mark.parametrize("call, error_type, words", [
+    (lambda m: m.predict(np.ones((2, 3)) + 1j), errors.ArgumentError, ["complex"]),
+    (lambda m: m.predict(np.ones((2, 3)), batch_size=0), errors.ArgumentError,
+     ["predict", "batch_size"]),
+    (lambda m: m.evaluate(np.ones((0, 3)), np.ones(0)), errors.DataError, ["no samples"]),
+    (lambda m: m.evaluate(np.ones((2, 3)), np.ones(2), batch_size=True), errors.ArgumentError,
+     ["evaluate", "batch_size", "True (bool)"]),
+    (lambda m: m.train_on_batch(np.ones((0, 3)), np.ones(0)), errors.DataError,
+     ["no samples"]),
+    (lambda m: m.compile("adam", "mse", metrics="accuracy"), errors.ArgumentError,
+     ["metrics", "['accuracy']"]),
+    (lambda m: m.compile("adam", "mse", metrics=["acurracy"]), errors.ArgumentError,
+     ["'acurracy'", "did you mean 'accuracy'?"]),
+    (lambda m: m.build("abc"), errors.ArgumentError, ["input_shape", "'abc' (str)"]),
+], ids=["predict_complex", "predict_batch_size", "evaluate_empty", "evaluate_batch_size",
+        "train_on_batch_empty", "metrics_string", "metrics_typo", "build_shape"])
+def test_other_model_calls_refuse_bad_input(call, error_type, words):
+    with pytest.raises(error_type) as error:
+        call(binary_model())
+    assert all(word in message_of(error) for word in words), message_of(error)
+
+
+@pytest.mark.parametrize("make, error_type, words", [
+    (lambda: nn.Sequential([]).predict(np.ones((2, 3))), errors.UsageError, ["no layers"]),
+    (lambda: nn.Sequential(nn.Dense(2)), errors.ArgumentError, ["list of layers", "Dense"]),
+    (lambda: nn.Sequential([nn.Dense(2)], seed=-1), errors.ArgumentError, ["seed", ">= 0"]),
+    (lambda: nn.Sequential([nn.Dense(2)], seed=True), errors.ArgumentError, ["seed", "bool"]),
+    (lambda: nn.Sequential([nn.Dense(2)], dtype="float16"), errors.ArgumentError,
+     ["dtype", "float32", "float16"]),
+    (lambda: nn.Sequential([nn.Dense(2)], dtype="flaot32"), errors.ArgumentError,
+     ["dtype", "flaot32"]),
+    (lambda: nn.Dense(units=True), errors.ArgumentError, ["Dense", "units", "True (bool)"]),
+    (lambda: nn.Dense(2, use_bias="no"), errors.ArgumentError, ["use_bias", "True or False"]),
+    (lambda: nn.Dense(2, input_shape=5), errors.ArgumentError, ["input_shape", "(28, 28, 1)"]),
+    (lambda: nn.Dense(2, name=""), errors.ArgumentError, ["name", "non-empty string"]),
+    (lambda: nn.Dropout(1.0), errors.ArgumentError, ["Dropout", "rate", "[0, 1)"]),
+    (lambda: nn.Dropout("0.5"), errors.ArgumentError, ["Dropout", "'0.5' (str)"]),
+    (lambda: nn.Conv2D(True, 3), errors.ArgumentError, ["Conv2D", "filters", "bool"]),
+    (lambda: nn.Conv2D(2, True), errors.ArgumentError, ["kernel_size", "True"]),
+    (lambda: nn.Reshape(5), errors.ArgumentError, ["Reshape", "target_shape", "(28, 28, 1)"]),
+    (lambda: nn.BatchNormalization(scale=1), errors.ArgumentError, ["scale", "True or False"]),
+    (lambda: nn.Sequential([nn.Dense(10**13, input_shape=(10,))]), errors.ArgumentError,
+     ["Dense 'dense'", "'kernel'", "does not fit in memory", "fewer units"]),
+    (lambda: nn.Sequential([nn.Conv2D(10**19, 3, input_shape=(8, 8, 1))]), errors.ArgumentError,
+     ["Conv2D 'conv2d'", "'kernel'", "(3, 3, 1, 10000000000000000000)", "does not fit"]),
+], ids=["empty_layer_list", "layers_not_a_list", "seed_negative", "seed_bool", "dtype_float16",
+        "dtype_typo", "dense_units_bool", "dense_use_bias", "dense_input_shape", "dense_name",
+        "dropout_one", "dropout_string", "conv_filters_bool", "conv_kernel_bool",
+        "reshape_int", "batchnorm_scale", "dense_too_big", "conv_beyond_any_array"])
+def test_models_and_layers_refuse_bad_arguments(make, error_type, words):
+    with pytest.raises(error_type) as error:
+        make()
+    assert all(word in message_of(error) for word in words), message_of(error)

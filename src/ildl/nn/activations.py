@@ -19,7 +19,8 @@ import math
 
 import numpy as np
 
-from ..errors import ArgumentError
+from .registry import Registry
+from .validation import check_flag, check_number
 
 
 class ActivationFunction:
@@ -89,7 +90,7 @@ class LeakyReLU(ActivationFunction):
     name = "leaky_relu"
 
     def __init__(self, negative_slope: float = 0.2):
-        self.negative_slope = float(negative_slope)
+        self.negative_slope = check_number(negative_slope, "negative_slope", "LeakyReLU")
 
     def __call__(self, x):
         return np.where(x > 0, x, x * self.negative_slope)
@@ -107,7 +108,7 @@ class ELU(ActivationFunction):
     name = "elu"
 
     def __init__(self, alpha: float = 1.0):
-        self.alpha = float(alpha)
+        self.alpha = check_number(alpha, "alpha", "ELU")
 
     def __call__(self, x):
         return np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0)))
@@ -196,7 +197,7 @@ class GELU(ActivationFunction):
     name = "gelu"
 
     def __init__(self, approximate: bool = False):
-        self.approximate = bool(approximate)
+        self.approximate = check_flag(approximate, "approximate", "GELU")
 
     def __call__(self, x):
         if self.approximate:
@@ -253,47 +254,19 @@ swish = Swish()
 silu = swish
 gelu = GELU()
 
-_BY_NAME: dict[str, type[ActivationFunction]] = {
-    "linear": Linear,
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-    "elu": ELU,
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-    "softmax": Softmax,
-    "softplus": Softplus,
-    "swish": Swish,
-    "silu": Swish,
-    "gelu": GELU,
-}
-
-
-def names() -> list[str]:
-    """The names ``get`` accepts."""
-    return sorted(_BY_NAME)
+_REGISTRY = Registry("activation", ActivationFunction,
+                     [Linear, ReLU, LeakyReLU, ELU, Sigmoid, Tanh, Softmax, Softplus, Swish, GELU],
+                     aliases={"silu": "swish"})
+names = _REGISTRY.names
+serialize = _REGISTRY.serialize
+deserialize = _REGISTRY.deserialize
 
 
 def get(identifier: str | dict | ActivationFunction | None) -> ActivationFunction:
-    """Return the activation for a name (``"relu"``), an activation object, a ``serialize``
-    description, or None (linear).
+    """The activation for a name (``"relu"``, any case), a ``serialize`` dict, an activation
+    object (returned as it is), or None (linear).
 
     >>> get("tanh")(np.zeros(2))
     array([0., 0.])
     """
-    if identifier is None:
-        return Linear()
-    if isinstance(identifier, ActivationFunction):
-        return identifier
-    if isinstance(identifier, str) and identifier in _BY_NAME:
-        return _BY_NAME[identifier]()
-    if isinstance(identifier, dict) and identifier.get("name") in _BY_NAME:
-        return _BY_NAME[identifier["name"]](**identifier.get("config", {}))
-    raise ArgumentError(
-        f"unknown activation {identifier!r}; expected one of {', '.join(names())} "
-        "or an ildl.nn.activations.ActivationFunction"
-    )
-
-
-def serialize(activation: ActivationFunction) -> dict:
-    """A JSON-ready description that ``deserialize`` turns back into the same activation."""
-    return {"name": activation.name, "config": activation.get_config()}
+    return Linear() if identifier is None else _REGISTRY.get(identifier)

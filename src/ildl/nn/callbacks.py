@@ -11,6 +11,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+import string
 import sys
 from collections.abc import Callable
 
@@ -18,6 +21,8 @@ import numpy as np
 
 from ..errors import ArgumentError, MetricNotFoundError
 from ..progress import ProgressBar
+from .registry import did_you_mean
+from .validation import check_flag, check_integer, check_number
 
 
 class Callback:
@@ -63,13 +68,44 @@ def _improvement_sign(monitor: str, mode: str) -> int:
     return 1 if mode == "max" else -1
 
 
+def _not_logged(where: str, name: str, logged: list[str]) -> MetricNotFoundError:
+    """The error for a quantity ``name`` that the epoch logs (``logged``) do not hold."""
+    if name.startswith("val_") and not any(key.startswith("val_") for key in logged):
+        fix = "pass validation_data or validation_split to fit for val_* quantities"
+    else:
+        fix = "choose one of those names, or add the metric to compile(metrics=[...])"
+    held = ", ".join(logged) or "nothing"
+    return MetricNotFoundError(f"{where} {name!r} but the epoch logs hold {held}"
+                               f"{did_you_mean(name, logged)}; {fix}")
+
+
+def expected_logs(logged: list[str], callbacks: list[Callback]) -> list[str] | None:
+    """What every epoch's logs will hold: ``logged``, the loss and metrics ``fit`` computes, or
+    None (not known in advance) when a callback of the user's own takes part, since it may add
+    quantities of its own to the logs."""
+    own = (History, ProgbarLogger, EarlyStopping, ModelCheckpoint)
+    return logged if all(type(callback) in own for callback in callbacks) else None
+
+
+def _check_logged_by_fit(where: str, name: str, model) -> None:
+    """At the start of ``fit``: a quantity its logs will not hold is refused before the first
+    epoch rather than after it (when that is known: see ``expected_logs``)."""
+    logged = getattr(model, "fit_info", {}).get("metrics")  # None outside fit, or not known
+    if logged is not None and name not in logged:
+        raise _not_logged(where, name, logged)
+
+
 def _monitored_value(callback_name: str, monitor: str, logs: dict | None) -> float:
     if not logs or monitor not in logs:
-        available = ", ".join(logs or {}) or "none"
-        raise MetricNotFoundError(
-            f"{callback_name} monitors {monitor!r} but the epoch logs hold {available}; "
-            "pass validation data for val_* quantities or choose one of those")
+        raise _not_logged(f"{callback_name} monitors", monitor, list(logs or {}))
     return float(logs[monitor])
+
+
+def _check_monitor(monitor, callback_name: str) -> str:
+    if not isinstance(monitor, str):
+        raise ArgumentError(f"{callback_name}: monitor must be the name of a logged quantity, "
+                            f"e.g. 'val_loss', got {monitor!r}")
+    return monitor
 
 
 class EarlyStopping(Callback):
@@ -84,14 +120,16 @@ class EarlyStopping(Callback):
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
                  mode: str = "auto", restore_best_weights: bool = False, verbose: int = 0):
         super().__init__()
-        self.monitor = monitor
-        self.min_delta = abs(float(min_delta))
-        self.patience = int(patience)
+        self.monitor = _check_monitor(monitor, "EarlyStopping")
+        self.min_delta = abs(check_number(min_delta, "min_delta", "EarlyStopping"))
+        self.patience = check_integer(patience, "patience", "EarlyStopping", minimum=0)
         self.sign = _improvement_sign(monitor, mode)
-        self.restore_best_weights = bool(restore_best_weights)
+        self.restore_best_weights = check_flag(restore_best_weights, "restore_best_weights",
+                                               "EarlyStopping")
         self.verbose = verbose
 
     def on_train_begin(self, logs=None):
+        _check_logged_by_fit("EarlyStopping monitors", self.monitor, self.model)
         self.wait = 0
         self.best = -np.inf if self.sign > 0 else np.inf
         self.best_epoch = -1
@@ -135,12 +173,24 @@ class ModelCheckpoint(Callback):
     def __init__(self, filepath: str, monitor: str = "val_loss", save_best_only: bool = False,
                  mode: str = "auto", verbose: int = 0):
         super().__init__()
-        self.filepath = str(filepath)
-        self.monitor = monitor
-        self.save_best_only = bool(save_best_only)
+        try:
+            self.filepath = os.fspath(filepath)
+        except TypeError:
+            raise ArgumentError(f"ModelCheckpoint: filepath must be a path such as "
+                                f"'ckpt-{{epoch:02d}}.ildl', got {filepath!r}") from None
+        self.placeholders = _placeholders(self.filepath)
+        self.monitor = _check_monitor(monitor, "ModelCheckpoint")
+        self.save_best_only = check_flag(save_best_only, "save_best_only", "ModelCheckpoint")
         self.sign = _improvement_sign(monitor, mode)
         self.verbose = verbose
         self.best = -np.inf if self.sign > 0 else np.inf
+
+    def on_train_begin(self, logs=None):
+        for name in self.placeholders:
+            _check_logged_by_fit(f"ModelCheckpoint: filepath {self.filepath!r} uses", name,
+                                 self.model)
+        if self.save_best_only:
+            _check_logged_by_fit("ModelCheckpoint monitors", self.monitor, self.model)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -149,10 +199,38 @@ class ModelCheckpoint(Callback):
             if not self.sign * (current - self.best) > 0:
                 return
             self.best = current
+        missing = [name for name in self.placeholders if name not in logs]
+        if missing:
+            raise _not_logged(f"ModelCheckpoint: filepath {self.filepath!r} uses", missing[0],
+                              list(logs))
         path = self.filepath.format(epoch=epoch + 1, **logs)
         self.model.save(path)
         if self.verbose:
             print(f"ModelCheckpoint: saved {path}")
+
+
+def _placeholders(filepath: str) -> list[str]:
+    """The quantities named in ``filepath``'s ``{...}`` fields, other than ``epoch``; refuses a
+    pattern that could not be filled in with numbers (positional fields, bad format specs)."""
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(filepath)
+                  if field is not None]
+    except ValueError as error:  # a single { or }
+        raise ArgumentError(f"ModelCheckpoint: filepath {filepath!r} is not a valid pattern "
+                            f"({error}); write {{{{ and }}}} for literal braces") from None
+    names = [re.match(r"[A-Za-z_]\w*", field) for field in fields]
+    if not all(names):
+        raise ArgumentError(f"ModelCheckpoint: filepath {filepath!r} has a field without a name; "
+                            "name what to write, e.g. {epoch:02d} or {val_loss:.3f}")
+    names = [match.group() for match in names]
+    try:  # a number in place of every quantity shows whether the format specs fit numbers
+        filepath.format(**{**dict.fromkeys(names, 0.5), "epoch": 1})
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as error:
+        raise ArgumentError(f"ModelCheckpoint: filepath {filepath!r} cannot be filled in with "
+                            f"the epoch and metric values ({type(error).__name__}: {error}); "
+                            "use formats for numbers such as {epoch:03d} or {val_loss:.3f}") \
+            from None
+    return sorted(set(names) - {"epoch"})
 
 
 class LambdaCallback(Callback):

@@ -33,8 +33,9 @@ PADDINGS = ("valid", "same")
 def pair(value: int | tuple[int, int], name: str) -> tuple[int, int]:
     """``3`` -> ``(3, 3)``; checks that both entries are positive integers."""
     values = (value, value) if isinstance(value, int | np.integer) else value
-    if not isinstance(values, tuple | list) or len(values) != 2 or \
-            not all(isinstance(v, int | np.integer) and v >= 1 for v in values):
+    if not isinstance(values, tuple | list) or len(values) != 2 or not all(
+            isinstance(v, int | np.integer) and not isinstance(v, bool | np.bool_) and v >= 1
+            for v in values):
         raise ArgumentError(f"{name} must be a positive integer or a pair of them, got {value!r}")
     return int(values[0]), int(values[1])
 

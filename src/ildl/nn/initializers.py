@@ -1,7 +1,8 @@
 """Initial values of weights: the scale that keeps signals from vanishing or exploding.
 
-Keras names and definitions. ``fan_in``/``fan_out`` are the inputs/outputs of one unit (for a
-convolution kernel ``(kh, kw, in, out)``: ``kh*kw*in`` and ``kh*kw*out``)::
+Keras names and definitions. An initializer is called with a weight's shape and a random
+generator and returns the starting values; ``fan_in``/``fan_out`` are the inputs/outputs of one
+unit (for a convolution kernel ``(kh, kw, in, out)``: ``kh*kw*in`` and ``kh*kw*out``)::
 
     >>> glorot_uniform((2, 3), np.random.default_rng(0)).shape
     (2, 3)
@@ -10,13 +11,12 @@ convolution kernel ``(kh, kw, in, out)``: ``kh*kw*in`` and ``kh*kw*out``)::
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 
 from ..errors import ArgumentError
-
-Initializer = Callable[[tuple, np.random.Generator], np.ndarray]
+from .registry import Registry
+from .validation import check_number
 
 
 def fans(shape: tuple) -> tuple[int, int]:
@@ -25,6 +25,21 @@ def fans(shape: tuple) -> tuple[int, int]:
         return (shape[0], shape[0]) if shape else (1, 1)
     receptive_field = math.prod(shape[:-2])
     return shape[-2] * receptive_field, shape[-1] * receptive_field
+
+
+class Initializer:
+    """Draws the initial values of one weight: ``initializer(shape, rng)`` -> array of ``shape``."""
+
+    name = "initializer"
+
+    def __call__(self, shape: tuple, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return {}
+
+    def __repr__(self) -> str:
+        return f"<initializer {self.name}>"
 
 
 def _truncated_normal(shape, rng, stddev):
@@ -39,69 +54,158 @@ def _truncated_normal(shape, rng, stddev):
 
 # A truncated normal at +-2 sd has a smaller spread; Keras divides by this to restore the variance.
 _TRUNCATION_STD = 0.87962566103423978
+_MODES = ("fan_in", "fan_out", "fan_avg")
+_DISTRIBUTIONS = ("truncated_normal", "uniform")
 
 
-def _variance_scaling(scale: float, mode: str, distribution: str) -> Initializer:
-    def initialize(shape: tuple, rng: np.random.Generator) -> np.ndarray:
+class VarianceScaling(Initializer):
+    """Values of variance ``scale / fan`` (``fan`` by ``mode``): uniform in ``+-sqrt(3 var)`` or a
+    normal truncated at two standard deviations. The Glorot, He and LeCun initializers are its
+    presets."""
+
+    name = "variance_scaling"
+
+    def __init__(self, scale: float = 1.0, mode: str = "fan_in",
+                 distribution: str = "truncated_normal"):
+        self.scale = check_number(scale, "scale", "VarianceScaling", low=0, bounds="(]")
+        for label, value, choices in (("mode", mode, _MODES),
+                                      ("distribution", distribution, _DISTRIBUTIONS)):
+            if value not in choices:
+                raise ArgumentError(f"VarianceScaling: {label} must be one of {choices}, got "
+                                    f"{value!r}")
+        self.mode = mode
+        self.distribution = distribution
+
+    def __call__(self, shape, rng):
         fan_in, fan_out = fans(shape)
-        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
-        variance = scale / max(1.0, fan)
-        if distribution == "uniform":
+        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
+        variance = self.scale / max(1.0, fan)
+        if self.distribution == "uniform":
             limit = math.sqrt(3 * variance)
             return rng.uniform(-limit, limit, size=shape)
         return _truncated_normal(shape, rng, math.sqrt(variance) / _TRUNCATION_STD)
 
-    return initialize
+    def get_config(self):
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution}
 
 
-glorot_uniform = _variance_scaling(1.0, "fan_avg", "uniform")
-glorot_uniform.__doc__ = "Uniform in +-sqrt(6 / (fan_in + fan_out)): Keras' default for kernels."
-glorot_normal = _variance_scaling(1.0, "fan_avg", "normal")
-he_uniform = _variance_scaling(2.0, "fan_in", "uniform")
-he_normal = _variance_scaling(2.0, "fan_in", "normal")
-lecun_uniform = _variance_scaling(1.0, "fan_in", "uniform")
-lecun_normal = _variance_scaling(1.0, "fan_in", "normal")
+class _Preset(VarianceScaling):
+    """A ``VarianceScaling`` with fixed arguments ``preset`` = (scale, mode, distribution)."""
+
+    preset: tuple[float, str, str]
+
+    def __init__(self):
+        super().__init__(*self.preset)
+
+    def get_config(self):
+        return {}
 
 
-def zeros(shape: tuple, rng: np.random.Generator) -> np.ndarray:
+class GlorotUniform(_Preset):
+    """Uniform in +-sqrt(6 / (fan_in + fan_out)): Keras' default for kernels."""
+
+    name = "glorot_uniform"
+    preset = (1.0, "fan_avg", "uniform")
+
+
+class GlorotNormal(_Preset):
+    """Truncated normal of variance 2 / (fan_in + fan_out)."""
+
+    name = "glorot_normal"
+    preset = (1.0, "fan_avg", "truncated_normal")
+
+
+class HeUniform(_Preset):
+    """Uniform of variance 2 / fan_in, which keeps the signal's scale through ReLU layers."""
+
+    name = "he_uniform"
+    preset = (2.0, "fan_in", "uniform")
+
+
+class HeNormal(_Preset):
+    """Truncated normal of variance 2 / fan_in."""
+
+    name = "he_normal"
+    preset = (2.0, "fan_in", "truncated_normal")
+
+
+class LecunUniform(_Preset):
+    """Uniform of variance 1 / fan_in."""
+
+    name = "lecun_uniform"
+    preset = (1.0, "fan_in", "uniform")
+
+
+class LecunNormal(_Preset):
+    """Truncated normal of variance 1 / fan_in."""
+
+    name = "lecun_normal"
+    preset = (1.0, "fan_in", "truncated_normal")
+
+
+class Zeros(Initializer):
     """All zeros: Keras' default for biases."""
-    return np.zeros(shape)
+
+    name = "zeros"
+
+    def __call__(self, shape, rng):
+        return np.zeros(shape)
 
 
-def ones(shape: tuple, rng: np.random.Generator) -> np.ndarray:
-    return np.ones(shape)
+class Ones(Initializer):
+    name = "ones"
+
+    def __call__(self, shape, rng):
+        return np.ones(shape)
 
 
-def random_normal(shape: tuple, rng: np.random.Generator) -> np.ndarray:
-    """Normal with mean 0 and standard deviation 0.05 (Keras' RandomNormal defaults)."""
-    return rng.normal(0.0, 0.05, size=shape)
+class RandomNormal(Initializer):
+    """Normal with mean 0 and standard deviation 0.05 by default (Keras' RandomNormal)."""
+
+    name = "random_normal"
+
+    def __init__(self, mean: float = 0.0, stddev: float = 0.05):
+        self.mean = check_number(mean, "mean", "RandomNormal")
+        self.stddev = check_number(stddev, "stddev", "RandomNormal", low=0)
+
+    def __call__(self, shape, rng):
+        return rng.normal(self.mean, self.stddev, size=shape)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev}
 
 
-def random_uniform(shape: tuple, rng: np.random.Generator) -> np.ndarray:
-    """Uniform in [-0.05, 0.05] (Keras' RandomUniform defaults)."""
-    return rng.uniform(-0.05, 0.05, size=shape)
+class RandomUniform(Initializer):
+    """Uniform in [-0.05, 0.05] by default (Keras' RandomUniform)."""
+
+    name = "random_uniform"
+
+    def __init__(self, minval: float = -0.05, maxval: float = 0.05):
+        self.minval = check_number(minval, "minval", "RandomUniform")
+        self.maxval = check_number(maxval, "maxval", "RandomUniform", low=self.minval)
+
+    def __call__(self, shape, rng):
+        return rng.uniform(self.minval, self.maxval, size=shape)
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval}
 
 
-_BY_NAME: dict[str, Initializer] = {
-    "glorot_uniform": glorot_uniform,
-    "glorot_normal": glorot_normal,
-    "he_uniform": he_uniform,
-    "he_normal": he_normal,
-    "lecun_uniform": lecun_uniform,
-    "lecun_normal": lecun_normal,
-    "zeros": zeros,
-    "ones": ones,
-    "random_normal": random_normal,
-    "random_uniform": random_uniform,
-}
+glorot_uniform = GlorotUniform()
+glorot_normal = GlorotNormal()
+he_uniform = HeUniform()
+he_normal = HeNormal()
+lecun_uniform = LecunUniform()
+lecun_normal = LecunNormal()
+zeros = Zeros()
+ones = Ones()
+random_normal = RandomNormal()
+random_uniform = RandomUniform()
 
-
-def names() -> list[str]:
-    return sorted(_BY_NAME)
-
-
-def get(name: str) -> Initializer:
-    """The initializer function for a Keras name, e.g. ``get("he_normal")(shape, rng)``."""
-    if name not in _BY_NAME:
-        raise ArgumentError(f"unknown initializer {name!r}; expected one of {', '.join(names())}")
-    return _BY_NAME[name]
+_REGISTRY = Registry("initializer", Initializer,
+                     [VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal,
+                      LecunUniform, LecunNormal, Zeros, Ones, RandomNormal, RandomUniform])
+names = _REGISTRY.names
+get = _REGISTRY.get
+serialize = _REGISTRY.serialize
+deserialize = _REGISTRY.deserialize

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import DataError
 from .activations import sigmoid, softmax
+from .registry import Registry
 
 # Keras clips probabilities to [EPSILON, 1 - EPSILON] before the log when it is given
 # probabilities rather than logits.
@@ -46,6 +47,9 @@ class Loss:
 
     def gradient_from_logits(self, y_true: np.ndarray, logits: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{self.name} has no fused logits form")
+
+    def get_config(self) -> dict:
+        return {}
 
     def check_targets(self, y_true: np.ndarray, output_shape: tuple) -> np.ndarray:
         """Return ``y_true`` shaped like the model output, or raise a ValueError saying why not."""
@@ -203,29 +207,11 @@ def _log_sum_exp(logits: np.ndarray) -> np.ndarray:
     return top + np.log(np.sum(np.exp(logits - top), axis=-1, keepdims=True))
 
 
-_BY_NAME: dict[str, type[Loss]] = {
-    "mse": MeanSquaredError,
-    "mean_squared_error": MeanSquaredError,
-    "mae": MeanAbsoluteError,
-    "mean_absolute_error": MeanAbsoluteError,
-    "binary_crossentropy": BinaryCrossentropy,
-    "categorical_crossentropy": CategoricalCrossentropy,
-    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
-}
-
-
-def names() -> list[str]:
-    """The names ``get`` accepts."""
-    return sorted(_BY_NAME)
-
-
-def get(identifier: str | Loss) -> Loss:
-    """The loss for a Keras name (``"mse"``, ``"binary_crossentropy"``...) or a Loss object."""
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, str) and identifier in _BY_NAME:
-        return _BY_NAME[identifier]()
-    raise DataError(
-        f"unknown loss {identifier!r}; expected one of {', '.join(names())} or an "
-        "ildl.nn.losses.Loss"
-    )
+_REGISTRY = Registry("loss", Loss,
+                     [MeanSquaredError, MeanAbsoluteError, BinaryCrossentropy,
+                      CategoricalCrossentropy, SparseCategoricalCrossentropy],
+                     aliases={"mean_squared_error": "mse", "mean_absolute_error": "mae"})
+names = _REGISTRY.names
+get = _REGISTRY.get
+serialize = _REGISTRY.serialize
+deserialize = _REGISTRY.deserialize

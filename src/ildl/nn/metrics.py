@@ -11,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import ArgumentError
+from .registry import did_you_mean
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
@@ -53,6 +54,11 @@ _ACCURACY_FOR_LOSS = {
 }
 
 
+def names() -> list[str]:
+    """The names ``get`` accepts."""
+    return sorted([*_BY_NAME, "accuracy", "acc"])
+
+
 def get(name: str, loss_name: str) -> Metric:
     """The metric function for a name; ``"accuracy"``/``"acc"`` is resolved from the loss."""
     if name in ("accuracy", "acc"):
@@ -61,6 +67,6 @@ def get(name: str, loss_name: str) -> Metric:
                                 f"({', '.join(_ACCURACY_FOR_LOSS)}) but the loss is {loss_name!r}")
         return _ACCURACY_FOR_LOSS[loss_name]
     if name not in _BY_NAME:
-        raise ArgumentError(f"unknown metric {name!r}; expected 'accuracy' or one of "
-                            f"{', '.join(sorted(_BY_NAME))}")
+        raise ArgumentError(f"unknown metric {name!r}{did_you_mean(name, names())}; expected "
+                            f"'accuracy' or one of {', '.join(sorted(_BY_NAME))}")
     return _BY_NAME[name]

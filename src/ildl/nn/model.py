@@ -17,11 +17,19 @@ import sys
 
 import numpy as np
 
-from ..errors import ArgumentError, TrainingError, UsageError
+from ..errors import ArgumentError, DataError, TrainingError, UsageError
 from . import losses, metrics, optimizers
-from .callbacks import Callback, History, ProgbarLogger
+from .callbacks import Callback, History, ProgbarLogger, expected_logs
 from .layers import Layer
-from .validation import as_array, check_input_shape, check_same_length
+from .validation import (
+    as_array,
+    check_flag,
+    check_input_shape,
+    check_integer,
+    check_number,
+    check_same_length,
+    check_shape,
+)
 
 _DTYPES = ("float32", "float64")
 
@@ -35,11 +43,16 @@ class Sequential:
 
     def __init__(self, layers: list[Layer] | None = None, seed: int | None = None,
                  dtype: str = "float32", name: str = "sequential"):
-        if str(np.dtype(dtype)) not in _DTYPES:
-            raise ArgumentError(f"dtype must be one of {_DTYPES}, got {dtype!r}")
+        if _dtype_name(dtype) not in _DTYPES:
+            raise ArgumentError(f"Sequential: dtype must be one of {_DTYPES}, got {dtype!r}")
+        if layers is not None and not isinstance(layers, list | tuple):
+            raise ArgumentError(f"Sequential: layers must be a list of layers, e.g. "
+                                f"Sequential([nn.Dense(8)]), got {type(layers).__name__}")
+        if not (isinstance(name, str) and name):
+            raise ArgumentError(f"Sequential: name must be a non-empty string, got {name!r}")
         self.dtype = np.dtype(dtype)
-        self.seed = None if seed is None else int(seed)
-        self.rng = np.random.default_rng(seed)
+        self.seed = None if seed is None else check_integer(seed, "seed", "Sequential", minimum=0)
+        self.rng = np.random.default_rng(self.seed)
         self.name = name
         self.layers: list[Layer] = []
         self.built = False
@@ -74,7 +87,7 @@ class Sequential:
         """Create every layer's weights for inputs of shape ``(N, *input_shape)``."""
         if not self.layers:
             raise UsageError("the model has no layers; add some with Sequential([...]) or add()")
-        shape = tuple(int(d) for d in input_shape)
+        shape = check_shape(input_shape, "input_shape", f"model {self.name!r}")
         self.input_shape = shape
         for layer in self.layers:
             shape = self._build_layer(layer, shape)
@@ -108,6 +121,10 @@ class Sequential:
         if loss is None:
             raise ArgumentError(f"compile needs a loss, e.g. loss='binary_crossentropy'; one of "
                                 f"{', '.join(losses.names())}")
+        if metrics is not None and (not isinstance(metrics, list | tuple)
+                                    or not all(isinstance(name, str) for name in metrics)):
+            raise ArgumentError(f"compile: metrics must be a list of metric names, e.g. "
+                                f"metrics=['accuracy'], got {metrics!r}")
         self.optimizer = optimizers.get(optimizer)
         self.loss = losses.get(loss)
         self.metric_names = list(metrics or [])
@@ -147,10 +164,11 @@ class Sequential:
         outputs = self._forward(x, training=True)
         layers = self.layers
         if self._fuses_loss():
-            last = layers[-1]
-            loss = self.loss.value_from_logits(y, last.logits)
-            grad = last.call_backward(self.loss.gradient_from_logits(y, last.logits),
-                                      need_input_grad=len(layers) > 1)
+            last = layers[-1]  # its pre-activation output holds the logits
+            loss = self.loss.value_from_logits(y, last.pre_activation)
+            grad = last.backward_from_pre_activation(
+                self.loss.gradient_from_logits(y, last.pre_activation),
+                need_input_grad=len(layers) > 1)
             layers = layers[:-1]
         else:
             loss = self.loss.value(y, outputs)
@@ -241,19 +259,24 @@ class Sequential:
         Keras) adds ``val_loss`` and ``val_<metric>`` to the logs. ``verbose`` 0 is silent, 1 shows
         a progress bar, 2 one line per epoch. Returns the ``History``.
         """
+        batch_size, epochs, initial_epoch = _check_fit_arguments(
+            batch_size, epochs, verbose, callbacks, shuffle, initial_epoch)
         x, y = self._prepare_xy(x, y)
         x, y, validation = _split_validation(x, y, validation_split, validation_data)
         if validation is not None:
             validation = self._prepare_xy(*validation, names=("validation x", "validation y"))
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ArgumentError(f"batch_size must be a positive integer, got {batch_size!r}")
         steps = math.ceil(len(x) / batch_size)
         history = History()
         callback_list = [history] + list(callbacks or [])
         if verbose:
             callback_list.append(ProgbarLogger(verbose, stream=sys.stdout))
+        logged = ["loss", *self.metric_names]
+        if validation is not None:
+            logged += [f"val_{name}" for name in logged]
         self.fit_info = {"epochs": epochs, "steps": steps, "samples": len(x),
-                         "initial_epoch": initial_epoch}
+                         "initial_epoch": initial_epoch,
+                         # what each epoch's logs will hold (callbacks check their names)
+                         "metrics": expected_logs(logged, callback_list)}
         self.stop_training = False
         for callback in callback_list:
             callback.set_model(self)
@@ -298,6 +321,7 @@ class Sequential:
     # -- inference ------------------------------------------------------------------------------
     def predict(self, x, batch_size: int = 256) -> np.ndarray:
         """Outputs (probabilities for a sigmoid/softmax model) for every row of x, in batches."""
+        check_integer(batch_size, "batch_size", "predict", minimum=1)
         x = self._prepare_x(x)
         outputs = [self._forward(x[start:start + batch_size], training=False)
                    for start in range(0, len(x), batch_size)]
@@ -307,6 +331,7 @@ class Sequential:
     def evaluate(self, x, y, batch_size: int = 256) -> dict[str, float]:
         """Loss (with regularization, as in training) and metrics on (x, y), e.g.
         ``{"loss": 0.12, "accuracy": 0.96}``."""
+        check_integer(batch_size, "batch_size", "evaluate", minimum=1)
         return self._evaluate_arrays(*self._prepare_xy(x, y), batch_size=batch_size)
 
     def _evaluate_arrays(self, x, y, batch_size: int = 256) -> dict[str, float]:
@@ -334,12 +359,14 @@ class Sequential:
             raise UsageError("the model must be compiled before training or evaluation: call "
                              "model.compile(optimizer=..., loss=...) first")
         x = self._prepare_x(x, names[0])
-        y = as_array(y, names[1])
+        if len(x) == 0:
+            raise DataError(f"{names[0]} has no samples (shape {x.shape}); fit, evaluate and "
+                            "train_on_batch need at least one row: check the slice or filter "
+                            f"that made {names[0]}")
+        labels = isinstance(self.loss, losses.SparseCategoricalCrossentropy)  # they stay ints
+        y = as_array(y, names[1], None if labels else self.dtype)
         check_same_length(x, y, names)
-        y = self.loss.check_targets(y, (len(x), *self.output_shape))
-        if not isinstance(self.loss, losses.SparseCategoricalCrossentropy):  # labels stay ints
-            y = y.astype(self.dtype, copy=False)
-        return x, y
+        return x, self.loss.check_targets(y, (len(x), *self.output_shape))
 
     # -- weights, summary, saving ----------------------------------------------------------------
     def get_weights(self) -> list[np.ndarray]:
@@ -389,6 +416,14 @@ class Sequential:
         save_model(self, path)
 
 
+def _dtype_name(dtype) -> str | None:
+    """``"float32"`` for "float32", np.float32 or np.dtype("float32"); None if not a dtype."""
+    try:
+        return str(np.dtype(dtype))
+    except TypeError:  # "float23", 5...
+        return None
+
+
 def _backward(layers: list[Layer], grad: np.ndarray, need_input_grad: bool):
     """Push ``grad`` (the gradient w.r.t. the last layer's output) back through ``layers``, last
     first, filling their ``grads``; returns the gradient w.r.t. the first layer's input, or None
@@ -402,16 +437,39 @@ def _metric(name: str, loss: losses.Loss):
     return metrics.get(name, loss.name)
 
 
+def _check_fit_arguments(batch_size, epochs, verbose, callbacks, shuffle, initial_epoch
+                         ) -> tuple[int, int, int]:
+    """Refuse what ``fit`` cannot use before any work is done (bools count as ints in Python, so
+    ``batch_size=True`` would otherwise mean 1); returns batch_size, epochs and initial_epoch."""
+    batch_size = check_integer(batch_size, "batch_size", "fit", minimum=1)
+    epochs = check_integer(epochs, "epochs", "fit", minimum=1)
+    initial_epoch = check_integer(initial_epoch, "initial_epoch", "fit", minimum=0)
+    if initial_epoch > epochs:
+        raise ArgumentError(
+            f"fit: initial_epoch={initial_epoch} is past epochs={epochs}; epochs is the number "
+            f"of the last epoch, not a count (as in Keras): to train {epochs} more epochs pass "
+            f"epochs={initial_epoch + epochs}")
+    if not isinstance(verbose, int | np.integer) or verbose not in (0, 1, 2):
+        raise ArgumentError(f"fit: verbose must be 0 (silent), 1 (progress bar) or 2 (one line "
+                            f"per epoch), got {verbose!r}")
+    check_flag(shuffle, "shuffle", "fit")
+    if callbacks is not None and (not isinstance(callbacks, list | tuple) or not all(
+            isinstance(callback, Callback) for callback in callbacks)):
+        raise ArgumentError(f"fit: callbacks must be a list of nn.callbacks.Callback objects, "
+                            f"e.g. [nn.callbacks.EarlyStopping()], got {callbacks!r}")
+    return batch_size, epochs, initial_epoch
+
+
 def _split_validation(x, y, validation_split, validation_data):
     """(x_train, y_train, validation or None): Keras takes the *last* fraction, before shuffling."""
     if validation_data is not None:
-        if len(validation_data) != 2:
-            raise ArgumentError("validation_data must be a tuple (x_val, y_val)")
+        if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+            raise ArgumentError(f"fit: validation_data must be a tuple (x_val, y_val), got "
+                                f"{type(validation_data).__name__}")
         return x, y, tuple(validation_data)
+    check_number(validation_split, "validation_split", "fit", low=0, high=1, bounds="[)")
     if not validation_split:
         return x, y, None
-    if not 0 < validation_split < 1:
-        raise ArgumentError(f"validation_split must be in (0, 1), got {validation_split}")
     n_train = int(len(x) * (1 - validation_split))
     if n_train == 0 or n_train == len(x):
         raise ArgumentError(f"validation_split={validation_split} of {len(x)} samples leaves an "

@@ -24,6 +24,8 @@ import math
 import numpy as np
 
 from ..errors import ArgumentError
+from .registry import Registry
+from .validation import check_flag, check_number
 
 # Elements updated at a time: the five arrays of an Adam update (weights, gradient, two moments,
 # work space) then take about 1.3 MB, which fits in a core's L2 cache on current x86 CPUs.
@@ -38,10 +40,8 @@ class Optimizer:
     slot_names: tuple[str, ...] = ()
 
     def __init__(self, learning_rate: float):
-        if not learning_rate > 0:
-            raise ArgumentError(f"{type(self).__name__}: learning_rate must be > 0, got "
-                                f"{learning_rate}")
-        self.learning_rate = float(learning_rate)
+        self.learning_rate = check_number(learning_rate, "learning_rate", type(self).__name__,
+                                          low=0, bounds="(]")
         self.iterations = 0  # steps taken so far (Adam's bias correction uses it)
         self.slots: dict[str, list[np.ndarray]] = {}
         self._shapes: list[tuple] | None = None
@@ -143,12 +143,10 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False):
         super().__init__(learning_rate)
-        if not 0 <= momentum < 1:
-            raise ArgumentError(f"SGD: momentum must be in [0, 1), got {momentum}")
-        if nesterov and momentum == 0:
-            raise ArgumentError("SGD: nesterov=True needs a momentum > 0")
-        self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
+        self.momentum = check_number(momentum, "momentum", "SGD", low=0, high=1, bounds="[)")
+        self.nesterov = check_flag(nesterov, "nesterov", "SGD")
+        if self.nesterov and self.momentum == 0:
+            raise ArgumentError("SGD: nesterov=True needs a momentum > 0, e.g. momentum=0.9")
         if self.momentum == 0:
             self.slot_names = ()
 
@@ -188,9 +186,9 @@ class RMSprop(Optimizer):
     def __init__(self, learning_rate: float = 0.001, rho: float = 0.9, epsilon: float = 1e-7,
                  momentum: float = 0.0):
         super().__init__(learning_rate)
-        self.rho = float(rho)
-        self.epsilon = float(epsilon)
-        self.momentum = float(momentum)
+        self.rho = check_number(rho, "rho", "RMSprop", low=0, high=1, bounds="[)")
+        self.epsilon = check_number(epsilon, "epsilon", "RMSprop", low=0)
+        self.momentum = check_number(momentum, "momentum", "RMSprop", low=0, high=1, bounds="[)")
         if self.momentum == 0:
             self.slot_names = ("square_avg",)
 
@@ -230,13 +228,11 @@ class Adam(Optimizer):
     def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
                  epsilon: float = 1e-7, amsgrad: bool = False):
         super().__init__(learning_rate)
-        for label, beta in (("beta_1", beta_1), ("beta_2", beta_2)):
-            if not 0 <= beta < 1:
-                raise ArgumentError(f"{type(self).__name__}: {label} must be in [0, 1), got {beta}")
-        self.beta_1 = float(beta_1)
-        self.beta_2 = float(beta_2)
-        self.epsilon = float(epsilon)
-        self.amsgrad = bool(amsgrad)
+        where = type(self).__name__
+        self.beta_1 = check_number(beta_1, "beta_1", where, low=0, high=1, bounds="[)")
+        self.beta_2 = check_number(beta_2, "beta_2", where, low=0, high=1, bounds="[)")
+        self.epsilon = check_number(epsilon, "epsilon", where, low=0)
+        self.amsgrad = check_flag(amsgrad, "amsgrad", where)
         if self.amsgrad:
             self.slot_names = ("m", "v", "v_max")
 
@@ -277,7 +273,7 @@ class AdamW(Adam):
                  beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
                  amsgrad: bool = False):
         super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad)
-        self.weight_decay = float(weight_decay)
+        self.weight_decay = check_number(weight_decay, "weight_decay", "AdamW", low=0)
 
     def _update_one(self, param, grad, slots, scratch):
         param *= 1 - self.learning_rate * self.weight_decay
@@ -299,8 +295,9 @@ class Adagrad(Optimizer):
     def __init__(self, learning_rate: float = 0.001, initial_accumulator_value: float = 0.1,
                  epsilon: float = 1e-7):
         super().__init__(learning_rate)
-        self.initial_accumulator_value = float(initial_accumulator_value)
-        self.epsilon = float(epsilon)
+        self.initial_accumulator_value = check_number(
+            initial_accumulator_value, "initial_accumulator_value", "Adagrad", low=0)
+        self.epsilon = check_number(epsilon, "epsilon", "Adagrad", low=0)
 
     def _initial_slot(self, name, param):
         return np.full_like(param, self.initial_accumulator_value)
@@ -321,28 +318,8 @@ class Adagrad(Optimizer):
                 "epsilon": self.epsilon}
 
 
-_BY_NAME: dict[str, type[Optimizer]] = {
-    "sgd": SGD, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW, "adagrad": Adagrad,
-}
-
-
-def names() -> list[str]:
-    return sorted(_BY_NAME)
-
-
-def get(identifier: str | Optimizer) -> Optimizer:
-    """An optimizer from a Keras name with Keras defaults (``"adam"``) or an Optimizer object."""
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
-        return _BY_NAME[identifier.lower()]()
-    raise ArgumentError(
-        f"unknown optimizer {identifier!r}; expected one of {', '.join(names())} or "
-        "an ildl.nn.optimizers.Optimizer")
-
-
-def deserialize(name: str, config: dict) -> Optimizer:
-    if name not in _BY_NAME:
-        raise ArgumentError(f"unknown optimizer {name!r} in model file; expected one of "
-                            f"{', '.join(names())}")
-    return _BY_NAME[name](**config)
+_REGISTRY = Registry("optimizer", Optimizer, [SGD, RMSprop, Adam, AdamW, Adagrad])
+names = _REGISTRY.names
+get = _REGISTRY.get
+serialize = _REGISTRY.serialize
+deserialize = _REGISTRY.deserialize

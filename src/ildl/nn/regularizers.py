@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ArgumentError
+from .registry import Registry
+from .validation import check_number
 
 
 class Regularizer:
     """A penalty on one weight array: ``penalty(w)`` adds to the loss, ``gradient(w)`` to dL/dw."""
+
+    name = "regularizer"
 
     def penalty(self, weights: np.ndarray) -> float:
         raise NotImplementedError
@@ -29,11 +32,12 @@ class Regularizer:
 class L1L2(Regularizer):
     """``l1 * sum(|w|) + l2 * sum(w^2)``; ``L1`` and ``L2`` are its one-term cases."""
 
+    name = "l1_l2"
+
     def __init__(self, l1: float = 0.0, l2: float = 0.0):
-        if l1 < 0 or l2 < 0:
-            raise ArgumentError(f"regularization strengths must be >= 0, got l1={l1}, l2={l2}")
-        self.l1 = float(l1)
-        self.l2 = float(l2)
+        where = type(self).__name__
+        self.l1 = check_number(l1, "l1 (a regularization strength)", where, low=0)
+        self.l2 = check_number(l2, "l2 (a regularization strength)", where, low=0)
 
     def penalty(self, weights):
         total = 0.0
@@ -61,32 +65,38 @@ class L1L2(Regularizer):
 class L1(L1L2):
     """``l1 * sum(|w|)``: pushes weights to exactly zero (sparse weights). Keras default 0.01."""
 
+    name = "l1"
+
     def __init__(self, l1: float = 0.01):
         super().__init__(l1=l1)
+
+    def get_config(self):
+        return {"l1": self.l1}
 
 
 class L2(L1L2):
     """``l2 * sum(w^2)``, weight decay: shrinks every weight towards zero. Keras default 0.01."""
 
+    name = "l2"
+
     def __init__(self, l2: float = 0.01):
         super().__init__(l2=l2)
 
+    def get_config(self):
+        return {"l2": self.l2}
 
-_BY_NAME = {"l1": L1, "l2": L2, "l1_l2": L1L2}
+
+_REGISTRY = Registry("regularizer", Regularizer, [L1, L2, L1L2])
+names = _REGISTRY.names
+deserialize = _REGISTRY.deserialize
 
 
 def get(identifier: str | dict | Regularizer | None) -> Regularizer | None:
-    """A regularizer from a name (``"l2"``, Keras defaults), an object, a ``serialize`` dict
-    (``{"l1": 0.0, "l2": 0.01}``) or None."""
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, dict):
-        return L1L2(**identifier)
-    if isinstance(identifier, str) and identifier in _BY_NAME:
-        return _BY_NAME[identifier]()
-    raise ArgumentError(f"unknown regularizer {identifier!r}; expected one of "
-                        f"{', '.join(sorted(_BY_NAME))}, a Regularizer or None")
+    """A regularizer from a name (``"l2"``, Keras defaults), a ``serialize`` dict
+    (``{"name": "l2", "config": {"l2": 0.01}}``), a Regularizer (returned as it is) or None."""
+    return None if identifier is None else _REGISTRY.get(identifier)
 
 
 def serialize(regularizer: Regularizer | None) -> dict | None:
-    return None if regularizer is None else regularizer.get_config()
+    """``{"name": ..., "config": {...}}``, or None for no regularizer."""
+    return None if regularizer is None else _REGISTRY.serialize(regularizer)

@@ -1,10 +1,24 @@
 """Save and load models without pickle.
 
-A model file is a ZIP archive of ``.npy`` arrays (NumPy's ``.npz``): the weights, the optimizer
-state, and one entry ``ildl.json`` holding the architecture, compile settings and a SHA-256 digest
-of everything else. Loading reads arrays with ``allow_pickle=False`` and rebuilds layers from a
-fixed table of classes, so a file can never run code; a truncated, foreign or edited file is
-refused with a ``ModelFileError`` that says which.
+A model file is a ZIP archive of uncompressed ``.npy`` arrays (what ``np.savez`` writes): the
+weights, the optimizer state, and one entry ``ildl.json`` holding the architecture, compile
+settings and a SHA-256 digest of everything else. Loading trusts nothing in the file and checks,
+in this order, before it allocates more memory than the file's own size:
+
+1. the archive: uncompressed members whose sizes add up within the file (so no zip bomb), no
+   encrypted or duplicate members;
+2. every array's declared dtype and shape against the bytes its member holds (so a 3 kB file
+   cannot ask for a terabyte), and no Python objects (they would need pickle);
+3. the header: at most ``MAX_HEADER_BYTES`` of JSON nested at most ``MAX_HEADER_NESTING`` deep;
+4. the digest, so an edited or damaged file is refused;
+5. the rebuilt model: layers from a fixed table of classes and the same constructors as the API,
+   each weight's shape as the architecture needs it, finite values.
+
+Every failure is a ``ModelFileError`` naming the file and what is wrong with it.
+
+Format versions: version 1 saved regularizers as bare ``{"l1": ..., "l2": ...}`` dicts and
+initializers and the loss as plain names; version 2 saves every named object as
+``{"name": ..., "config": {...}}`` (see ``registry.py``). Version 1 files are upgraded on loading.
 """
 
 from __future__ import annotations
@@ -12,19 +26,28 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
+import re
 import zipfile
 
 import numpy as np
 
 from ..atomic import write_atomically
-from ..errors import ModelFileError
+from ..errors import ArgumentError, IldlError, ModelFileError
 from . import losses, optimizers
 from .layers import LAYER_CLASSES
 
 FORMAT = "ildl-model"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
+MAX_HEADER_BYTES = 4 << 20  # a 1 000-layer model needs well under 1 MiB
+MAX_HEADER_NESTING = 32  # ildl writes 6 levels; json would recurse without limit
 _HEADER = "ildl.json"
+_NPY = ".npy"  # np.savez adds it to every entry's name
+# Flag bits that np.savez's zipfile sets: sizes after the data (0x08), UTF-8 names (0x800).
+# Any other (encryption, patches) marks a member that ildl never writes.
+_PLAIN_FLAGS = 0x08 | 0x800
 
 
 def _digest(header: dict, arrays: dict[str, np.ndarray]) -> str:
@@ -36,6 +59,8 @@ def _digest(header: dict, arrays: dict[str, np.ndarray]) -> str:
         hasher.update(array.tobytes())
     return hasher.hexdigest()
 
+
+# -- saving ---------------------------------------------------------------------------------------
 
 def _model_arrays(model) -> dict[str, np.ndarray]:
     arrays = {}
@@ -51,9 +76,8 @@ def _model_arrays(model) -> dict[str, np.ndarray]:
 def _header(model) -> dict:
     compiled = None
     if model.loss is not None:
-        compiled = {"optimizer": {"name": model.optimizer.name,
-                                  "config": model.optimizer.get_config()},
-                    "loss": model.loss.name, "metrics": model.metric_names}
+        compiled = {"optimizer": optimizers.serialize(model.optimizer),
+                    "loss": losses.serialize(model.loss), "metrics": model.metric_names}
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -68,10 +92,29 @@ def _header(model) -> dict:
     }
 
 
+def _check_savable(model, path) -> str:
+    """The path as a string; refuses what ``load_model`` could not read back, before any write."""
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise ArgumentError(f"model.save needs a file path such as 'model.ildl', got "
+                            f"{type(path).__name__} {path!r}") from None
+    if os.path.isdir(path):
+        raise ArgumentError(f"model.save: {path!r} is a folder; give a file name such as "
+                            f"{os.path.join(path, 'model.ildl')!r}")
+    for layer in model.layers:
+        if LAYER_CLASSES.get(type(layer).__name__) is not type(layer):
+            raise ArgumentError(
+                f"model.save: layer {layer.name!r} is a {type(layer).__name__}, which "
+                f"nn.load_model could not rebuild (it knows {', '.join(sorted(LAYER_CLASSES))}); "
+                "keep its weights with model.get_weights() and np.savez instead")
+    return path
+
+
 def save_model(model, path: str | os.PathLike) -> None:
     """Write ``model`` to ``path`` atomically: a temporary file in the same folder is renamed over
     ``path`` only once complete, so an interrupted save leaves the previous file intact."""
-    path = os.fspath(path)
+    path = _check_savable(model, path)
     arrays = _model_arrays(model)
     header = _header(model)
     header["sha256"] = _digest(header, arrays)
@@ -80,34 +123,146 @@ def save_model(model, path: str | os.PathLike) -> None:
     write_atomically(path, lambda file: np.savez(file, **entries))
 
 
-def _read_archive(path: str) -> tuple[dict, dict[str, np.ndarray]]:
-    if not os.path.exists(path):
-        raise ModelFileError(f"no model file at {path!r}")
+# -- reading the archive ------------------------------------------------------------------------
+
+def _damaged(path: str, error: Exception) -> ModelFileError:
+    return ModelFileError(f"{path!r} is not a readable ildl model file: it is truncated, damaged "
+                          f"or of another format ({type(error).__name__}: {error})")
+
+
+def _checked_members(path: str, infos: list[zipfile.ZipInfo]) -> dict[str, zipfile.ZipInfo]:
+    """The archive's members by entry name (without ``.npy``), once their sizes, flags and
+    compression are what ``np.savez`` writes."""
+    names = [info.filename for info in infos]
+    if _HEADER + _NPY not in names:
+        raise ModelFileError(f"{path!r} is not an ildl model file (no {_HEADER} entry; it holds "
+                             f"{names[:5]}); save models with model.save()")
+    members = {}
+    for info in infos:
+        name = info.filename
+        if not name.endswith(_NPY) or name[:-len(_NPY)] in members:
+            problem = "a second member" if name.endswith(_NPY) else "a member"
+            raise ModelFileError(f"{path!r} holds {problem} {name!r}, which model.save never "
+                                 "writes; the file was edited or made by another program")
+        if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & ~_PLAIN_FLAGS:
+            raise ModelFileError(
+                f"{path!r}: member {name!r} is compressed or encrypted (method "
+                f"{info.compress_type}, flags {info.flag_bits:#x}) but ildl model files store "
+                "arrays uncompressed, as model.save writes them")
+        if info.file_size != info.compress_size:
+            raise ModelFileError(f"{path!r}: member {name!r} declares {info.file_size} bytes but "
+                                 f"stores {info.compress_size}; the file is damaged")
+        members[name[:-len(_NPY)]] = info
+    return members
+
+
+def _check_sizes(path: str, members: dict[str, zipfile.ZipInfo]) -> None:
+    """Members cannot hold more than the file: overlapping members (a zip bomb) would."""
+    declared = sum(info.file_size for info in members.values())
+    on_disk = os.path.getsize(path)
+    if declared > on_disk:
+        raise ModelFileError(f"{path!r}: its members declare {declared:,} bytes in all, more than "
+                             f"the file's own {on_disk:,} bytes (overlapping or forged members); "
+                             "the file was not written by model.save")
+    header_size = members[_HEADER].file_size
+    if header_size > MAX_HEADER_BYTES:
+        raise ModelFileError(f"{path!r}: its {_HEADER} entry has {header_size:,} bytes; model "
+                             f"headers have at most {MAX_HEADER_BYTES:,}")
+
+
+def _read_members(path: str) -> dict[str, bytes]:
+    """Every member's bytes, after the checks above (so at most the file's size is read)."""
     try:
         with open(path, "rb") as file:
-            content = file.read()
-        with np.load(io.BytesIO(content), allow_pickle=False) as archive:
-            names = list(archive.files)
-            if _HEADER not in names:
-                raise ModelFileError(f"{path!r} is not an ildl model file (no {_HEADER} entry; it "
-                                     f"holds {names[:5]}); save models with model.save()")
-            arrays = {name: archive[name] for name in names}
+            if file.read(len(np.lib.format.MAGIC_PREFIX)) == np.lib.format.MAGIC_PREFIX:
+                raise ModelFileError(f"{path!r} is a single NumPy array (.npy), not an ildl model "
+                                     "file; read it with np.load, save models with model.save()")
+            file.seek(0)
+            with zipfile.ZipFile(file) as archive:
+                members = _checked_members(path, archive.infolist())
+                _check_sizes(path, members)
+                return {name: archive.read(info) for name, info in members.items()}
     except ModelFileError:
         raise
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError) as error:
-        reason = f"{type(error).__name__}: {error}"
-        raise ModelFileError(f"{path!r} is not a readable ildl model file: it is truncated, "
-                             f"damaged or of another format ({reason})") from None
+    # What zipfile and the file system raise for damaged archives (a bad CRC, a truncated
+    # member, a forged offset), and for members it cannot read despite the checks above.
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
+            RuntimeError) as error:
+        raise _damaged(path, error) from None
+
+
+def _parse_npy(path: str, name: str, content: bytes) -> np.ndarray:
+    """The array in one ``.npy`` member, a view of ``content`` (nothing else is allocated)."""
+    stream = io.BytesIO(content)
     try:
-        header = json.loads(arrays.pop(_HEADER).tobytes().decode())
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ModelFileError(f"{path!r}: the {_HEADER} entry is not valid JSON ({error})") from None
+        version = np.lib.format.read_magic(stream)
+        if version not in ((1, 0), (2, 0)):
+            raise ValueError(f".npy format version {version}")
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, fortran_order, dtype = read_header(stream)
+    except (ValueError, TypeError) as error:  # NumPy's words for a malformed .npy header
+        raise ModelFileError(f"{path!r}: entry {name!r} is not a valid .npy array ({error}); the "
+                             "file is damaged") from None
+    if dtype.hasobject or dtype.kind not in "biuf":
+        raise ModelFileError(f"{path!r}: entry {name!r} holds {dtype} values, but model files hold "
+                             "only numbers (Python objects would need pickle)")
+    count = math.prod(shape)
+    expected = count * dtype.itemsize
+    held = len(content) - stream.tell()
+    if min(shape, default=0) < 0 or expected != held:
+        raise ModelFileError(f"{path!r}: entry {name!r} declares an array of shape {shape} and "
+                             f"dtype {dtype} ({expected:,} bytes) but holds {held:,} bytes; the "
+                             "file is damaged or forged")
+    flat = np.frombuffer(content, dtype=dtype, count=count, offset=stream.tell())
+    return flat.reshape(shape, order="F" if fortran_order else "C")
+
+
+def _nesting_depth(text: str) -> int:
+    """How deeply ``[`` and ``{`` nest in JSON ``text`` (strings skipped), without recursion."""
+    outside_strings = re.sub(r'"(?:[^"\\]|\\.)*"', "", text)
+    steps = np.frombuffer(outside_strings.encode(), dtype=np.uint8)
+    change = np.isin(steps, (ord("["), ord("{"))).astype(np.int64) \
+        - np.isin(steps, (ord("]"), ord("}")))
+    return int(np.cumsum(change).max(initial=0))
+
+
+def _parse_header(path: str, entry: np.ndarray) -> dict:
+    if entry.dtype != np.uint8 or entry.ndim != 1:
+        raise ModelFileError(f"{path!r}: the {_HEADER} entry is not JSON text (an array of "
+                             f"{entry.dtype}, shape {entry.shape}); the file is damaged")
+    try:
+        text = entry.tobytes().decode()
+    except UnicodeDecodeError as error:
+        raise ModelFileError(f"{path!r}: the {_HEADER} entry is not valid JSON ({error})") \
+            from None
+    if _nesting_depth(text) > MAX_HEADER_NESTING:
+        raise ModelFileError(f"{path!r}: the {_HEADER} entry nests deeper than "
+                             f"{MAX_HEADER_NESTING} levels; model headers do not")
+    try:
+        header = json.loads(text)
+    except ValueError as error:  # malformed JSON, or an integer of thousands of digits
+        raise ModelFileError(f"{path!r}: the {_HEADER} entry is not valid JSON ({error})") \
+            from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ModelFileError(f"{path!r} is not an ildl model file (format "
                              f"{header.get('format') if isinstance(header, dict) else header!r})")
-    if header.get("version") != VERSION:
-        raise ModelFileError(f"{path!r} has model-file version {header.get('version')}; this ildl "
-                             f"reads version {VERSION}")
+    version = header.get("version")
+    if type(version) is not int or version not in READABLE_VERSIONS:
+        raise ModelFileError(f"{path!r} has model-file version {header.get('version')!r}; this "
+                             f"ildl reads versions {', '.join(map(str, READABLE_VERSIONS))}")
+    return header
+
+
+def _read_archive(path: str) -> tuple[dict, dict[str, np.ndarray]]:
+    """The verified header and arrays of a model file."""
+    if not os.path.exists(path):
+        raise ModelFileError(f"no model file at {path!r}; check the path")
+    if not os.path.isfile(path):
+        raise ModelFileError(f"{path!r} is not a file; give the path of a .ildl model file")
+    arrays = {name: _parse_npy(path, name, content)
+              for name, content in _read_members(path).items()}
+    header = _parse_header(path, arrays.pop(_HEADER))
     expected = header.pop("sha256", None)
     if expected != _digest(header, arrays):
         raise ModelFileError(f"{path!r} has been modified or corrupted since it was saved: its "
@@ -115,39 +270,157 @@ def _read_archive(path: str) -> tuple[dict, dict[str, np.ndarray]]:
     return header, arrays
 
 
+# -- rebuilding the model -------------------------------------------------------------------------
+
+def _upgrade_from_version_1(header: dict) -> dict:
+    """Version 1 headers in the version 2 form: every named object as {"name", "config"}."""
+    for entry in _field(_field(header, "model", dict), "layers", list):
+        config = entry.get("config") if isinstance(entry, dict) else None
+        for key, value in (config or {}).items():
+            if key.endswith("_regularizer") and isinstance(value, dict) and "name" not in value:
+                config[key] = {"name": "l1_l2", "config": value}
+            elif key.endswith("_initializer") and isinstance(value, str):
+                config[key] = {"name": value, "config": {}}
+    compiled = header.get("compile")
+    if isinstance(compiled, dict) and isinstance(compiled.get("loss"), str):
+        compiled["loss"] = {"name": compiled["loss"], "config": {}}
+    header["version"] = 2
+    return header
+
+
+_MISSING = object()
+
+
+def _field(mapping: dict, key: str, types: type | tuple, what: str = "the header"):
+    """``mapping[key]`` if it is there with one of ``types``; a ModelFileError otherwise (the
+    caller adds the file's name)."""
+    value = mapping.get(key, _MISSING)
+    if value is _MISSING:
+        raise ModelFileError(f"{key!r} is missing from {what}")
+    if not isinstance(value, types):
+        raise ModelFileError(f"{key!r} in {what} is {value!r}")
+    return value
+
+
+def _layer(entry, index: int):
+    what = f"layer {index} of the header"
+    if not isinstance(entry, dict):
+        raise ModelFileError(f"{what} is {entry!r}, not a {{'class', 'config'}} dict")
+    class_name = _field(entry, "class", str, what)
+    config = _field(entry, "config", dict, what)
+    cls = LAYER_CLASSES.get(class_name)
+    if cls is None:
+        raise ModelFileError(f"layer {index} has class {class_name!r}, which this ildl does not "
+                             f"have ({', '.join(sorted(LAYER_CLASSES))})")
+    try:
+        return cls(**config)
+    except TypeError as error:  # config keys that are not the constructor's arguments
+        raise ModelFileError(f"layer {index} ({class_name}) cannot be made from its config: "
+                             f"{error}") from None
+
+
+def _finite(array: np.ndarray, what: str) -> np.ndarray:
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        raise ModelFileError(f"{what} holds NaN or infinite values; the model it came from had "
+                             "diverged, so it cannot be used")
+    return array
+
+
+def _set_weights(model, arrays: dict[str, np.ndarray]) -> None:
+    """Copy the file's weights into the rebuilt layers; each must be there, in the right shape."""
+    for index, layer in enumerate(model.layers):
+        for name, weight in zip(layer.weight_names(), layer.weights):
+            key = f"layer/{index}/{name}"
+            what = f"weight {name!r} of layer {index} ({type(layer).__name__} {layer.name!r})"
+            if key not in arrays:
+                raise ModelFileError(f"it has no {what}")
+            if arrays[key].shape != weight.shape or arrays[key].dtype.kind != "f":
+                raise ModelFileError(f"its {what} has shape {arrays[key].shape} and dtype "
+                                     f"{arrays[key].dtype}; the architecture needs {weight.shape} "
+                                     "floats")
+            weight[...] = _finite(arrays.pop(key), f"its {what}")
+    unused = [key for key in arrays if key.startswith("layer/")]
+    if unused:
+        raise ModelFileError(f"it holds weights that no layer of its architecture has: "
+                             f"{unused[:5]}")
+
+
+def _restore_optimizer_state(model, arrays: dict[str, np.ndarray]) -> None:
+    """The optimizer's step count and its slots: none (never trained) or all, each shaped like
+    its weight."""
+    prefix = "optimizer/"
+    state = {key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)}
+    if not state:
+        return
+    optimizer = model.optimizer
+    shapes = [weight.shape for weight in model.trainable_weights]
+    slots = {f"{slot}/{index}": shape for slot in optimizer.slot_names
+             for index, shape in enumerate(shapes)}
+    steps = state.get("iterations")
+    if steps is None or steps.shape != () or steps.dtype.kind not in "iu" or steps < 0:
+        raise ModelFileError(f"its optimizer state has no valid step count ({steps!r})")
+    if set(state) - {"iterations"} not in (set(), set(slots)):
+        raise ModelFileError(f"its optimizer state holds {sorted(state)} but "
+                             f"{type(optimizer).__name__} keeps iterations and {sorted(slots)}")
+    for key in set(state) & set(slots):
+        if state[key].shape != slots[key] or state[key].dtype.kind != "f":
+            raise ModelFileError(f"its optimizer slot {key!r} holds {state[key].dtype} of shape "
+                                 f"{state[key].shape} but its weight has shape {slots[key]}")
+        _finite(state[key], f"its optimizer slot {key!r}")
+    optimizer.set_state(state)
+
+
+def _rebuild(header: dict, arrays: dict[str, np.ndarray]):
+    from .model import Sequential
+
+    if header["version"] == 1:
+        header = _upgrade_from_version_1(header)
+    spec = _field(header, "model", dict)
+    layers = [_layer(entry, index)
+              for index, entry in enumerate(_field(spec, "layers", list, "the model"))]
+    model = Sequential(layers, seed=_field(spec, "seed", (int, type(None)), "the model"),
+                       dtype=_field(spec, "dtype", str, "the model"),
+                       name=_field(spec, "name", str, "the model"))
+    input_shape = _field(spec, "input_shape", (list, type(None)), "the model")
+    if input_shape is not None and not model.built:
+        model.build(input_shape)
+    elif input_shape is not None and input_shape != list(model.input_shape):
+        raise ModelFileError(f"the model's 'input_shape' {input_shape} differs from its first "
+                             f"layer's {list(model.input_shape)}")
+    _set_weights(model, arrays)
+    compiled = _field(header, "compile", (dict, type(None)))
+    if compiled is not None:
+        model.compile(optimizers.deserialize(_field(compiled, "optimizer", dict, "compile")),
+                      losses.deserialize(_field(compiled, "loss", dict, "compile")),
+                      _field(compiled, "metrics", list, "compile"))
+        _restore_optimizer_state(model, arrays)
+    epochs = _field(header, "epochs_trained", int)
+    if epochs < 0 or isinstance(epochs, bool):
+        raise ModelFileError(f"'epochs_trained' in the header is {epochs}")
+    model.epochs_trained = epochs
+    try:
+        model.rng.bit_generator.state = _field(header, "rng_state", dict)
+    except (TypeError, ValueError, KeyError, OverflowError) as error:  # NumPy refuses the state
+        raise ModelFileError(f"its random generator state is not valid ({error!r})") from None
+    return model
+
+
 def load_model(path: str | os.PathLike):
     """Rebuild a model saved with ``model.save(path)``: same layers, weights, compile settings and
-    optimizer state, so ``fit`` continues exactly where it stopped.
+    optimizer state, so ``fit`` continues exactly where it stopped. A damaged, edited or foreign
+    file gives a ``ModelFileError`` that names it and says what is wrong.
 
     >>> model = nn.load_model("moons.ildl")          # doctest: +SKIP
     """
-    from .model import Sequential
-
-    path = os.fspath(path)
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise ArgumentError(f"load_model needs a file path such as 'model.ildl', got "
+                            f"{type(path).__name__} {path!r}") from None
     header, arrays = _read_archive(path)
-    spec = header["model"]
-    layers = []
-    for entry in spec["layers"]:
-        cls = LAYER_CLASSES.get(entry["class"])
-        if cls is None:
-            raise ModelFileError(f"{path!r} uses layer class {entry['class']!r}, which this ildl "
-                                 f"does not have ({', '.join(sorted(LAYER_CLASSES))})")
-        layers.append(cls(**entry["config"]))
-    model = Sequential(layers, seed=spec["seed"], dtype=spec["dtype"], name=spec["name"])
-    if spec["input_shape"] is not None and not model.built:
-        model.build(tuple(spec["input_shape"]))
-    for index, layer in enumerate(model.layers):
-        for name, weight in zip(layer.weight_names(), layer.weights):
-            weight[...] = arrays[f"layer/{index}/{name}"]
-    if header["compile"] is not None:
-        compiled = header["compile"]
-        optimizer = optimizers.deserialize(compiled["optimizer"]["name"],
-                                           compiled["optimizer"]["config"])
-        model.compile(optimizer, losses.get(compiled["loss"]), compiled["metrics"])
-        prefix = "optimizer/"
-        state = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
-        if state:
-            optimizer.set_state(state)
-    model.epochs_trained = int(header["epochs_trained"])
-    model.rng.bit_generator.state = header["rng_state"]
-    return model
+    try:
+        return _rebuild(header, arrays)
+    except IldlError as error:
+        raise ModelFileError(f"{path!r} holds a model that cannot be rebuilt: {error}; the file "
+                             "was edited or written by another program: save the model again "
+                             "with model.save()") from None

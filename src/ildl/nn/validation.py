@@ -1,30 +1,117 @@
-"""Checks on user data with errors that say what came, what was expected and how to fix it."""
+"""Checks on user data and arguments, with errors that say what came, what was expected and how to
+fix it.
+
+Python counts ``True`` as the integer 1 and NumPy casts complex numbers and huge float64 values
+to float32 without a word, so these checks are explicit: ``Dense(units=True)``,
+``fit(batch_size=True)``, complex inputs and values beyond float32's range are refused rather
+than silently changed.
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from ..errors import ArgumentError, DataError
 
 
+def _shown(value) -> str:
+    """``value`` with its type, so ``True (bool)`` and ``'8' (str)`` are told apart from 1 and 8."""
+    return f"{value!r} ({type(value).__name__})"
+
+
+def check_integer(value, name: str, where: str, minimum: int | None = None) -> int:
+    """``value`` as an int (>= ``minimum``); bools, floats and strings are refused."""
+    is_integer = isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+    if not is_integer or (minimum is not None and value < minimum):
+        expected = "an integer" if minimum is None else f"an integer >= {minimum}"
+        raise ArgumentError(f"{where}: {name} must be {expected}, got {_shown(value)}")
+    return int(value)
+
+
+def check_number(value, name: str, where: str, low: float | None = None,
+                 high: float | None = None, bounds: str = "[]") -> float:
+    """``value`` as a finite float between ``low`` and ``high`` (``bounds`` says whether each end
+    is included: ``"[)"`` is ``low <= value < high``); bools and strings are refused."""
+    is_real = isinstance(value, int | float | np.integer | np.floating) \
+        and not isinstance(value, bool | np.bool_)
+    inside = is_real and math.isfinite(value) \
+        and (low is None or (value >= low if bounds[0] == "[" else value > low)) \
+        and (high is None or (value <= high if bounds[1] == "]" else value < high))
+    if not inside:
+        raise ArgumentError(f"{where}: {name} must be {_range_text(low, high, bounds)}, got "
+                            f"{_shown(value)}")
+    return float(value)
+
+
+def _range_text(low, high, bounds) -> str:
+    if low is not None and high is not None:
+        return f"a number in {bounds[0]}{low:g}, {high:g}{bounds[1]}"
+    if low is not None:
+        return f"a number {'>=' if bounds[0] == '[' else '>'} {low:g}"
+    if high is not None:
+        return f"a number {'<=' if bounds[1] == ']' else '<'} {high:g}"
+    return "a finite number"
+
+
+def check_flag(value, name: str, where: str) -> bool:
+    """``value`` as a bool; anything but True or False is refused (``"no"`` would be true)."""
+    if not isinstance(value, bool | np.bool_):
+        raise ArgumentError(f"{where}: {name} must be True or False, got {_shown(value)}")
+    return bool(value)
+
+
+def check_shape(value, name: str, where: str) -> tuple[int, ...]:
+    """A shape without the batch axis, e.g. ``(28, 28, 1)``: a sequence of positive integers."""
+    if not isinstance(value, tuple | list) or not value or not all(
+            isinstance(d, int | np.integer) and not isinstance(d, bool | np.bool_) and d >= 1
+            for d in value):
+        raise ArgumentError(f"{where}: {name} must be a tuple of positive integers (the shape of "
+                            f"one sample, e.g. (28, 28, 1)), got {_shown(value)}")
+    return tuple(int(d) for d in value)
+
+
 def as_array(values, name: str, dtype: np.dtype | None = None) -> np.ndarray:
-    """``values`` as a NumPy array (of ``dtype``), refusing non-numeric data, NaN and inf."""
+    """``values`` as a NumPy array (of ``dtype``), refusing non-numeric and complex data, NaN and
+    inf, and values that the cast to ``dtype`` would turn into inf (1e300 in float32)."""
     try:
         array = np.asarray(values)
     except ValueError as error:  # ragged lists
         raise DataError(f"{name} could not be turned into an array ({error}); pass a NumPy "
                         "array or equal-length nested lists") from None
+    if np.iscomplexobj(array):
+        raise ArgumentError(f"{name} holds complex numbers (dtype {array.dtype}) but networks "
+                            f"work on real numbers; pass {name}.real, or np.abs({name}) for "
+                            "magnitudes")
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise ArgumentError(f"{name} must hold numbers but has dtype {array.dtype}; convert it "
                             f"with {name}.astype(np.float32)")
+    _check_finite(array, name)
+    if dtype is not None and array.dtype != dtype:
+        with np.errstate(over="ignore"):  # overflow is reported below, with the value
+            cast = array.astype(dtype)
+        _check_cast_in_range(array, cast, name)
+        array = cast
+    return array
+
+
+def _check_finite(array: np.ndarray, name: str) -> None:
     if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
         bad = np.argwhere(~np.isfinite(array))[0]
         count = int(np.sum(~np.isfinite(array)))
         raise DataError(f"{name} holds {count} NaN or infinite value(s), the first at index "
                         f"{tuple(int(i) for i in bad)}; remove or impute them first")
-    if dtype is not None and array.dtype != dtype:
-        array = array.astype(dtype)
-    return array
+
+
+def _check_cast_in_range(original: np.ndarray, cast: np.ndarray, name: str) -> None:
+    """The original was finite: an infinite value after the cast is an overflow."""
+    if np.issubdtype(cast.dtype, np.floating) and not np.all(np.isfinite(cast)):
+        first = tuple(int(i) for i in np.argwhere(~np.isfinite(cast))[0])
+        limit = np.finfo(cast.dtype).max
+        raise DataError(f"{name} holds values too large for {cast.dtype} (at most {limit:.3g}): "
+                        f"{name}[{', '.join(map(str, first))}] is {original[first]:.3g}; scale "
+                        "the inputs, e.g. standardise each feature")
 
 
 def check_same_length(x: np.ndarray, y: np.ndarray, names: tuple[str, str] = ("x", "y")) -> None:

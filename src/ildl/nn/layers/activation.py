@@ -20,8 +20,8 @@ class Activation(Layer):
     def call(self, inputs, training):
         return inputs
 
-    def call_backward(self, grad_logits, need_input_grad=True):
-        return grad_logits
+    def call_backward(self, grad_pre_activation, need_input_grad=True):
+        return grad_pre_activation
 
     def get_config(self):
         config = super().get_config()

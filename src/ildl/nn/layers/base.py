@@ -2,20 +2,26 @@
 
 A layer owns its parameters (``params``, e.g. ``{"kernel": ..., "bias": ...}``) and their gradients
 (``grads``, same names and shapes), and knows two things: how to compute its output from its input
-(``call``) and how to turn the gradient of the loss with respect to its output into gradients with
-respect to its input and its parameters (``call_backward``). Layers that end in an activation
-(``Dense(8, activation="relu")``) get it applied by ``forward``/``backward`` here, so each layer
-writes only its own arithmetic.
+(``call``) and how to turn the gradient of the loss with respect to that output into gradients with
+respect to its input and its parameters (``call_backward``). Everything else is done here, for
+every layer alike: the activation of ``Dense(8, activation="relu")`` is applied by ``forward`` and
+differentiated by ``backward``, and the gradients of the weight penalties (``kernel_regularizer``)
+are added to ``grads`` after every ``call_backward``, whichever way the backward pass enters.
 
-To write a layer: subclass, create parameters in ``build`` with ``add_weight``, implement ``call``
-and ``call_backward`` next to each other, and list constructor arguments in ``get_config``.
+To write a layer: subclass, create parameters in ``build`` with ``add_weight`` (a ``regularizer``
+given there is then part of the loss and its gradient), implement ``call`` and ``call_backward``
+next to each other, and list constructor arguments in ``get_config``.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ...errors import ArgumentError
 from .. import activations, initializers, regularizers
+from ..validation import check_shape
 
 
 class Layer:
@@ -27,8 +33,12 @@ class Layer:
 
     def __init__(self, activation: str | activations.ActivationFunction | None = None,
                  input_shape: tuple | None = None, name: str | None = None):
+        where = type(self).__name__
         self.activation = activations.get(activation)
-        self.input_shape = None if input_shape is None else tuple(input_shape)
+        self.input_shape = None if input_shape is None else check_shape(input_shape,
+                                                                         "input_shape", where)
+        if name is not None and not (isinstance(name, str) and name):
+            raise ArgumentError(f"{where}: name must be a non-empty string, got {name!r}")
         self.name = name or type(self).__name__.lower()
         self.params: dict[str, np.ndarray] = {}  # trainable weights, Keras order
         self.grads: dict[str, np.ndarray] = {}
@@ -37,7 +47,7 @@ class Layer:
         self.built = False
         self.dtype = np.dtype("float32")
         self.output_shape: tuple | None = None
-        self.logits: np.ndarray | None = None  # last output before the activation
+        self.pre_activation: np.ndarray | None = None  # last output before the activation
         self.outputs: np.ndarray | None = None  # last output after the activation
         self.rng: np.random.Generator | None = None  # random layers draw from it (set by build)
 
@@ -55,11 +65,20 @@ class Layer:
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return input_shape
 
-    def add_weight(self, name: str, shape: tuple, initializer: str, rng: np.random.Generator,
+    def add_weight(self, name: str, shape: tuple,
+                   initializer: str | initializers.Initializer, rng: np.random.Generator,
                    regularizer: regularizers.Regularizer | None = None,
                    trainable: bool = True) -> np.ndarray:
-        """Create a parameter (and its zero gradient) drawn from a named initializer."""
-        value = initializers.get(initializer)(tuple(shape), rng).astype(self.dtype)
+        """Create a parameter (and its zero gradient) drawn from an initializer; a
+        ``regularizer``'s penalty joins the loss and its gradient the parameter's gradient."""
+        shape = tuple(shape)
+        try:
+            value = initializers.get(initializer)(shape, rng).astype(self.dtype)
+        except (MemoryError, ValueError):  # NumPy's words for "not free" and "beyond any array"
+            raise ArgumentError(
+                f"{type(self).__name__} {self.name!r}: its weight {name!r} of shape {shape} "
+                f"({math.prod(shape):,} values) does not fit in memory; use fewer units or "
+                "filters, or a smaller input") from None
         if trainable:
             self.params[name] = value
             self.grads[name] = np.zeros_like(value)
@@ -74,21 +93,33 @@ class Layer:
         """The layer's own computation, before its activation: (N, *in) -> (N, *out)."""
         raise NotImplementedError
 
-    def call_backward(self, grad_logits: np.ndarray, need_input_grad: bool = True):
-        """From dL/d(pre-activation output) fill ``self.grads`` and return dL/d(input)
-        (None when ``need_input_grad`` is False: the first layer's input gradient is never used)."""
+    def call_backward(self, grad_pre_activation: np.ndarray, need_input_grad: bool = True):
+        """From dL/d(pre-activation output) fill ``self.grads`` with the gradients of ``call``'s
+        own arithmetic and return dL/d(input) (None when ``need_input_grad`` is False: the first
+        layer's input gradient is never used). Penalties are not its business: see ``backward``."""
         raise NotImplementedError
 
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
         """Output of the layer for a batch, remembering what ``backward`` needs."""
-        self.logits = self.call(inputs, training)
-        self.outputs = self.activation(self.logits)
+        self.pre_activation = self.call(inputs, training)
+        self.outputs = self.activation(self.pre_activation)
         return self.outputs
 
     def backward(self, grad_output: np.ndarray, need_input_grad: bool = True):
-        """Gradient w.r.t. the input from the gradient w.r.t. the output of the last ``forward``."""
-        grad_logits = self.activation.backward(self.logits, self.outputs, grad_output)
-        return self.call_backward(grad_logits, need_input_grad)
+        """Gradient w.r.t. the input from the gradient w.r.t. the output of the last ``forward``;
+        fills ``grads``, penalties included."""
+        grad_pre_activation = self.activation.backward(self.pre_activation, self.outputs,
+                                                       grad_output)
+        return self.backward_from_pre_activation(grad_pre_activation, need_input_grad)
+
+    def backward_from_pre_activation(self, grad_pre_activation: np.ndarray,
+                                     need_input_grad: bool = True):
+        """``backward`` from dL/d(pre-activation) directly, skipping the activation: a loss fused
+        with the output's softmax or sigmoid computes that gradient itself. Fills ``grads`` with
+        ``call_backward``'s gradients plus those of the penalties."""
+        grad_input = self.call_backward(grad_pre_activation, need_input_grad)
+        self.add_regularization_gradients()
+        return grad_input
 
     # -- regularization -------------------------------------------------------------------------
     def regularization_loss(self) -> float:
@@ -96,6 +127,7 @@ class Layer:
         return sum(reg.penalty(self.params[name]) for name, reg in self.regularizers.items())
 
     def add_regularization_gradients(self) -> None:
+        """Add d(penalty)/dw to each regularized weight's gradient (``backward`` calls it)."""
         for name, regularizer in self.regularizers.items():
             self.grads[name] += regularizer.gradient(self.params[name])
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import ArgumentError
-from .. import regularizers
+from .. import initializers, regularizers
 from ..convolution import ConvGeometry, check_padding, im2col, pair
+from ..initializers import Initializer
+from ..regularizers import Regularizer
+from ..validation import check_flag, check_integer
 from .base import Layer
 
 
@@ -34,12 +37,12 @@ class Conv2D(Layer):
 
     def __init__(self, filters: int, kernel_size, strides=(1, 1), padding: str = "valid",
                  dilation_rate=(1, 1), activation=None, use_bias: bool = True,
-                 kernel_initializer: str = "glorot_uniform", bias_initializer: str = "zeros",
-                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+                 kernel_initializer: str | dict | Initializer = "glorot_uniform",
+                 bias_initializer: str | dict | Initializer = "zeros",
+                 kernel_regularizer: str | dict | Regularizer | None = None,
+                 bias_regularizer: str | dict | Regularizer | None = None, **kwargs):
         super().__init__(activation=activation, **kwargs)
-        if not isinstance(filters, int | np.integer) or filters < 1:
-            raise ArgumentError(f"Conv2D: filters must be a positive integer, got {filters!r}")
-        self.filters = int(filters)
+        self.filters = check_integer(filters, "filters", "Conv2D", minimum=1)
         self.kernel_size = pair(kernel_size, "kernel_size")
         self.strides = pair(strides, "strides")
         self.padding = check_padding(padding)
@@ -48,9 +51,9 @@ class Conv2D(Layer):
             raise ArgumentError(
                 "Conv2D: strides > 1 together with dilation_rate > 1 is not supported "
                 "(as in Keras); use one or the other")
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
+        self.use_bias = check_flag(use_bias, "use_bias", "Conv2D")
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self._geometry: ConvGeometry | None = None
@@ -97,28 +100,28 @@ class Conv2D(Layer):
             outputs += self.params["bias"]
         return outputs.reshape(len(inputs), *geometry.output_hw, self.filters)
 
-    def call_backward(self, grad_logits, need_input_grad=True):
+    def call_backward(self, grad_pre_activation, need_input_grad=True):
         kernel = self.params["kernel"]
-        grad_rows = grad_logits.reshape(-1, self.filters)  # one row per output pixel
+        grad_rows = grad_pre_activation.reshape(-1, self.filters)  # one row per output pixel
         np.matmul(self._columns.T, grad_rows, out=self.grads["kernel"].reshape(-1, self.filters))
         if self.use_bias:  # einsum sums the columns of this tall matrix ~4x faster than sum(0)
             np.einsum("pf->f", grad_rows, out=self.grads["bias"])
-        self.add_regularization_gradients()
         if not need_input_grad:
             return None
         # Through the tap at kernel offset (a, b) the gradient g @ K[a, b].T flows back to the
         # input pixels that tap saw. (This is col2im(g @ K.T) one offset at a time: each product
         # is then a contiguous block, which makes the additions much faster.)
-        batch, out_h, out_w, _ = grad_logits.shape
+        batch, out_h, out_w, _ = grad_pre_activation.shape
         return self._geometry.add_windows_back(
             lambda a, b: (grad_rows @ kernel[a, b].T).reshape(batch, out_h, out_w, -1),
-            batch, kernel.shape[2], grad_logits.dtype)
+            batch, kernel.shape[2], grad_pre_activation.dtype)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,
                 "kernel_size": list(self.kernel_size), "strides": list(self.strides),
                 "padding": self.padding, "dilation_rate": list(self.dilation_rate),
-                "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
-                "bias_initializer": self.bias_initializer,
+                "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer)}

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import ArgumentError
-from .. import regularizers
+from .. import initializers, regularizers
+from ..initializers import Initializer
+from ..regularizers import Regularizer
+from ..validation import check_flag, check_integer
 from .base import Layer
 
 
@@ -20,15 +23,15 @@ class Dense(Layer):
     """
 
     def __init__(self, units: int, activation=None, use_bias: bool = True,
-                 kernel_initializer: str = "glorot_uniform", bias_initializer: str = "zeros",
-                 kernel_regularizer=None, bias_regularizer=None, **kwargs):
+                 kernel_initializer: str | dict | Initializer = "glorot_uniform",
+                 bias_initializer: str | dict | Initializer = "zeros",
+                 kernel_regularizer: str | dict | Regularizer | None = None,
+                 bias_regularizer: str | dict | Regularizer | None = None, **kwargs):
         super().__init__(activation=activation, **kwargs)
-        if not isinstance(units, int | np.integer) or units < 1:
-            raise ArgumentError(f"Dense: units must be a positive integer, got {units!r}")
-        self.units = int(units)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
+        self.units = check_integer(units, "units", "Dense", minimum=1)
+        self.use_bias = check_flag(use_bias, "use_bias", "Dense")
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self._inputs: np.ndarray | None = None
@@ -57,16 +60,15 @@ class Dense(Layer):
             outputs += self.params["bias"]
         return outputs
 
-    def call_backward(self, grad_logits, need_input_grad=True):
-        np.matmul(self._inputs.T, grad_logits, out=self.grads["kernel"])
+    def call_backward(self, grad_pre_activation, need_input_grad=True):
+        np.matmul(self._inputs.T, grad_pre_activation, out=self.grads["kernel"])
         if self.use_bias:
-            np.sum(grad_logits, axis=0, out=self.grads["bias"])
-        self.add_regularization_gradients()
-        return grad_logits @ self.params["kernel"].T if need_input_grad else None
+            np.sum(grad_pre_activation, axis=0, out=self.grads["bias"])
+        return grad_pre_activation @ self.params["kernel"].T if need_input_grad else None
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "use_bias": self.use_bias,
-                "kernel_initializer": self.kernel_initializer,
-                "bias_initializer": self.bias_initializer,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer)}

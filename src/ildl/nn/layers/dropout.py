@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import ArgumentError
+from ..validation import check_number
 from .base import Layer
 
 
@@ -19,10 +19,8 @@ class Dropout(Layer):
 
     def __init__(self, rate: float, **kwargs):
         super().__init__(**kwargs)
-        if not 0 <= rate < 1:
-            raise ArgumentError(f"Dropout: rate is the fraction of units dropped and must be in "
-                                f"[0, 1), got {rate}")
-        self.rate = float(rate)
+        self.rate = check_number(rate, "rate (the fraction of units dropped)", "Dropout", low=0,
+                                 high=1, bounds="[)")
         self._mask: np.ndarray | None = None
 
     def call(self, inputs, training):
@@ -35,10 +33,10 @@ class Dropout(Layer):
         self._mask = keep.astype(inputs.dtype) / np.asarray(1 - self.rate, dtype=inputs.dtype)
         return inputs * self._mask
 
-    def call_backward(self, grad_logits, need_input_grad=True):
+    def call_backward(self, grad_pre_activation, need_input_grad=True):
         if not need_input_grad:
             return None
-        return grad_logits if self._mask is None else grad_logits * self._mask
+        return grad_pre_activation if self._mask is None else grad_pre_activation * self._mask
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import ArgumentError
+from ..validation import check_flag, check_number
 from .base import Layer
 
 
@@ -25,12 +25,11 @@ class BatchNormalization(Layer):
     def __init__(self, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
                  scale: bool = True, **kwargs):
         super().__init__(**kwargs)
-        if not 0 <= momentum < 1:
-            raise ArgumentError(f"BatchNormalization: momentum must be in [0, 1), got {momentum}")
-        self.momentum = float(momentum)
-        self.epsilon = float(epsilon)
-        self.center = bool(center)
-        self.scale = bool(scale)
+        where = "BatchNormalization"
+        self.momentum = check_number(momentum, "momentum", where, low=0, high=1, bounds="[)")
+        self.epsilon = check_number(epsilon, "epsilon", where, low=0)
+        self.center = check_flag(center, "center", where)
+        self.scale = check_flag(scale, "scale", where)
 
     def build(self, input_shape, rng, dtype):
         output_shape = super().build(input_shape, rng, dtype)
@@ -60,16 +59,16 @@ class BatchNormalization(Layer):
         outputs = self._normalized * self.params["gamma"] if self.scale else self._normalized
         return outputs + self.params["beta"] if self.center else outputs
 
-    def call_backward(self, grad_logits, need_input_grad=True):
-        axes = tuple(range(grad_logits.ndim - 1))
+    def call_backward(self, grad_pre_activation, need_input_grad=True):
+        axes = tuple(range(grad_pre_activation.ndim - 1))
         if self.scale:
-            self.grads["gamma"][...] = np.sum(grad_logits * self._normalized, axis=axes)
+            self.grads["gamma"][...] = np.sum(grad_pre_activation * self._normalized, axis=axes)
         if self.center:
-            self.grads["beta"][...] = np.sum(grad_logits, axis=axes)
+            self.grads["beta"][...] = np.sum(grad_pre_activation, axis=axes)
         if not need_input_grad:
             return None
         gamma = self.params["gamma"] if self.scale else 1
-        grad_normalized = grad_logits * (gamma * self._inverse_std)
+        grad_normalized = grad_pre_activation * (gamma * self._inverse_std)
         if not self._training:  # moving statistics are constants
             return grad_normalized
         mean_grad = grad_normalized.mean(axis=axes)

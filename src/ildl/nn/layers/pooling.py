@@ -68,14 +68,14 @@ class MaxPooling2D(_Pooling2D):
         self._winner = winner
         return best
 
-    def call_backward(self, grad_logits, need_input_grad=True):
+    def call_backward(self, grad_pre_activation, need_input_grad=True):
         if not need_input_grad:
             return None
         geometry = self._geometry
         offset_of = {position: offset for offset, position in enumerate(geometry.offsets())}
-        return geometry.add_windows_back(
-            lambda a, b: grad_logits * (self._winner == offset_of[a, b]),
-            len(grad_logits), grad_logits.shape[-1], grad_logits.dtype)
+        grad = grad_pre_activation
+        return geometry.add_windows_back(lambda a, b: grad * (self._winner == offset_of[a, b]),
+                                         len(grad), grad.shape[-1], grad.dtype)
 
 
 class AveragePooling2D(_Pooling2D):
@@ -96,10 +96,11 @@ class AveragePooling2D(_Pooling2D):
         self._window_sizes = self._counts(geometry, inputs.dtype)[None, :, :, None]
         return geometry.window_view(inputs).sum(axis=(3, 4)) / self._window_sizes
 
-    def call_backward(self, grad_logits, need_input_grad=True):
+    def call_backward(self, grad_pre_activation, need_input_grad=True):
         if not need_input_grad:
             return None
-        share = grad_logits / self._window_sizes  # each pixel of a window gets an equal share
+        # Each pixel of a window gets an equal share of the window's gradient.
+        share = grad_pre_activation / self._window_sizes
         return self._geometry.add_windows_back(lambda a, b: share, len(share), share.shape[-1],
                                                share.dtype)
 
@@ -117,9 +118,9 @@ class GlobalAveragePooling2D(Layer):
         self._input_shape = inputs.shape
         return inputs.mean(axis=(1, 2))
 
-    def call_backward(self, grad_logits, need_input_grad=True):
+    def call_backward(self, grad_pre_activation, need_input_grad=True):
         if not need_input_grad:
             return None
         n, height, width, channels = self._input_shape
-        share = grad_logits / (height * width)
+        share = grad_pre_activation / (height * width)
         return np.broadcast_to(share[:, None, None, :], self._input_shape).copy()

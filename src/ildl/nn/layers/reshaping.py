@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ...errors import ArgumentError
 from .base import Layer
 
@@ -21,8 +23,8 @@ class Flatten(Layer):
         self._input_shape = inputs.shape
         return inputs.reshape(len(inputs), -1)
 
-    def call_backward(self, grad_logits, need_input_grad=True):
-        return grad_logits.reshape(self._input_shape) if need_input_grad else None
+    def call_backward(self, grad_pre_activation, need_input_grad=True):
+        return grad_pre_activation.reshape(self._input_shape) if need_input_grad else None
 
 
 class Reshape(Layer):
@@ -33,12 +35,14 @@ class Reshape(Layer):
 
     def __init__(self, target_shape: tuple, **kwargs):
         super().__init__(**kwargs)
-        self.target_shape = tuple(int(d) for d in target_shape)
-        if sum(d == -1 for d in self.target_shape) > 1 or \
-                any(d < 1 and d != -1 for d in self.target_shape):
+        sizes = tuple(target_shape) if isinstance(target_shape, tuple | list) else ()
+        is_size = [isinstance(d, int | np.integer) and not isinstance(d, bool | np.bool_)
+                   and (d >= 1 or d == -1) for d in sizes]
+        if not sizes or not all(is_size) or sizes.count(-1) > 1:
             raise ArgumentError(
-                f"Reshape: target_shape must hold positive sizes and at most one -1, "
-                f"got {target_shape}")
+                f"Reshape: target_shape must be a tuple of positive sizes with at most one -1 "
+                f"(e.g. (28, 28, 1) or (-1, 1)), got {target_shape!r}")
+        self.target_shape = tuple(int(d) for d in sizes)
 
     def compute_output_shape(self, input_shape):
         size = math.prod(input_shape)
@@ -53,8 +57,8 @@ class Reshape(Layer):
         self._input_shape = inputs.shape
         return inputs.reshape(len(inputs), *self.output_shape)
 
-    def call_backward(self, grad_logits, need_input_grad=True):
-        return grad_logits.reshape(self._input_shape) if need_input_grad else None
+    def call_backward(self, grad_pre_activation, need_input_grad=True):
+        return grad_pre_activation.reshape(self._input_shape) if need_input_grad else None
 
     def get_config(self):
         return {**super().get_config(), "target_shape": list(self.target_shape)}
