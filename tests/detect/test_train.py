@@ -81,8 +81,6 @@ def test_cli_make_dataset_then_train_then_val(tmp_path, capsys):
 
 
 def test_cli_train_skips_a_bad_label_line_and_strict_stops_at_it(tmp_path, capsys):
-    from ildl.detect.dataset import DatasetError
-
     out = tmp_path / "ds"
     assert main(["detect", "make-dataset", "--out", str(out), "--train", "6", "--val", "2",
                  "--size", "64"]) == 0
@@ -93,8 +91,11 @@ def test_cli_train_skips_a_bad_label_line_and_strict_stops_at_it(tmp_path, capsy
                  "--imgsz", "64", "--batch", "2", "--out", str(tmp_path / "run")]
     assert main(arguments) == 0
     assert "skipped 0 images and 1 label lines" in capsys.readouterr().out
-    with pytest.raises(DatasetError, match=f"{label.name}:{len(lines) + 1}"):
-        main([*arguments, "--strict"])
+    earlier_run = (tmp_path / "run" / "last.pt").read_bytes()
+    assert main([*arguments, "--strict", "--overwrite"]) == 2  # a DatasetError, on one line
+    assert f"{label.name}:{len(lines) + 1}: class out of range" in capsys.readouterr().err
+    # the run to be replaced is removed only once the new one has passed every check
+    assert (tmp_path / "run" / "last.pt").read_bytes() == earlier_run
 
 
 @pytest.fixture(scope="module")
