@@ -222,7 +222,8 @@ def _add_detect_commands(areas) -> None:
     val = detect_commands.add_parser("val", help="precision, recall and mAP of a checkpoint")
     val.add_argument("--weights", required=True, help="a checkpoint (best.pt)")
     val.add_argument("--data", required=True, help="data.yaml")
-    val.add_argument("--split", default="val", help="split to evaluate (val)")
+    val.add_argument("--split", default="val", choices=("train", "val", "test"),
+                     help="split to evaluate (val)")
     val.add_argument("--out", default="runs/val", help="folder for the figures")
     val.set_defaults(run=_detect_val)
 

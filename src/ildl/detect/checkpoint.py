@@ -57,6 +57,14 @@ def _header(payload: bytes) -> bytes:
     return MAGIC + f" {VERSION} sha256 {hashlib.sha256(payload).hexdigest()}\n".encode()
 
 
+def detector_entries(model: Detector, names: list[str], train_config: dict) -> dict:
+    """The entries every checkpoint holds (``REQUIRED``), enough for val, predict and export:
+    ``model``'s configuration and weights (the EMA copy, when training), its class names and
+    the run's ``TrainConfig`` as a dict."""
+    return {"model_config": model.config(), "names": list(names), "ema": model.state_dict(),
+            "train_config": train_config}
+
+
 def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
     """Write ``state`` (tensors and plain Python values) to ``path`` atomically, behind a line
     holding its SHA-256 digest."""

@@ -125,7 +125,8 @@ class TrainConfig:
     device: str = setting("cpu", "where to train",
                           matches(r"cpu|mps|cuda(:\d+)?", "cpu, cuda, cuda:N or mps"))
     time_limit: float | None = setting(None, "minutes of training: after each epoch the "
-                                       "schedule shrinks to the epochs that fit", optional(number(0, low_included=False)))
+                                       "schedule shrinks to the epochs that fit",
+                                       optional(number(0, low_included=False)))
     mosaic: float = setting(0.5, "probability that a training image is a mosaic of four",
                             PROBABILITY)
     # scale 1 could draw a zoom of 0 (the zoom is drawn from 1 - scale to 1 + scale)

@@ -14,9 +14,10 @@ import os
 import numpy as np
 
 from ..atomic import write_bytes_atomically
-from ..errors import ModelFileError, OverwriteError
+from ..errors import ArgumentError, ModelFileError, OverwriteError
 from ..optional import require
 from .checkpoint import load_detector
+from .config import PATH
 from .model import STRIDES
 
 OUTPUT_NAMES = tuple(f"stride{stride}" for stride in STRIDES)  # one grid per stride
@@ -25,6 +26,8 @@ TOLERANCE = 1e-4  # largest difference allowed between onnxruntime's and PyTorch
 
 def _check_output_path(weights: str, path: str) -> None:
     """The export may only write a .onnx file that is not the checkpoint itself."""
+    if not PATH.accepts(path):
+        raise ArgumentError(f"--out {path!r} is not valid: it must be {PATH.expected}")
     if not path.lower().endswith(".onnx"):
         raise OverwriteError(f"--out {path!r} does not end in .onnx; the export writes an ONNX "
                              "file, and refuses any other name so it never replaces a "

@@ -23,6 +23,7 @@ from ..errors import ArgumentError, MissingDependencyError, MissingFileError, Ov
 from ..viz.animation import write_frames
 from ..viz.theme import SERIES_COLORS
 from .checkpoint import load_detector
+from .config import PATH
 from .dataset import IMAGE_SUFFIXES, Letterbox, image_files, letterbox, load_image
 from .nms import decode
 
@@ -144,6 +145,9 @@ def predict(weights: str, source: str, out: str, score_threshold: float = 0.25,
     """
     _check_threshold(score_threshold, "score_threshold", "--conf")
     _check_threshold(iou_threshold, "iou_threshold", "--iou")
+    for option, path in (("--source", source), ("--out", out)):
+        if not PATH.accepts(path):
+            raise ArgumentError(f"{option} {path!r} is not valid: it must be {PATH.expected}")
     if not os.path.exists(source):
         raise MissingFileError(f"--source {source!r}: no such image, folder or video")
     if os.path.exists(out) and not os.path.isdir(out):

@@ -26,19 +26,25 @@ from dataclasses import asdict, fields, replace
 
 import torch
 
-from ..errors import ArgumentError, MissingFileError, ModelFileError, OverwriteError, TrainingError
-from ..errors import UsageError
+from ..errors import (
+    ArgumentError,
+    MissingFileError,
+    ModelFileError,
+    OverwriteError,
+    TrainingError,
+    UsageError,
+)
 from ..nn.progress import ProgressBar, format_seconds
-# TrainConfig and the checkpoint functions lived here before; they stay importable from here.
-from .checkpoint import (  # noqa: F401
+from .checkpoint import (
     check_classes,
     classes_in_words,
+    detector_entries,
     load_checkpoint,
-    load_detector,
+    load_detector,  # noqa: F401 (it lived here before: still importable)
     load_weights,
     save_checkpoint,
 )
-from .config import TrainConfig
+from .config import TrainConfig  # lived here before: ildl.detect.train.TrainConfig still works
 from .dataset import Augment, DetectionDataset, collate
 from .loss import DetectionLoss
 from .metrics import DetectionEvaluator
@@ -171,7 +177,11 @@ class Trainer:
             for name in RUN_FILES:
                 if os.path.exists(os.path.join(config.out, name)):
                     os.remove(os.path.join(config.out, name))
-        os.makedirs(config.out, exist_ok=True)
+        try:
+            os.makedirs(config.out, exist_ok=True)
+        except OSError as error:  # a name too long, a read-only disk, no permission
+            raise ArgumentError(f"--out {config.out!r}: cannot create the folder "
+                                f"({error.strerror}); choose another --out") from None
 
     def _resume(self, checkpoint: dict) -> None:
         """Continue from ``checkpoint`` (last.pt), which must be of this model and these classes."""
@@ -202,13 +212,11 @@ class Trainer:
             print(f"resuming {path} after epoch {self.start_epoch}")
 
     def _checkpoint(self, epoch: int) -> dict:
-        return {"model": self.model.state_dict(), "ema": self.ema.model.state_dict(),
-                "ema_updates": self.ema.updates, "optimizer": self.optimizer.state_dict(),
-                "epoch": epoch, "best_map": self.best,
+        return {**detector_entries(self.ema.model, self.names, asdict(self.config)),
+                "model": self.model.state_dict(), "ema_updates": self.ema.updates,
+                "optimizer": self.optimizer.state_dict(), "epoch": epoch, "best_map": self.best,
                 "epochs_without_gain": self.epochs_without_gain, "history": self.history,
-                "schedule_epochs": self.epochs, "minutes": self._minutes(),
-                "model_config": self.model.config(), "names": list(self.names),
-                "train_config": asdict(self.config)}
+                "schedule_epochs": self.epochs, "minutes": self._minutes()}
 
     def _train_epoch(self, epoch: int, loader, steps_per_epoch: int) -> dict:
         self.model.train()

@@ -109,8 +109,8 @@ def _plot_summary(frames: list[np.ndarray], history: list[dict], title: str):
 
 def _render_object_detection(out_dir: str, options: RenderOptions) -> list[str]:
     from ..data.shapes import make_video
-    from ..detect.predict import detect_frames, draw_detections
     from ..detect.checkpoint import load_detector
+    from ..detect.predict import detect_frames, draw_detections
     from ..viz.animation import write_frames
     from ..viz.theme import themed
 
