@@ -86,8 +86,8 @@ def main() -> None:
 
     import other_shapes
     from ildl.data.shapes import write_dataset
-    from ildl.detect.dataset import DetectionDataset
     from ildl.detect.checkpoint import load_detector
+    from ildl.detect.dataset import DetectionDataset
     from ildl.detect.train import train
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
