@@ -263,3 +263,15 @@ def test_a_run_that_never_improves_names_only_the_files_it_wrote(
     status, output = run_cli(["--data", make_dataset(), "--out", str(earlier_run), "--epochs",
                               "1", "--imgsz", "32", "--batch", "2", "--resume"], capsys)
     assert status == 0 and "nothing to train: " in output.out
+
+
+def test_evaluate_refuses_a_dataset_with_another_class_count(make_dataset):
+    from ildl.detect.dataset import DetectionDataset
+    from ildl.detect.model import Detector
+    from ildl.detect.train import evaluate
+    from ildl.errors import ArgumentError
+
+    dataset = DetectionDataset(make_dataset(classes=["circle"]), "val", 32)
+    with pytest.raises(ArgumentError, match=r"the detector finds 3 classes but the dataset has "
+                                            r"1 class \(circle\)"):
+        evaluate(Detector(3), dataset)

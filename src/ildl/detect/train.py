@@ -69,7 +69,7 @@ def _device(name: str) -> torch.device:
     return device
 
 
-def check_output_folder(out: str, resume: bool, overwrite: bool) -> None:
+def _check_output_folder(out: str, resume: bool, overwrite: bool) -> None:
     """Refuse an ``out`` that would lose earlier results: a file, or a folder holding a run
     (best.pt or last.pt) unless ``resume`` (continue it) or ``overwrite`` (replace it)."""
     if os.path.exists(out) and not os.path.isdir(out):
@@ -135,7 +135,7 @@ class Trainer:
         self.config = config
         self.last_path = os.path.join(config.out, "last.pt")
         self.best_path = os.path.join(config.out, "best.pt")
-        check_output_folder(config.out, resume, overwrite)
+        _check_output_folder(config.out, resume, overwrite)
         resumed = load_checkpoint(self.last_path) if resume else None
         if resumed is not None and resumed["model_config"]["size"] != config.size:
             size = resumed["model_config"]["size"]
