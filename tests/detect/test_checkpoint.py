@@ -109,6 +109,16 @@ def test_files_of_other_programs_are_refused_without_unpickling(tmp_path):
         load_checkpoint(tmp_path / "notes.pt")
 
 
+def test_a_checkpoint_holding_a_list_that_contains_itself_is_walked_once(tmp_path):
+    looped = []
+    looped.append(looped)  # pickles allow it; a recursive walk would never end
+    entries = {**untrained_entries(), "notes": looped}
+    entries["ema"]["stem.0.weight"].fill_(float("nan"))
+    save_checkpoint(tmp_path / "best.pt", entries)
+    with pytest.raises(ModelFileError, match="ema/stem.0.weight are NaN"):
+        load_checkpoint(tmp_path / "best.pt")
+
+
 def test_a_folder_or_a_missing_file_is_named(tmp_path):
     with pytest.raises(ModelFileError, match="is a folder, not a checkpoint file"):
         load_checkpoint(tmp_path)

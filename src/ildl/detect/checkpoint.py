@@ -36,7 +36,9 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import reprlib
 import warnings
+from collections import deque
 from collections.abc import Iterator
 
 import torch
@@ -138,16 +140,17 @@ def _check_structure(checkpoint: object, path: str) -> None:
         tensors = all(torch.is_tensor(value) for value in checkpoint.values())
         kind = "a plain state_dict" if checkpoint and tensors else "a dict"
         raise refuse(f"it holds {kind} without {', '.join(map(repr, missing))} (its keys begin "
-                     f"{', '.join(map(repr, list(checkpoint)[:4]))})")
+                     f"{', '.join(map(reprlib.repr, list(checkpoint)[:4]))})")
     model_config, names = checkpoint["model_config"], checkpoint["names"]
     if (not isinstance(model_config, dict) or set(model_config) != {"num_classes", "size"}
             or type(model_config["num_classes"]) is not int or model_config["num_classes"] < 1
             or model_config["size"] not in MODEL_SIZES):
-        raise refuse(f"its model_config is {model_config!r}, not {{'num_classes': C >= 1, "
-                     f"'size': one of {', '.join(MODEL_SIZES)}}}")
+        raise refuse(f"its model_config is {reprlib.repr(model_config)}, not "
+                     f"{{'num_classes': C >= 1, 'size': one of {', '.join(MODEL_SIZES)}}}")
     if (not isinstance(names, list) or not all(isinstance(name, str) for name in names)
             or len(names) != model_config["num_classes"]):
-        raise refuse(f"its names {names!r} are not {model_config['num_classes']} class names")
+        raise refuse(f"its names {reprlib.repr(names)} are not {model_config['num_classes']} "
+                     "class names")
     ema = checkpoint["ema"]
     if not isinstance(ema, dict) or not all(torch.is_tensor(value) for value in ema.values()):
         raise refuse("its 'ema' entry is not a state_dict of tensors")
@@ -155,19 +158,23 @@ def _check_structure(checkpoint: object, path: str) -> None:
     # Only the input side matters to a trained detector; the rest is the run's history.
     if not isinstance(train_config, dict) or not IMGSZ.accepts(train_config.get("imgsz")):
         imgsz = train_config.get("imgsz") if isinstance(train_config, dict) else None
-        raise refuse(f"its train_config has imgsz {imgsz!r}, not {IMGSZ.expected}")
+        raise refuse(f"its train_config has imgsz {reprlib.repr(imgsz)}, not {IMGSZ.expected}")
 
 
-def _tensors(value: object, name: str = "") -> Iterator[tuple[str, torch.Tensor]]:
-    """Every tensor inside nested dicts and lists, with its path (``ema/stem.0.weight``)."""
-    if torch.is_tensor(value):
-        yield name, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _tensors(item, f"{name}/{key}" if name else str(key))
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            yield from _tensors(item, f"{name}/{index}")
+def _tensors(checkpoint: dict) -> Iterator[tuple[str, torch.Tensor]]:
+    """Every tensor inside nested dicts and lists, with its path (``ema/stem.0.weight``).
+
+    A loop rather than recursion, and each container visited once: a crafted pickle can nest
+    deeper than Python's recursion limit, or hold a list that contains itself."""
+    pending, seen = deque([("", checkpoint)]), set()
+    while pending:
+        name, value = pending.popleft()
+        if torch.is_tensor(value):
+            yield name, value
+        elif isinstance(value, dict | list | tuple) and id(value) not in seen:
+            seen.add(id(value))
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            pending.extend((f"{name}/{key}" if name else str(key), item) for key, item in items)
 
 
 def _check_finite(checkpoint: dict, path: str) -> None:
