@@ -275,3 +275,39 @@ def test_evaluate_refuses_a_dataset_with_another_class_count(make_dataset):
     with pytest.raises(ArgumentError, match=r"the detector finds 3 classes but the dataset has "
                                             r"1 class \(circle\)"):
         evaluate(Detector(3), dataset)
+
+
+def test_fuzz_resuming_an_edited_checkpoint_works_or_fails_with_an_ildl_error(make_dataset,
+                                                                           tmp_path):
+    """A last.pt whose training-state entries were replaced by anything (and its digest made
+    anew, as an editing user would): --resume continues, or says in one line what is wrong."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from ildl.detect.checkpoint import save_checkpoint
+    from ildl.errors import IldlError
+
+    data = make_dataset()
+    train(data, epochs=1, imgsz=32, batch=2, out=str(tmp_path / "run"), verbose=False)
+    original = load_checkpoint(tmp_path / "run" / "last.pt")
+    anything = st.recursive(st.none() | st.booleans() | st.integers() | st.floats()
+                            | st.text(max_size=5) | st.just(torch.zeros(2)),
+                            lambda children: st.lists(children, max_size=3)
+                            | st.dictionaries(st.text(max_size=5), children, max_size=3),
+                            max_leaves=8)
+    state = ["model", "optimizer", "ema_updates", "epoch", "best_map", "epochs_without_gain",
+             "history", "schedule_epochs", "minutes"]
+
+    @settings(max_examples=25, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(key=st.sampled_from(state), value=anything)
+    def check(key, value):
+        save_checkpoint(tmp_path / "run" / "last.pt", {**original, key: value})
+        config = TrainConfig(data, epochs=1, imgsz=32, batch=2, out=str(tmp_path / "run"),
+                             time_limit=1.0)
+        try:
+            Trainer(config, resume=True, verbose=False)
+        except IldlError as error:
+            assert str(error) and "\n" not in str(error)
+
+    check()

@@ -151,14 +151,19 @@ def _check_structure(checkpoint: object, path: str) -> None:
             or len(names) != model_config["num_classes"]):
         raise refuse(f"its names {reprlib.repr(names)} are not {model_config['num_classes']} "
                      "class names")
-    ema = checkpoint["ema"]
-    if not isinstance(ema, dict) or not all(torch.is_tensor(value) for value in ema.values()):
+    if not is_state_dict(checkpoint["ema"]):
         raise refuse("its 'ema' entry is not a state_dict of tensors")
     train_config = checkpoint["train_config"]
     # Only the input side matters to a trained detector; the rest is the run's history.
     if not isinstance(train_config, dict) or not IMGSZ.accepts(train_config.get("imgsz")):
         imgsz = train_config.get("imgsz") if isinstance(train_config, dict) else None
         raise refuse(f"its train_config has imgsz {reprlib.repr(imgsz)}, not {IMGSZ.expected}")
+
+
+def is_state_dict(value: object) -> bool:
+    """Whether ``value`` is what ``load_state_dict`` takes: tensors by name."""
+    return isinstance(value, dict) and all(isinstance(name, str) and torch.is_tensor(tensor)
+                                           for name, tensor in value.items())
 
 
 def _tensors(checkpoint: dict) -> Iterator[tuple[str, torch.Tensor]]:
@@ -195,6 +200,9 @@ def classes_in_words(names: list[str]) -> str:
 def load_weights(model: torch.nn.Module, state: dict, path: str, entry: str) -> None:
     """``model.load_state_dict(state)``, refusing with one line when the names or shapes of
     ``state`` (the ``entry`` of the checkpoint at ``path``) do not fit ``model``."""
+    if not is_state_dict(state):
+        raise ModelFileError(f"{path!r}: its '{entry}' entry is not a state_dict of tensors; the "
+                             "file was edited or written by another program")
     expected = model.state_dict()
     missing = [name for name in expected if name not in state]
     unexpected = [name for name in state if name not in expected]

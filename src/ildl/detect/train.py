@@ -200,14 +200,19 @@ class Trainer:
         except (ValueError, KeyError, TypeError, RuntimeError) as error:
             raise ModelFileError(f"cannot resume {path}: its optimizer state does not fit this "
                                  f"model ({type(error).__name__}: {error})") from None
-        self.ema.updates = int(checkpoint["ema_updates"])
-        self.start_epoch = int(checkpoint["epoch"]) + 1
-        self.best = float(checkpoint["best_map"])
-        self.epochs_without_gain = int(checkpoint["epochs_without_gain"])
-        self.history = list(checkpoint["history"])
+        try:
+            self.ema.updates = int(checkpoint["ema_updates"])
+            self.start_epoch = int(checkpoint["epoch"]) + 1
+            self.best = float(checkpoint["best_map"])
+            self.epochs_without_gain = int(checkpoint["epochs_without_gain"])
+            self.history = list(checkpoint["history"])
+            schedule_epochs = int(checkpoint["schedule_epochs"])
+            self.minutes_before = float(checkpoint["minutes"])
+        except (TypeError, ValueError) as error:  # an edited file with a digest made anew
+            raise ModelFileError(f"cannot resume {path}: its training state is not numbers "
+                                 f"({error})") from None
         if self.config.time_limit is not None:  # keep the schedule fitted so far
-            self.epochs = min(self.config.epochs, int(checkpoint["schedule_epochs"]))
-        self.minutes_before = float(checkpoint["minutes"])
+            self.epochs = min(self.config.epochs, schedule_epochs)
         if self.verbose:
             print(f"resuming {path} after epoch {self.start_epoch}")
 
