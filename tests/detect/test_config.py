@@ -100,6 +100,13 @@ def test_the_imgsz_rule_is_what_the_model_needs():
             model(torch.zeros(1, 3, 80, 80))
 
 
+@pytest.mark.parametrize("name, value", [("lr", "0.1"), ("epochs", 2.0), ("imgsz", "64"),
+                                         ("time_limit", [1]), ("size", None), ("seed", 1.5)])
+def test_values_of_the_wrong_type_are_refused_from_python(name, value):
+    with pytest.raises(ArgumentError, match=f"is not valid: {name} must be "):
+        TrainConfig("data.yaml", **{name: value})
+
+
 def test_paths_become_strings_and_a_changed_field_is_checked_again():
     config = TrainConfig(Path("shapes/data.yaml"), out=Path("runs/x"))
     assert config.data == os.path.join("shapes", "data.yaml") and config.out == "runs/x"
@@ -151,3 +158,24 @@ def test_the_cli_refuses_each_bad_value_in_one_line_before_touching_disk(
     assert error.count("\n") == 1
     assert os.listdir(tmp_path) == ["run"] and os.listdir(tmp_path / "run") == ["last.pt"]
     assert (tmp_path / "run" / "last.pt").read_bytes() == b"an earlier run"
+
+
+def test_fuzz_any_value_for_any_field_builds_a_config_or_is_an_argument_error():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    values = (st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+              | st.lists(st.integers(), max_size=2) | st.builds(Path, st.text(max_size=8)))
+
+    @settings(max_examples=200, deadline=None, derandomize=True, database=None)
+    @given(changes=st.dictionaries(st.sampled_from([f.name for f in fields(TrainConfig)]),
+                                   values, max_size=4))
+    def check(changes):
+        try:
+            config = TrainConfig(**{"data": "data.yaml", **changes})
+        except ArgumentError as error:
+            assert str(error).startswith("--") and "\n" not in str(error)
+        else:
+            config.validate()
+
+    check()

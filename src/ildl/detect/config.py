@@ -62,8 +62,10 @@ def integer(low: int, high: int | None = None, multiple_of: int = 1) -> Rule:
 def number(low: float, high: float | None = None, low_included: bool = True) -> Rule:
     """Finite numbers from ``low`` (excluded if not ``low_included``) up to ``high`` included."""
     def accepts(value: Any) -> bool:
+        if not _is_number(value):
+            return False
         above = value >= low if low_included else value > low
-        return _is_number(value) and above and (high is None or value <= high)
+        return above and (high is None or value <= high)
 
     start = f">= {low}" if low_included else f"> {low}"
     return Rule(accepts, f"a number {start}" + ("" if high is None else f" and <= {high}"))
