@@ -86,8 +86,9 @@ def main() -> None:
 
     import other_shapes
     from ildl.data.shapes import write_dataset
+    from ildl.detect.checkpoint import load_detector
     from ildl.detect.dataset import DetectionDataset
-    from ildl.detect.train import load_detector, train
+    from ildl.detect.train import train
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=15.0)
@@ -114,7 +115,7 @@ def main() -> None:
     rows = []
     # Shapes have no "up": up-down flips are as valid as left-right ones (both models get them).
     result = train(data_yaml, epochs=args.epochs, size=args.size, imgsz=args.imgsz,
-                   out="runs/bench/ildl",
+                   out="runs/bench/ildl", overwrite=True,
                    patience=args.epochs, time_limit=args.minutes, flipud=0.5, verbose=False)
     model, _ = load_detector(result["best"])
     detections, rate = ildl_detections(model, val, args.imgsz)

@@ -1,6 +1,8 @@
 """Fixtures for the whole suite."""
 
+import hashlib
 import os
+from pathlib import Path
 
 import pytest
 
@@ -25,3 +27,15 @@ def cache_outside_home(tmp_path_factory):
         os.environ.pop("ILDL_CACHE", None)
     else:
         os.environ["ILDL_CACHE"] = previous
+
+
+@pytest.fixture
+def file_hashes():
+    """``file_hashes(folder)``: SHA-256 of every file under ``folder`` by relative path. Equal
+    before and after a call means it wrote, replaced and deleted nothing there."""
+    def hashes(folder) -> dict[str, str]:
+        folder = Path(folder)
+        return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+                for path in sorted(folder.rglob("*")) if path.is_file()}
+
+    return hashes

@@ -143,3 +143,169 @@ def test_console_nn_mnist_offline_with_the_default_synthetic_digits(tmp_path):
     assert accuracy > 50  # synthetic digits are easy: far above the 10% of chance
     assert (tmp_path / "run" / "cnn.ildl").exists()
     assert (tmp_path / "run" / "cnn_training.png").exists()
+
+
+# --------------------------------------------------------------------------------------
+# ildl detect make-dataset: every argument is checked before --overwrite deletes anything
+# --------------------------------------------------------------------------------------
+
+@pytest.fixture
+def existing_dataset(tmp_path):
+    pytest.importorskip("PIL")
+    out = tmp_path / "shapes"
+    assert main(["detect", "make-dataset", "--out", str(out), "--train", "2", "--val", "1",
+                 "--size", "32"]) == 0
+    return out
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--size", "5"], "image sides must be from 32 to 4096 pixels, got 5"),
+    (["--size", "100000"], "image sides must be from 32 to 4096 pixels, got 100000"),
+    (["--max-objects", "-3"], "max_objects must be in 1..255, got -3"),
+    (["--train", "-1"], "n_train must be a non-negative integer, got -1"),
+    (["--val", "-1"], "n_val must be a non-negative integer, got -1"),
+    (["--seed", "-1"], "seed must be a non-negative integer, got -1"),
+    (["--video", "clip.gif", "--frames", "0"], "--frames 0 is not valid: a video needs at "
+                                               "least 1 frame"),
+    (["--video", "clip.txt"], "--video 'clip.txt' must end in .gif or .mp4"),
+])
+def test_make_dataset_checks_every_argument_before_overwrite_deletes(
+        arguments, message, existing_dataset, file_hashes, capsys, monkeypatch):
+    monkeypatch.chdir(existing_dataset.parent)
+    before = file_hashes(existing_dataset.parent)
+    assert main(["detect", "make-dataset", "--out", str(existing_dataset), "--overwrite",
+                 *arguments]) == 2
+    assert capsys.readouterr().err == f"ildl: error: {message}\n"
+    assert file_hashes(existing_dataset.parent) == before  # the dataset is whole, no video
+
+
+def test_make_dataset_refuses_an_existing_dataset_without_overwrite(existing_dataset,
+                                                                    file_hashes, capsys):
+    before = file_hashes(existing_dataset)
+    assert main(["detect", "make-dataset", "--out", str(existing_dataset)]) == 2
+    error = capsys.readouterr().err
+    assert "already holds a dataset" in error and "--overwrite" in error
+    assert file_hashes(existing_dataset) == before
+
+
+def test_data_knows_no_argparse():
+    import ildl.data.shapes as shapes
+
+    assert not hasattr(shapes, "add_make_dataset_arguments") and "argparse" not in vars(shapes)
+
+
+# --------------------------------------------------------------------------------------
+# fuzz: any values for the options of ildl detect: it works, or one line and exit status 2
+# --------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def detect_inputs(tmp_path_factory):
+    """A tiny dataset (32 px), the checkpoint of an untrained detector, an image."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("yaml")
+    from dataclasses import asdict
+
+    from ildl.data.shapes import write_dataset
+    from ildl.detect.checkpoint import detector_entries, save_checkpoint
+    from ildl.detect.config import TrainConfig
+    from ildl.detect.model import Detector
+
+    root = tmp_path_factory.mktemp("detect_inputs")
+    data = str(write_dataset(root / "data", n_train=2, n_val=1, size=32, workers=1))
+    torch.manual_seed(0)
+    names = ["circle", "square", "triangle"]
+    weights = str(root / "best.pt")
+    save_checkpoint(weights, detector_entries(Detector(3), names,
+                                              asdict(TrainConfig(data, imgsz=32))))
+    return {"data": data, "weights": weights, "image": str(root / "data/images/val/000000.png")}
+
+
+def _fuzz_values():
+    from hypothesis import strategies as st
+
+    return st.one_of(st.integers(-10, 10**6).map(str),
+                     st.floats(allow_nan=True, allow_infinity=True).map(str),
+                     st.sampled_from(["", "0", "1", "-1", "0.5", "32", "33", "1e6", "nan", "inf",
+                                      "-inf", "n", "s", "x", "cpu", "cuda", "cuda:1", "mps",
+                                      ".", "..", "/", "best.pt", "notes.txt", "clip.gif"]),
+                     st.text(max_size=12))
+
+
+def _fuzz_arguments(draw, inputs: dict) -> list[str]:
+    """One ``ildl detect`` command line: a command, its required inputs, and a few options with
+    any values. Training never runs (see the test); datasets stay tiny."""
+    from dataclasses import fields
+
+    from hypothesis import strategies as st
+
+    from ildl.detect.config import TrainConfig
+
+    values = _fuzz_values()
+    command = draw(st.sampled_from(["train", "predict", "val", "export", "make-dataset"]))
+    if command == "train":
+        fixed = ["--data", inputs["data"], "--out", "run"]
+        # not --data: reading data.yaml is ildl.detect.dataset's (its own tests fuzz it)
+        options = ["--" + f.name.replace("_", "-") for f in fields(TrainConfig)
+                   if f.name != "data"] + ["--resume"]
+    elif command == "predict":
+        fixed = ["--weights", inputs["weights"], "--source", inputs["image"]]
+        options = ["--conf", "--iou", "--out", "--source", "--weights"]
+    elif command == "val":
+        fixed = ["--weights", inputs["weights"], "--data", inputs["data"], "--split", "test"]
+        options = ["--weights", "--split", "--out"]
+    elif command == "export":
+        fixed = ["--weights", inputs["weights"], "--out", "best.pt"]
+        options = ["--weights", "--out"]
+    else:
+        fixed = ["--out", "shapes", "--train", "1", "--val", "1", "--size", "32"]
+        options = ["--out", "--train", "--val", "--size", "--max-objects", "--seed", "--frames",
+                   "--video", "--overwrite"]
+    chosen = draw(st.lists(st.sampled_from(options), min_size=1, max_size=3, unique=True))
+    arguments = ["detect", command, *fixed]
+    for option in chosen:
+        if option in ("--resume", "--overwrite", "--strict", "--no-strict"):
+            arguments.append(option)
+        else:
+            arguments += [option, draw(values)]
+    return arguments
+
+
+def test_fuzz_detect_arguments_work_or_fail_in_one_line(detect_inputs, tmp_path, monkeypatch,
+                                                        capsys):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    import ildl.data.shapes as shapes
+    from ildl.detect.train import Trainer
+
+    monkeypatch.chdir(tmp_path)
+    # Keep it fast: everything is parsed and checked, but nothing trains or renders much.
+    monkeypatch.setattr(Trainer, "run", lambda self: {"best_map50_95": 0.5, "best": None,
+                                                      "last": None, "history": [],
+                                                      "minutes": 0.0})
+    monkeypatch.setattr(shapes, "_write_example", lambda *args: None)
+    monkeypatch.setattr(shapes, "make_video", lambda *args, **kwargs: shapes.Video(
+        [], [], [], [], ()))
+    (tmp_path / "notes.txt").write_text("keep me")
+
+    @settings(max_examples=120, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(data=st.data())
+    def check(data):
+        arguments = _fuzz_arguments(data.draw, detect_inputs)
+        try:
+            status = main(arguments)
+        except SystemExit as exit_info:  # argparse: a value of the wrong type, with the usage
+            status = exit_info.code
+            error = capsys.readouterr().err
+            assert status == 2 and "error: argument " in error.splitlines()[-1], arguments
+            return
+        error = capsys.readouterr().err
+        if status == 0:
+            assert "Traceback" not in error, arguments
+        else:
+            assert status == 2 and error.startswith("ildl: error: "), (arguments, error)
+            assert error.count("\n") == 1, (arguments, error)
+
+    check()
+    assert (tmp_path / "notes.txt").read_text() == "keep me"

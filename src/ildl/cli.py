@@ -89,27 +89,57 @@ def _gallery(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _detect_make_dataset(args: argparse.Namespace) -> int:
+    import time
+
+    from .data.shapes import make_video, write_dataset
+    from .errors import ArgumentError
+
+    # The video is written after the dataset: its options are checked before either.
+    if args.video is not None and not args.video.lower().endswith((".gif", ".mp4")):
+        raise ArgumentError(f"--video {args.video!r} must end in .gif or .mp4")
+    if args.frames < 1:
+        raise ArgumentError(f"--frames {args.frames} is not valid: a video needs at least 1 frame")
+    start = time.perf_counter()
+    path = write_dataset(args.out, args.train, args.val, size=args.size, classes=args.classes,
+                         seed=args.seed, image_format=args.format, overwrite=args.overwrite,
+                         max_objects=args.max_objects)
+    print(f"wrote {args.train} train + {args.val} val images of {args.size} px "
+          f"({', '.join(args.classes)}) in {time.perf_counter() - start:.1f} s: {path}")
+    if args.video:
+        video = make_video(args.video, n_frames=args.frames, size=args.size,
+                           classes=args.classes, seed=args.seed)
+        print(f"wrote a {len(video.frames)}-frame video: {args.video}")
+    return 0
+
+
 def _detect_train(args: argparse.Namespace) -> int:
+    from dataclasses import fields
+
+    from .detect.config import TrainConfig
     from .detect.train import train
 
-    result = train(args.data, epochs=args.epochs, imgsz=args.imgsz, batch=args.batch,
-                   size=args.size, lr=args.lr, patience=args.patience, out=args.out,
-                   device=args.device, resume=args.resume, time_limit=args.time_limit,
-                   mosaic=args.mosaic, scale=args.scale, flipud=args.flipud,
-                   strict=args.strict)
-    print(f"best mAP50-95 {result['best_map50_95']:.3f}; weights: {result['best']}, "
-          f"{result['last']}")
+    settings = {setting.name: getattr(args, setting.name) for setting in fields(TrainConfig)}
+    result = train(**settings, resume=args.resume, overwrite=args.overwrite)
+    weights = ", ".join(path for path in (result["best"], result["last"]) if path)
+    if result["best"] is None:  # no epoch improved on the start value: the mAP was NaN
+        print("validation mAP50-95 never improved (was it NaN? the val split needs labelled "
+              f"images), so no best.pt was written; weights: {weights}")
+    else:
+        print(f"best mAP50-95 {result['best_map50_95']:.3f}; weights: {weights}")
     return 0
 
 
 def _detect_val(args: argparse.Namespace) -> int:
-    from .detect.dataset import DetectionDataset
+    from .detect.checkpoint import check_classes, load_detector
+    from .detect.dataset import DetectionDataset, load_data_yaml
     from .detect.metrics import plot_confusion_matrix, plot_pr_curves
-    from .detect.train import evaluate, load_detector
+    from .detect.train import evaluate
 
     model, checkpoint = load_detector(args.weights)
-    imgsz = checkpoint["train_config"]["imgsz"]
-    dataset = DetectionDataset(args.data, args.split, imgsz)
+    data = load_data_yaml(args.data)
+    check_classes(checkpoint, data.names, args.weights, args.data)
+    dataset = DetectionDataset(data, args.split, checkpoint["train_config"]["imgsz"])
     print(dataset.format_summary())
     metrics = evaluate(model, dataset)
     print(metrics.table(markdown=True))
@@ -136,6 +166,97 @@ def _detect_export(args: argparse.Namespace) -> int:
     difference = export_onnx(args.weights, args.out)
     print(f"wrote {args.out}; onnxruntime matches PyTorch to {difference:.1e}")
     return 0
+
+
+def _add_config_options(parser: argparse.ArgumentParser, config_class: type) -> None:
+    """One option per field of the dataclass ``config_class`` (fields made with
+    ``detect.config.setting``): name, type, default and help all come from the field."""
+    import typing
+    from dataclasses import MISSING, fields
+
+    types = typing.get_type_hints(config_class)
+    for setting in fields(config_class):
+        option = "--" + setting.name.replace("_", "-")
+        if types[setting.name] is bool:  # --strict / --no-strict
+            parser.add_argument(option, action=argparse.BooleanOptionalAction,
+                                default=setting.default, help=setting.metadata["help"])
+            continue
+        help = f"{setting.metadata['help']}; {setting.metadata['rule'].expected}"
+        # "float | None" -> float: None is the default, never typed
+        value_type = next(kind for kind in typing.get_args(types[setting.name]) or
+                          (types[setting.name],) if kind is not type(None))
+        required = setting.default is MISSING
+        parser.add_argument(option, type=value_type, required=required,
+                            default=None if required else setting.default,
+                            help=help if required else
+                            f"{help} (default: {str(setting.default).lower()})")
+
+
+def _add_detect_commands(areas) -> None:
+    from .data.shapes import DEFAULT_CLASSES, SHAPES
+    from .detect.config import TrainConfig
+
+    detect_parser = areas.add_parser("detect", help="train your own object detector (needs "
+                                     "torch: pip install ildl[torch])")
+    detect_commands = detect_parser.add_subparsers(dest="command", required=True)
+
+    make_dataset = detect_commands.add_parser("make-dataset", help="write a synthetic dataset "
+                                              "in the YOLO layout")
+    make_dataset.add_argument("--out", default="shapes", help="dataset folder (shapes)")
+    make_dataset.add_argument("--train", type=int, default=800, help="training images (800)")
+    make_dataset.add_argument("--val", type=int, default=200, help="validation images (200)")
+    make_dataset.add_argument("--size", type=int, default=160,
+                              help="image side in pixels, 32 to 4096 (160)")
+    make_dataset.add_argument("--classes", nargs="+", default=list(DEFAULT_CLASSES),
+                              choices=sorted(SHAPES), metavar="NAME",
+                              help=f"shape classes, from {', '.join(SHAPES)} "
+                                   f"(default: {' '.join(DEFAULT_CLASSES)})")
+    make_dataset.add_argument("--max-objects", type=int, default=6,
+                              help="objects per image, at most; 1 to 255 (6)")
+    make_dataset.add_argument("--seed", type=int, default=0, help="random seed, >= 0 (0)")
+    make_dataset.add_argument("--format", choices=("png", "jpg"), default="png",
+                              help="image files (png)")
+    make_dataset.add_argument("--overwrite", action="store_true",
+                              help="replace an existing dataset")
+    make_dataset.add_argument("--video", metavar="PATH",
+                              help="also write a video of moving shapes (.gif or .mp4)")
+    make_dataset.add_argument("--frames", type=int, default=48, help="video frames (48)")
+    make_dataset.set_defaults(run=_detect_make_dataset)
+
+    train = detect_commands.add_parser("train", help="train a detector on a data.yaml")
+    _add_config_options(train, TrainConfig)
+    train.add_argument("--resume", action="store_true", help="continue the run in OUT from its "
+                       "last.pt")
+    train.add_argument("--overwrite", action="store_true", help="start a new run in an OUT "
+                       "that holds one, replacing its best.pt and last.pt")
+    train.set_defaults(run=_detect_train)
+
+    val = detect_commands.add_parser("val", help="precision, recall and mAP of a checkpoint")
+    val.add_argument("--weights", required=True, help="a checkpoint (best.pt)")
+    val.add_argument("--data", required=True, help="data.yaml")
+    val.add_argument("--split", default="val", choices=("train", "val", "test"),
+                     help="split to evaluate (val)")
+    val.add_argument("--out", default="runs/val", help="folder for the figures")
+    val.set_defaults(run=_detect_val)
+
+    predict = detect_commands.add_parser("predict", help="detect in an image, a folder, a GIF "
+                                         "or a video; writes annotated files and JSON")
+    predict.add_argument("--weights", required=True, help="a checkpoint (best.pt)")
+    predict.add_argument("--source", required=True, help="image, folder, .gif or video file")
+    predict.add_argument("--out", default="runs/predict", help="output folder, outside the "
+                         "source folder (runs/predict)")
+    predict.add_argument("--conf", type=float, default=0.25, help="score threshold, 0 to 1 "
+                         "(0.25)")
+    predict.add_argument("--iou", type=float, default=0.5, help="NMS IoU threshold, 0 to 1 "
+                         "(0.5)")
+    predict.set_defaults(run=_detect_predict)
+
+    export = detect_commands.add_parser("export", help="export to ONNX (checked with "
+                                        "onnxruntime)")
+    export.add_argument("--weights", required=True, help="a checkpoint (best.pt)")
+    export.add_argument("--out", default="detector.onnx", help="the .onnx file "
+                        "(detector.onnx)")
+    export.set_defaults(run=_detect_export)
 
 
 def _explain_bench(args: argparse.Namespace) -> int:
@@ -180,55 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     mnist.add_argument("--no-download", action="store_true", help="never download MNIST")
     mnist.set_defaults(run=_nn_mnist)
 
-    from .data.shapes import add_make_dataset_arguments, make_dataset_cli
-
-    detect_parser = areas.add_parser("detect", help="train your own object detector (needs "
-                                     "torch: pip install ildl[torch])")
-    detect_commands = detect_parser.add_subparsers(dest="command", required=True)
-    make_dataset = detect_commands.add_parser("make-dataset", help="write a synthetic dataset "
-                                              "in the YOLO layout")
-    add_make_dataset_arguments(make_dataset)
-    make_dataset.set_defaults(run=make_dataset_cli)
-    train = detect_commands.add_parser("train", help="train a detector on a data.yaml")
-    train.add_argument("--data", required=True, help="data.yaml of a YOLO-layout dataset")
-    train.add_argument("--epochs", type=int, default=60, help="60")
-    train.add_argument("--imgsz", type=int, default=160, help="square input side (160)")
-    train.add_argument("--batch", type=int, default=32, help="32")
-    train.add_argument("--size", choices=("n", "s", "m"), default="n", help="model size (n)")
-    train.add_argument("--lr", type=float, default=4e-3, help="peak learning rate (0.004)")
-    train.add_argument("--patience", type=int, default=20, help="early stop after N epochs "
-                       "without a better validation mAP (20)")
-    train.add_argument("--out", default="runs/detect", help="checkpoints folder")
-    train.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (cpu)")
-    train.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
-    train.add_argument("--time-limit", type=float, metavar="MINUTES",
-                       help="stop after the epoch that reaches it")
-    train.add_argument("--mosaic", type=float, default=0.5, help="mosaic probability (0.5)")
-    train.add_argument("--scale", type=float, default=0.3, help="zoom range +-SCALE (0.3)")
-    train.add_argument("--flipud", type=float, default=0.0,
-                       help="up-down flip probability, for scenes with no up (0)")
-    train.add_argument("--strict", action="store_true",
-                       help="stop at the first bad label or image (default: skip and count)")
-    train.set_defaults(run=_detect_train)
-    val = detect_commands.add_parser("val", help="precision, recall and mAP of a checkpoint")
-    val.add_argument("--weights", required=True, help="a checkpoint (best.pt)")
-    val.add_argument("--data", required=True, help="data.yaml")
-    val.add_argument("--split", default="val", help="split to evaluate (val)")
-    val.add_argument("--out", default="runs/val", help="folder for the figures")
-    val.set_defaults(run=_detect_val)
-    predict = detect_commands.add_parser("predict", help="detect in an image, a folder, a GIF "
-                                         "or a video; writes annotated files and JSON")
-    predict.add_argument("--weights", required=True, help="a checkpoint (best.pt)")
-    predict.add_argument("--source", required=True, help="image, folder, .gif or video file")
-    predict.add_argument("--out", default="runs/predict", help="output folder")
-    predict.add_argument("--conf", type=float, default=0.25, help="score threshold (0.25)")
-    predict.add_argument("--iou", type=float, default=0.5, help="NMS IoU threshold (0.5)")
-    predict.set_defaults(run=_detect_predict)
-    export = detect_commands.add_parser("export", help="export to ONNX (checked with "
-                                        "onnxruntime)")
-    export.add_argument("--weights", required=True, help="a checkpoint (best.pt)")
-    export.add_argument("--out", default="detector.onnx", help="the .onnx file")
-    export.set_defaults(run=_detect_export)
+    _add_detect_commands(areas)
 
     from .explain import METHODS
 

@@ -12,9 +12,10 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("yaml")
 
 from ildl.data.shapes import write_dataset  # noqa: E402
+from ildl.detect.checkpoint import load_checkpoint  # noqa: E402
 from ildl.detect.dataset import collate  # noqa: E402
 from ildl.detect.schedule import warmup_cosine  # noqa: E402
-from ildl.detect.train import TrainConfig, Trainer, load_checkpoint  # noqa: E402
+from ildl.detect.train import TrainConfig, Trainer  # noqa: E402
 
 
 def single_process_equivalent(config: TrainConfig) -> tuple[dict, dict]:

@@ -1,5 +1,7 @@
-"""Detector training end to end on a tiny synthetic dataset: checkpoints, resume, safe loading."""
+"""Detector training end to end on a tiny synthetic dataset: checkpoints, resume, safe loading,
+and the run folder: an earlier run is never replaced silently, a resume must fit."""
 
+import os
 import pickle
 import sys
 
@@ -11,14 +13,9 @@ pytest.importorskip("yaml")
 
 from ildl.cli import main  # noqa: E402
 from ildl.data.shapes import write_dataset  # noqa: E402
+from ildl.detect.checkpoint import load_checkpoint, load_detector  # noqa: E402
 from ildl.detect.model import STRIDES  # noqa: E402
-from ildl.detect.train import (  # noqa: E402
-    TrainConfig,
-    Trainer,
-    load_checkpoint,
-    load_detector,
-    train,
-)
+from ildl.detect.train import TrainConfig, Trainer, train  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -93,10 +90,13 @@ def test_cli_train_skips_a_bad_label_line_and_strict_stops_at_it(tmp_path, capsy
                  "--imgsz", "64", "--batch", "2", "--out", str(tmp_path / "run")]
     assert main(arguments) == 0
     assert "skipped 0 images and 1 label lines" in capsys.readouterr().out
-    assert main([*arguments, "--strict"]) == 2  # one line, no traceback
+    earlier_run = (tmp_path / "run" / "last.pt").read_bytes()
+    assert main([*arguments, "--strict", "--overwrite"]) == 2  # one line, no traceback
     assert f"{label.name}:{len(lines) + 1}" in capsys.readouterr().err
     with pytest.raises(DatasetError, match=f"{label.name}:{len(lines) + 1}"):
-        main(["--debug", *arguments, "--strict"])
+        main(["--debug", *arguments, "--strict", "--overwrite"])
+    # the run to be replaced is removed only once the new one has passed every check
+    assert (tmp_path / "run" / "last.pt").read_bytes() == earlier_run
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +180,138 @@ def test_a_time_limit_shortens_the_schedule_so_it_still_ends_on_its_cosine(tiny_
     # the last step's learning rate is near the bottom of the (shortened) cosine, 5% of the
     # peak; cut off in the middle of the 50-epoch schedule, it would still be near the peak
     assert trainer.optimizer.param_groups[0]["lr"] < 0.2 * trainer.config.lr
+
+
+# --- the run folder --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def earlier_run(tmp_path, make_checkpoint):
+    """A folder holding a run: best.pt and last.pt of a size-n, 3-class detector."""
+    run = tmp_path / "run"
+    for name in ("best.pt", "last.pt"):
+        make_checkpoint(run / name)
+    return run
+
+
+def run_cli(arguments, capsys) -> tuple[int, str]:
+    status = main(["detect", "train", *arguments])
+    return status, capsys.readouterr()
+
+
+def test_an_earlier_run_is_not_replaced_without_resume_or_overwrite(
+        earlier_run, make_dataset, file_hashes, capsys):
+    before = file_hashes(earlier_run)
+    status, output = run_cli(["--data", make_dataset(), "--out", str(earlier_run)], capsys)
+    assert status == 2 and output.err == (
+        f"ildl: error: {earlier_run} already holds a training run (best.pt, last.pt); pass "
+        "--resume to continue it, --overwrite to replace it, or choose another --out\n")
+    assert file_hashes(earlier_run) == before
+
+
+def test_an_out_that_is_a_file_or_a_resume_without_last_pt_is_refused(tmp_path, make_dataset,
+                                                                       capsys):
+    data = make_dataset()
+    (tmp_path / "notes.txt").write_text("keep me")
+    status, output = run_cli(["--data", data, "--out", str(tmp_path / "notes.txt")], capsys)
+    assert status == 2 and "notes.txt' is a file; the run needs a folder" in output.err
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+    status, output = run_cli(["--data", data, "--out", str(tmp_path / "new"), "--resume"],
+                             capsys)
+    assert status == 2 and f"nothing to resume: there is no {tmp_path / 'new' / 'last.pt'}; " \
+        "leave out --resume" in output.err
+    assert not (tmp_path / "new").exists()
+
+
+def test_resume_with_another_size_or_other_classes_names_the_mismatch(
+        earlier_run, make_dataset, file_hashes, capsys):
+    before = file_hashes(earlier_run)
+    last = earlier_run / "last.pt"
+    status, output = run_cli(["--data", make_dataset(), "--out", str(earlier_run), "--resume",
+                              "--size", "s"], capsys)
+    assert status == 2 and output.err == (
+        f"ildl: error: cannot resume {last}: it was trained with --size n and this run asks "
+        "for --size s; pass --size n to resume it, or choose another --out\n")
+    one_class = make_dataset(classes=["circle"])
+    status, output = run_cli(["--data", one_class, "--out", str(earlier_run), "--resume"],
+                             capsys)
+    assert status == 2 and output.err == (
+        f"ildl: error: {last} detects 3 classes (circle, square, triangle) but {one_class} has "
+        "1 class (circle); resume with the data it was trained on, or choose another --out\n")
+    # same size and classes, but no training state (as a checkpoint of an older ildl)
+    status, output = run_cli(["--data", make_dataset(), "--out", str(earlier_run), "--resume"],
+                             capsys)
+    assert status == 2 and f"cannot resume {last}: it has no model, optimizer" in output.err
+    assert file_hashes(earlier_run) == before
+
+
+def test_a_run_that_never_improves_names_only_the_files_it_wrote(
+        earlier_run, make_dataset, monkeypatch, capsys):
+    """A NaN validation mAP (as with a val split without labels) never beats the start value:
+    no best.pt. With --overwrite, the earlier run's best.pt must not pass for this run's."""
+    from ildl.detect import train as train_module
+
+    class NoScore:
+        map50 = map50_95 = float("nan")
+
+    monkeypatch.setattr(train_module, "evaluate", lambda model, dataset: NoScore())
+    status, output = run_cli(["--data", make_dataset(), "--out", str(earlier_run), "--epochs",
+                              "1", "--imgsz", "32", "--batch", "2", "--overwrite"], capsys)
+    assert status == 0, output.err
+    assert output.out.splitlines()[-1] == (
+        "validation mAP50-95 never improved (was it NaN? the val split needs labelled images), "
+        f"so no best.pt was written; weights: {earlier_run / 'last.pt'}")
+    assert sorted(os.listdir(earlier_run)) == ["last.pt"]
+    assert load_checkpoint(earlier_run / "last.pt")["epoch"] == 0  # this run's, not the old one
+    # resuming a finished run trains nothing, and says so
+    status, output = run_cli(["--data", make_dataset(), "--out", str(earlier_run), "--epochs",
+                              "1", "--imgsz", "32", "--batch", "2", "--resume"], capsys)
+    assert status == 0 and "nothing to train: " in output.out
+
+
+def test_evaluate_refuses_a_dataset_with_another_class_count(make_dataset):
+    from ildl.detect.dataset import DetectionDataset
+    from ildl.detect.model import Detector
+    from ildl.detect.train import evaluate
+    from ildl.errors import ArgumentError
+
+    dataset = DetectionDataset(make_dataset(classes=["circle"]), "val", 32)
+    with pytest.raises(ArgumentError, match=r"the detector finds 3 classes but the dataset has "
+                                            r"1 class \(circle\)"):
+        evaluate(Detector(3), dataset)
+
+
+def test_fuzz_resuming_an_edited_checkpoint_works_or_fails_with_an_ildl_error(make_dataset,
+                                                                           tmp_path):
+    """A last.pt whose training-state entries were replaced by anything (and its digest made
+    anew, as an editing user would): --resume continues, or says in one line what is wrong."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from ildl.detect.checkpoint import save_checkpoint
+    from ildl.errors import IldlError
+
+    data = make_dataset()
+    train(data, epochs=1, imgsz=32, batch=2, out=str(tmp_path / "run"), verbose=False)
+    original = load_checkpoint(tmp_path / "run" / "last.pt")
+    anything = st.recursive(st.none() | st.booleans() | st.integers() | st.floats()
+                            | st.text(max_size=5) | st.just(torch.zeros(2)),
+                            lambda children: st.lists(children, max_size=3)
+                            | st.dictionaries(st.text(max_size=5), children, max_size=3),
+                            max_leaves=8)
+    state = ["model", "optimizer", "ema_updates", "epoch", "best_map", "epochs_without_gain",
+             "history", "schedule_epochs", "minutes"]
+
+    @settings(max_examples=25, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(key=st.sampled_from(state), value=anything)
+    def check(key, value):
+        save_checkpoint(tmp_path / "run" / "last.pt", {**original, key: value})
+        config = TrainConfig(data, epochs=1, imgsz=32, batch=2, out=str(tmp_path / "run"),
+                             time_limit=1.0)
+        try:
+            Trainer(config, resume=True, verbose=False)
+        except IldlError as error:
+            assert str(error) and "\n" not in str(error)
+
+    check()

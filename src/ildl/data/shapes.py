@@ -28,7 +28,6 @@ the ground truth of every frame.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 from collections.abc import Callable, Sequence
@@ -43,6 +42,7 @@ from ..errors import ArgumentError, OverwriteError
 
 DEFAULT_CLASSES = ("circle", "square", "triangle")
 SPLITS = ("train", "val")
+MAX_SIDE = 4096  # pixels: a larger scene (48 MB and up) is a typo, not a dataset
 
 
 # --- shape outlines: polygons around (0, 0) with circumradius about 1 ------------------------
@@ -368,8 +368,8 @@ def _check_classes(classes: Sequence[str]) -> tuple[str, ...]:
 def _image_size(size: int | tuple[int, int]) -> tuple[int, int]:
     """``size`` (side, or (height, width)) as (width, height)."""
     height, width = (size, size) if isinstance(size, int | np.integer) else size
-    if height < 32 or width < 32:
-        raise ArgumentError(f"images must be at least 32 x 32 pixels, got {size!r}")
+    if not (32 <= height <= MAX_SIDE and 32 <= width <= MAX_SIDE):
+        raise ArgumentError(f"image sides must be from 32 to {MAX_SIDE} pixels, got {size!r}")
     return int(width), int(height)
 
 
@@ -493,9 +493,11 @@ def write_dataset(root: str | os.PathLike, n_train: int = 800, n_val: int = 200,
     classes = _check_classes(classes)
     if image_format not in ("png", "jpg"):
         raise ArgumentError(f"image_format must be 'png' or 'jpg', got {image_format!r}")
-    for name, count in (("n_train", n_train), ("n_val", n_val)):
+    for name, count in (("n_train", n_train), ("n_val", n_val), ("seed", seed)):
         if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
             raise ArgumentError(f"{name} must be a non-negative integer, got {count!r}")
+    options = dict(scene_options, size=size, classes=classes)
+    make_scene(np.random.default_rng(0), **options)  # bad options fail now, before any deletion
     folders = [root / kind / split for kind in ("images", "labels", "masks") for split in SPLITS]
     existing = (root / "data.yaml").exists() or any(f.exists() and any(f.iterdir())
                                                     for f in folders)
@@ -507,8 +509,6 @@ def write_dataset(root: str | os.PathLike, n_train: int = 800, n_val: int = 200,
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
-    options = dict(scene_options, size=size, classes=classes)
-    make_scene(np.random.default_rng(0), **options)  # bad options fail now, not in a thread
     jobs = [(split, index) for split, count in zip(SPLITS, (n_train, n_val))
             for index in range(count)]
 
@@ -621,49 +621,5 @@ def make_video(path: str | os.PathLike | None = None, n_frames: int = 48,
     return video
 
 
-# --- command line ----------------------------------------------------------------------------
-
-
-def add_make_dataset_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of ``ildl detect make-dataset``."""
-    parser.add_argument("--out", default="shapes", help="dataset folder (shapes)")
-    parser.add_argument("--train", type=int, default=800, help="training images (800)")
-    parser.add_argument("--val", type=int, default=200, help="validation images (200)")
-    parser.add_argument("--size", type=int, default=160, help="image side in pixels (160)")
-    parser.add_argument("--classes", nargs="+", default=list(DEFAULT_CLASSES),
-                        choices=sorted(SHAPES), metavar="NAME",
-                        help=f"shape classes, from {', '.join(SHAPES)} "
-                             f"(default: {' '.join(DEFAULT_CLASSES)})")
-    parser.add_argument("--max-objects", type=int, default=6, help="objects per image, at most (6)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
-    parser.add_argument("--format", choices=("png", "jpg"), default="png", help="image files (png)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing dataset")
-    parser.add_argument("--video", metavar="PATH",
-                        help="also write a video of moving shapes (.gif or .mp4)")
-    parser.add_argument("--frames", type=int, default=48, help="video frames (48)")
-
-
-def make_dataset_cli(args: argparse.Namespace) -> int:
-    """Run ``ildl detect make-dataset`` with parsed ``args``; returns the exit code."""
-    import time
-
-    start = time.perf_counter()
-    try:
-        path = write_dataset(args.out, args.train, args.val, size=args.size,
-                             classes=args.classes, seed=args.seed, image_format=args.format,
-                             overwrite=args.overwrite, max_objects=args.max_objects)
-    except (FileExistsError, ValueError) as error:
-        print(f"error: {error}")
-        return 2
-    print(f"wrote {args.train} train + {args.val} val images of {args.size} px "
-          f"({', '.join(args.classes)}) in {time.perf_counter() - start:.1f} s: {path}")
-    if args.video:
-        video = make_video(args.video, n_frames=args.frames, size=args.size,
-                           classes=args.classes, seed=args.seed)
-        print(f"wrote a {len(video.frames)}-frame video: {args.video}")
-    return 0
-
-
-__all__ = ["DEFAULT_CLASSES", "SHAPES", "Scene", "Shape", "Video", "add_make_dataset_arguments",
-           "instance_map", "make_dataset_cli", "make_scene", "make_video", "mask_boxes",
-           "read_masks", "render", "write_dataset"]
+__all__ = ["DEFAULT_CLASSES", "SHAPES", "Scene", "Shape", "Video", "instance_map", "make_scene",
+           "make_video", "mask_boxes", "read_masks", "render", "write_dataset"]

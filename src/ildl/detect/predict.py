@@ -3,26 +3,30 @@
 ``predict(weights, source, out)`` accepts an image file, a folder of images, or an animation /
 video (.gif, or .mp4 and friends when imageio-ffmpeg is installed). Each frame is letterboxed to
 the model's square input, detected, and the boxes are mapped back to the frame's own pixels.
-Outputs in ``out``: annotated images (or an annotated GIF/MP4 for an animation) and
-``detections.json``, one entry per image or frame: ``{"source", "frame", "boxes": [[x1, y1, x2,
-y2], ...] (pixels), "scores", "classes", "names"}``.
+Outputs in ``out``: annotated images (as .png, in the source folder's subfolders) or an annotated
+GIF/MP4 for an animation, and ``detections.json``, one entry per image or frame: ``{"source",
+"frame", "boxes": [[x1, y1, x2, y2], ...] (pixels), "scores", "classes", "names"}``. An output
+never replaces an input.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections import Counter
+from pathlib import Path
 
 import numpy as np
 
 from ..atomic import write_bytes_atomically
-from ..errors import MissingDependencyError, MissingFileError
+from ..errors import ArgumentError, MissingDependencyError, MissingFileError, OverwriteError
 from ..graphics import SERIES_COLORS, write_frames
-from .data_yaml import image_files
+from .checkpoint import load_detector
+from .config import PATH
+from .data_yaml import IMAGE_SUFFIXES, image_files
 from .images import load_image
 from .letterbox import Letterbox, letterbox
 from .nms import decode
-from .train import load_detector
 
 ANIMATIONS = (".gif", ".mp4", ".avi", ".mov", ".mkv", ".webm")
 
@@ -101,42 +105,94 @@ def _record(source: str, frame: int | None, detections: dict, names: list[str]) 
             "names": [names[int(c)] for c in detections["classes"]]}
 
 
+def _check_threshold(value: float, name: str, option: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ArgumentError(f"{option} {value!r} is not valid: {name} must be a number from 0 "
+                            "to 1")
+
+
+def _annotated_names(images: list[Path], folder: Path) -> list[Path]:
+    """Where each image of ``folder`` is drawn, relative to the output folder: its own relative
+    path as .png (``a/x.jpg`` -> ``a/x.png``), so images of the same name in different subfolders
+    stay apart; ``a/x.jpg.png`` when ``a/x.png`` is also an input."""
+    relative = [image.relative_to(folder) for image in images]
+    stems = Counter(path.with_suffix("") for path in relative)
+    return [path.with_suffix(".png") if stems[path.with_suffix("")] == 1
+            else path.with_name(path.name + ".png") for path in relative]
+
+
+def _refuse_overlap(source: Path, out: Path) -> None:
+    """Outputs must never land on an input: ``out`` may not be the source folder, lie inside it
+    (its images would be read back as inputs next time) or contain it."""
+    source, out = source.resolve(), out.resolve()
+    if out == source or out.is_relative_to(source) or source.is_relative_to(out):
+        where = ("is" if out == source else "is inside" if out.is_relative_to(source)
+                 else "contains")
+        raise OverwriteError(f"--out {out} {where} the source folder {source}: annotated "
+                             "images would be written among the inputs; choose an --out "
+                             "outside it")
+
+
 def predict(weights: str, source: str, out: str, score_threshold: float = 0.25,
             iou_threshold: float = 0.5) -> list[dict]:
     """Detect objects in ``source`` (image, folder, GIF or video) with the checkpoint
     ``weights``; write annotated files and ``detections.json`` into ``out``; return the records.
 
+    The annotated image of ``source/a/x.jpg`` is ``out/a/x.png``. Nothing is written when an
+    output would replace an input (``out`` is, is inside or contains a source folder, or an
+    output file is the source file).
+
     >>> predict("runs/shapes/best.pt", "clip.gif", "runs/predict")   # doctest: +SKIP
     """
+    _check_threshold(score_threshold, "score_threshold", "--conf")
+    _check_threshold(iou_threshold, "iou_threshold", "--iou")
+    for option, path in (("--source", source), ("--out", out)):
+        if not PATH.accepts(path):
+            raise ArgumentError(f"{option} {path!r} is not valid: it must be {PATH.expected}")
+    if not os.path.exists(source):
+        raise MissingFileError(f"--source {source!r}: no such image, folder or video")
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise OverwriteError(f"--out {out!r} is a file; annotated images and detections.json "
+                             "need a folder: choose another --out")
+    source_path, out_path = Path(source), Path(out)
+    animation = source_path.is_file() and source.lower().endswith(ANIMATIONS)
+    if source_path.is_dir():
+        _refuse_overlap(source_path, out_path)
+        images = image_files(source_path)
+        if not images:
+            raise MissingFileError(f"no images found in {source!r} (looked for "
+                                   f"{', '.join(IMAGE_SUFFIXES)})")
+        outputs = [out_path / name for name in _annotated_names(images, source_path)]
+    else:
+        images = [source_path]
+        extension = (".gif" if source.lower().endswith(".gif") else ".mp4") if animation \
+            else ".png"
+        outputs = [out_path / (source_path.stem + extension)]
+        if outputs[0].resolve() == source_path.resolve():
+            raise OverwriteError(f"--out {out!r} would replace the source {source!r} with its "
+                                 "annotated copy; choose another --out")
     model, checkpoint = load_detector(weights)
     names, imgsz = checkpoint["names"], checkpoint["train_config"]["imgsz"]
-    os.makedirs(out, exist_ok=True)
     records = []
-    if os.path.isfile(source) and source.lower().endswith(ANIMATIONS):
+    if animation:
         frames, fps = read_frames(source)
         found = detect_frames(model, frames, imgsz, score_threshold, iou_threshold)
         drawn = [draw_detections(f, d, names) for f, d in zip(frames, found)]
-        extension = ".gif" if source.lower().endswith(".gif") else ".mp4"
-        stem = os.path.splitext(os.path.basename(source))[0]
-        write_frames(drawn, os.path.join(out, stem + extension), fps)
+        write_frames(drawn, str(outputs[0]), fps)
         records = [_record(source, index, d, names) for index, d in enumerate(found)]
     else:
-        paths = [source] if os.path.isfile(source) else [str(p) for p in image_files(source)]
-        if not paths:
-            raise MissingFileError(f"no images found in {source!r}")
-        for path in paths:
-            frame = load_image(path)
+        for image, output in zip(images, outputs):
+            frame = load_image(image)
             detections = detect_frames(model, [frame], imgsz, score_threshold,
                                        iou_threshold)[0]
-            _save_png(draw_detections(frame, detections, names),
-                      os.path.join(out, os.path.splitext(os.path.basename(path))[0] + ".png"))
-            records.append(_record(path, None, detections, names))
+            _save_png(draw_detections(frame, detections, names), output)
+            records.append(_record(str(image), None, detections, names))
     write_bytes_atomically(os.path.join(out, "detections.json"),
                            json.dumps(records, indent=1).encode())
     return records
 
 
-def _save_png(image: np.ndarray, path: str) -> None:
+def _save_png(image: np.ndarray, path: Path) -> None:
     import io
 
     from PIL import Image

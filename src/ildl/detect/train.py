@@ -3,12 +3,14 @@
 One epoch: shuffled, augmented batches -> loss -> AdamW step (learning rate warming up then
 following a cosine) -> EMA of the weights. After each epoch the EMA weights are evaluated on the
 validation split (mAP@0.5:0.95 and mAP@0.5 in the COCO definition, ``metrics.py``), and
-``<out>/last.pt`` and, when validation improved, ``<out>/best.pt`` are written atomically. Training
-stops early when validation mAP has not improved for ``patience`` epochs; ``resume=True`` continues
-from ``last.pt`` exactly where it stopped (weights, EMA, optimizer, schedule, epoch).
+``<out>/last.pt`` and, when validation improved, ``<out>/best.pt`` are written atomically
+(``checkpoint.py``: a SHA-256 digest, read back with ``weights_only=True``). Training stops early
+when validation mAP has not improved for ``patience`` epochs; ``resume=True`` continues from
+``last.pt`` exactly where it stopped (weights, EMA, optimizer, schedule, epoch).
 
-Checkpoints hold only tensors and plain Python values, and are read with
-``torch.load(..., weights_only=True)``: loading a checkpoint never unpickles arbitrary objects.
+What a run depends on is a ``TrainConfig`` (``config.py``), checked before anything is read or
+written. An ``out`` folder that already holds a run is never silently replaced: pass ``resume``
+to continue it or ``overwrite`` to start again in it.
 
 Several processes (data parallel): launched with ``torchrun --nproc_per_node 2 -m ildl.cli detect
 train ...``, each process trains a copy of the model on its own share of every batch (``batch``
@@ -18,18 +20,33 @@ stay equal, and process 0 writes the checkpoints and the log. CPUs talk through 
 
 from __future__ import annotations
 
-import io
 import os
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, fields, replace
 
 import torch
 
-from ..atomic import write_bytes_atomically
-from ..errors import ArgumentError, MissingFileError, TrainingError, UsageError
+from ..errors import (
+    ArgumentError,
+    MissingFileError,
+    ModelFileError,
+    OverwriteError,
+    TrainingError,
+    UsageError,
+)
 from ..progress import ProgressBar, format_seconds
 from .augment import Augment
 from .boxes import cxcywh_to_xyxy_torch
+from .checkpoint import (
+    check_classes,
+    classes_in_words,
+    detector_entries,
+    load_checkpoint,
+    load_detector,  # noqa: F401 (it lived here before: still importable)
+    load_weights,
+    save_checkpoint,
+)
+from .config import TrainConfig  # lived here before: ildl.detect.train.TrainConfig still works
 from .dataset import DetectionDataset, collate
 from .loss import DetectionLoss
 from .metrics import DetectionEvaluator
@@ -37,64 +54,40 @@ from .model import Detector
 from .nms import decode
 from .schedule import ModelEMA, warmup_cosine
 
-
-@dataclass
-class TrainConfig:
-    """Everything a training run depends on (saved in every checkpoint)."""
-
-    data: str  # path of data.yaml
-    epochs: int = 60
-    imgsz: int = 160
-    batch: int = 32
-    size: str = "n"
-    lr: float = 4e-3  # better than 2e-3 on the synthetic shapes (mAP@0.5 0.77 vs 0.6)
-    weight_decay: float = 5e-4
-    warmup_epochs: float = 2.0
-    patience: int = 20
-    device: str = "cpu"  # "cpu", "cuda" or "cuda:1"
-    time_limit: float | None = None  # minutes: the schedule shrinks to fit (see Trainer.run)
-    mosaic: float = 0.5  # probability of a mosaic (Augment)
-    scale: float = 0.3  # zoom range (Augment)
-    flipud: float = 0.0  # probability of an up-down flip (Augment): for scenes with no "up"
-    close_mosaic: int = 10  # last epochs without mosaic: finish on whole, uncut scenes
-    strict: bool = False  # a bad label or image stops training (default: skipped and counted)
-    out: str = "runs/detect"
-    seed: int = 0
-    workers: int = 0
-
-
-def save_checkpoint(path: str, state: dict) -> None:
-    """Write ``state`` with torch.save to ``path`` atomically."""
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    write_bytes_atomically(path, buffer.getvalue())
-
-
-def load_checkpoint(path: str) -> dict:
-    """Read a checkpoint written by ``save_checkpoint`` without unpickling arbitrary objects."""
-    if not os.path.exists(path):
-        raise MissingFileError(f"no checkpoint at {path!r}")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # a foreign, truncated or unsafe file
-        raise ArgumentError(f"{path!r} is not a readable ildl detector checkpoint "
-                            f"({type(error).__name__}: {str(error).splitlines()[0]})") from None
-
-
-def load_detector(path: str) -> tuple[Detector, dict]:
-    """The (EMA) detector saved in a checkpoint, in eval mode, and the checkpoint's metadata."""
-    checkpoint = load_checkpoint(path)
-    model = Detector(**checkpoint["model_config"])
-    model.load_state_dict(checkpoint["ema"])
-    return model.eval(), checkpoint
+RUN_FILES = ("best.pt", "last.pt")
+# What --resume needs besides the weights (checkpoints of older versions may lack some).
+TRAINING_STATE = ("model", "optimizer", "ema_updates", "epoch", "best_map", "epochs_without_gain",
+                  "history", "schedule_epochs", "minutes")
 
 
 def _device(name: str) -> torch.device:
     device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UsageError(f"device {name!r} was asked for but this PyTorch sees no CUDA GPU "
-                         f"(torch {torch.__version__}); use --device cpu")
+    present = {"cuda": (torch.cuda.is_available, "CUDA GPU"),
+               "mps": (torch.backends.mps.is_available, "MPS (Apple GPU) device")}
+    if device.type in present and not present[device.type][0]():
+        raise UsageError(f"device {name!r} was asked for but this PyTorch sees no "
+                         f"{present[device.type][1]} (torch {torch.__version__}); use --device "
+                         "cpu")
     return device
+
+
+def _check_output_folder(out: str, resume: bool, overwrite: bool) -> None:
+    """Refuse an ``out`` that would lose earlier results: a file, or a folder holding a run
+    (best.pt or last.pt) unless ``resume`` (continue it) or ``overwrite`` (replace it)."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise OverwriteError(f"--out {out!r} is a file; the run needs a folder for best.pt and "
+                             "last.pt: choose another --out")
+    last = os.path.join(out, "last.pt")
+    if resume:
+        if not os.path.exists(last):
+            raise MissingFileError(f"nothing to resume: there is no {last}; leave out --resume "
+                                   f"to start a new run in {out}")
+        return
+    earlier = [name for name in RUN_FILES if os.path.exists(os.path.join(out, name))]
+    if earlier and not overwrite:
+        raise OverwriteError(f"{out} already holds a training run ({', '.join(earlier)}); pass "
+                             "--resume to continue it, --overwrite to replace it, or choose "
+                             "another --out")
 
 
 def distributed_rank_and_size() -> tuple[int, int]:
@@ -115,6 +108,10 @@ def evaluate(model: Detector, dataset: DetectionDataset, batch: int = 32,
              score_threshold: float = 0.001):
     """COCO metrics of ``model`` on ``dataset`` (a low score threshold, as mAP needs the whole
     precision-recall curve)."""
+    if model.num_classes != len(dataset.names):
+        raise ArgumentError(f"the detector finds {model.num_classes} classes but the dataset has "
+                            f"{classes_in_words(dataset.names)}; evaluate it on data with the "
+                            "classes it was trained on")
     model.eval()
     device = next(model.parameters()).device
     evaluator = DetectionEvaluator(dataset.names)
@@ -134,16 +131,28 @@ def evaluate(model: Detector, dataset: DetectionDataset, batch: int = 32,
 class Trainer:
     """Holds the run's state; ``run()`` trains to the end (or early stop) and returns metrics."""
 
-    def __init__(self, config: TrainConfig, resume: bool = False, verbose: bool = True):
-        torch.manual_seed(config.seed)
+    def __init__(self, config: TrainConfig, resume: bool = False, verbose: bool = True,
+                 overwrite: bool = False):
+        config.validate()  # again: its fields may have been changed since it was made
         self.config = config
+        self.last_path = os.path.join(config.out, "last.pt")
+        self.best_path = os.path.join(config.out, "best.pt")
+        _check_output_folder(config.out, resume, overwrite)
+        resumed = load_checkpoint(self.last_path) if resume else None
+        if resumed is not None and resumed["model_config"]["size"] != config.size:
+            size = resumed["model_config"]["size"]
+            raise ArgumentError(f"cannot resume {self.last_path}: it was trained with --size "
+                                f"{size} and this run asks for --size {config.size}; pass "
+                                f"--size {size} to resume it, or choose another --out")
+        torch.manual_seed(config.seed)
         self.rank, self.world_size = distributed_rank_and_size()
         if self.world_size > 1 and not torch.distributed.is_initialized():
             torch.distributed.init_process_group("gloo")
         if config.batch % self.world_size:
-            raise ArgumentError(f"batch {config.batch} must divide evenly over {self.world_size} "
-                                "processes")
+            raise ArgumentError(f"--batch {config.batch} must divide evenly over "
+                                f"{self.world_size} processes")
         self.verbose = verbose and self.rank == 0
+        self.device = _device(config.device)
         augment = Augment(mosaic=config.mosaic, scale=config.scale, flipud=config.flipud)
         self.train_set = DetectionDataset(config.data, "train", config.imgsz, augment,
                                           strict=config.strict, seed=config.seed, cache=True)
@@ -152,7 +161,6 @@ class Trainer:
         if self.verbose:
             print(self.train_set.format_summary() + "\n" + self.val_set.format_summary())
         self.names = self.train_set.names
-        self.device = _device(config.device)
         self.model = Detector(len(self.names), config.size).to(self.device)
         self.ema = ModelEMA(self.model)
         self.optimizer = torch.optim.AdamW(_param_groups(self.model, config.weight_decay),
@@ -165,34 +173,57 @@ class Trainer:
         self.epochs = config.epochs  # the schedule's length; a time limit can shorten it
         self.minutes_before = 0.0  # training time of the runs this one resumes
         self.history: list[dict] = []
-        os.makedirs(config.out, exist_ok=True)
-        if resume:
-            self._resume(os.path.join(config.out, "last.pt"))
+        if resumed is not None:
+            self._resume(resumed)
+        elif overwrite and self.rank == 0:  # the replaced run must not leave a stale best.pt
+            for name in RUN_FILES:
+                if os.path.exists(os.path.join(config.out, name)):
+                    os.remove(os.path.join(config.out, name))
+        try:
+            os.makedirs(config.out, exist_ok=True)
+        except OSError as error:  # a name too long, a read-only disk, no permission
+            raise ArgumentError(f"--out {config.out!r}: cannot create the folder "
+                                f"({error.strerror}); choose another --out") from None
 
-    def _resume(self, path: str) -> None:
-        checkpoint = load_checkpoint(path)
-        self.model.load_state_dict(checkpoint["model"])
-        self.ema.model.load_state_dict(checkpoint["ema"])
-        self.ema.updates = int(checkpoint["ema_updates"])
-        self.optimizer.load_state_dict(checkpoint["optimizer"])
-        self.start_epoch = int(checkpoint["epoch"]) + 1
-        self.best = float(checkpoint["best_map"])
-        self.epochs_without_gain = int(checkpoint["epochs_without_gain"])
-        self.history = list(checkpoint["history"])
+    def _resume(self, checkpoint: dict) -> None:
+        """Continue from ``checkpoint`` (last.pt), which must be of this model and these classes."""
+        path = self.last_path
+        check_classes(checkpoint, self.names, path, self.config.data,
+                      fix="resume with the data it was trained on, or choose another --out")
+        missing = [key for key in TRAINING_STATE if key not in checkpoint]
+        if missing:
+            raise ModelFileError(f"cannot resume {path}: it has no {', '.join(missing)} (written "
+                                 "by an older ildl); it still serves val, predict and export: "
+                                 "start a new run with another --out, or with --overwrite")
+        load_weights(self.model, checkpoint["model"], path, "model")
+        load_weights(self.ema.model, checkpoint["ema"], path, "ema")
+        try:
+            self.optimizer.load_state_dict(checkpoint["optimizer"])
+        except (ValueError, KeyError, TypeError, RuntimeError) as error:
+            raise ModelFileError(f"cannot resume {path}: its optimizer state does not fit this "
+                                 f"model ({type(error).__name__}: {error})") from None
+        try:
+            self.ema.updates = int(checkpoint["ema_updates"])
+            self.start_epoch = int(checkpoint["epoch"]) + 1
+            self.best = float(checkpoint["best_map"])
+            self.epochs_without_gain = int(checkpoint["epochs_without_gain"])
+            self.history = list(checkpoint["history"])
+            schedule_epochs = int(checkpoint["schedule_epochs"])
+            self.minutes_before = float(checkpoint["minutes"])
+        except (TypeError, ValueError) as error:  # an edited file with a digest made anew
+            raise ModelFileError(f"cannot resume {path}: its training state is not numbers "
+                                 f"({error})") from None
         if self.config.time_limit is not None:  # keep the schedule fitted so far
-            self.epochs = min(self.config.epochs, int(checkpoint["schedule_epochs"]))
-        self.minutes_before = float(checkpoint["minutes"])
+            self.epochs = min(self.config.epochs, schedule_epochs)
         if self.verbose:
             print(f"resuming {path} after epoch {self.start_epoch}")
 
     def _checkpoint(self, epoch: int) -> dict:
-        return {"model": self.model.state_dict(), "ema": self.ema.model.state_dict(),
-                "ema_updates": self.ema.updates, "optimizer": self.optimizer.state_dict(),
-                "epoch": epoch, "best_map": self.best,
+        return {**detector_entries(self.ema.model, self.names, asdict(self.config)),
+                "model": self.model.state_dict(), "ema_updates": self.ema.updates,
+                "optimizer": self.optimizer.state_dict(), "epoch": epoch, "best_map": self.best,
                 "epochs_without_gain": self.epochs_without_gain, "history": self.history,
-                "schedule_epochs": self.epochs, "minutes": self._minutes(),
-                "model_config": self.model.config(), "names": list(self.names),
-                "train_config": asdict(self.config)}
+                "schedule_epochs": self.epochs, "minutes": self._minutes()}
 
     def _train_epoch(self, epoch: int, loader, steps_per_epoch: int) -> dict:
         self.model.train()
@@ -268,10 +299,11 @@ class Trainer:
         """
         loader = self._train_loader()
         steps_per_epoch = len(loader)
-        last_path = os.path.join(self.config.out, "last.pt")
-        best_path = os.path.join(self.config.out, "best.pt")
         self._start = time.perf_counter()
         epoch = self.start_epoch
+        if epoch >= self.epochs and self.verbose:
+            print(f"nothing to train: {self.last_path} has done {epoch} of --epochs "
+                  f"{self.epochs}; pass a larger --epochs to continue it")
         while epoch < self.epochs:
             losses = self._train_epoch(epoch, loader, steps_per_epoch)
             metrics = evaluate(self.ema.model, self.val_set)
@@ -283,9 +315,9 @@ class Trainer:
             if self.config.time_limit is not None:
                 self._fit_schedule_to_time_limit(epoch + 1)
             if self.rank == 0:  # every process holds the same weights; one writes them
-                save_checkpoint(last_path, self._checkpoint(epoch))
+                save_checkpoint(self.last_path, self._checkpoint(epoch))
                 if improved:
-                    save_checkpoint(best_path, self._checkpoint(epoch))
+                    save_checkpoint(self.best_path, self._checkpoint(epoch))
             if self.verbose:
                 print(f"  val: mAP50 {metrics.map50:.3f}  mAP50-95 {metrics.map50_95:.3f}  "
                       f"(best {self.best:.3f}; {format_seconds(self._minutes() * 60)} so far)")
@@ -294,16 +326,26 @@ class Trainer:
                 if self.verbose:
                     print(f"early stop: no gain in mAP50-95 for {self.config.patience} epochs")
                 break
-        return {"best_map50_95": self.best, "last": last_path, "best": best_path,
-                "history": self.history, "minutes": self._minutes()}
+        # Name only files that exist: with a NaN validation mAP, best.pt is never written.
+        return {"best_map50_95": self.best, "history": self.history, "minutes": self._minutes(),
+                **{kind: path if os.path.exists(path) else None
+                   for kind, path in (("last", self.last_path), ("best", self.best_path))}}
 
 
 def train(data: str, **options) -> dict:
     """Train a detector on ``data`` (a data.yaml); options are the fields of ``TrainConfig``
-    plus ``resume`` and ``verbose``.
+    plus ``resume`` (continue the run in ``out``), ``overwrite`` (replace it) and ``verbose``.
+
+    Returns ``best_map50_95``, ``history`` (one dict per epoch), ``minutes``, and the paths
+    ``best`` and ``last`` of the checkpoints (``None`` for one that was never written).
 
     >>> result = train("shapes/data.yaml", epochs=30, out="runs/shapes")   # doctest: +SKIP
     """
-    resume = options.pop("resume", False)
-    verbose = options.pop("verbose", True)
-    return Trainer(TrainConfig(data=data, **options), resume=resume, verbose=verbose).run()
+    run_options = {name: options.pop(name) for name in ("resume", "overwrite", "verbose")
+                   if name in options}
+    known = [setting.name for setting in fields(TrainConfig)]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise ArgumentError(f"train() got unknown option(s) {', '.join(unknown)}; it takes "
+                            f"{', '.join(known[1:])}, resume, overwrite and verbose")
+    return Trainer(TrainConfig(data=data, **options), **run_options).run()

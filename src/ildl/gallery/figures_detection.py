@@ -41,7 +41,9 @@ def trained_detector(folder: str, dataset: dict, training: dict,
     ``training`` is reused as it is; an unfinished one resumes from ``last.pt``.
     """
     from ..data.shapes import write_dataset
-    from ..detect.train import TrainConfig, load_checkpoint, train
+    from ..detect.checkpoint import load_checkpoint
+    from ..detect.config import TrainConfig
+    from ..detect.train import train
 
     data_yaml = os.path.join(folder, "shapes", "data.yaml")
     if not os.path.exists(data_yaml):  # written last: its presence means the dataset is whole
@@ -55,7 +57,9 @@ def trained_detector(folder: str, dataset: dict, training: dict,
             if checkpoint["epoch"] + 1 >= training["epochs"]:
                 return best, list(checkpoint["history"])
             resume = True
-    result = train(data_yaml, out=out, resume=resume, verbose=verbose, **training)
+    # not resumed: a run of another configuration (or none) is replaced
+    result = train(data_yaml, out=out, resume=resume, overwrite=not resume, verbose=verbose,
+                   **training)
     return result["best"], result["history"]
 
 
@@ -104,8 +108,8 @@ def _plot_summary(frames: list[np.ndarray], history: list[dict], title: str):
 
 def _render_object_detection(out_dir: str, options: RenderOptions) -> list[str]:
     from ..data.shapes import make_video
+    from ..detect.checkpoint import load_detector
     from ..detect.predict import detect_frames, draw_detections
-    from ..detect.train import load_detector
 
     if options.quick:  # a throw-away detector: the figure's plumbing, not its quality
         with tempfile.TemporaryDirectory() as folder:
@@ -144,7 +148,8 @@ register(Figure(
     "validation mAP per epoch and its mAP on the video. Trained once, then cached.",
     "from ildl.data.shapes import make_video, write_dataset\n"
     "from ildl.detect.predict import detect_frames, draw_detections\n"
-    "from ildl.detect.train import load_detector, train\n"
+    "from ildl.detect.checkpoint import load_detector\n"
+    "from ildl.detect.train import train\n"
     "from ildl.graphics import write_frames\n"
     "data = write_dataset('shapes', n_train=600, n_val=100, min_scale=0.1, max_scale=0.36)\n"
     "model, checkpoint = load_detector(train(data, epochs=24)['best'])\n"

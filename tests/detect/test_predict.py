@@ -1,0 +1,96 @@
+"""``ildl detect predict``: outputs never land on an input, images of the same name in different
+subfolders keep their own outputs, and bad thresholds are refused before anything is written."""
+
+import json
+import os
+
+import pytest
+
+pytest.importorskip("torch")
+from PIL import Image  # noqa: E402
+
+from ildl.cli import main  # noqa: E402
+
+
+@pytest.fixture
+def images(tmp_path):
+    """A folder of images: a/x.png, a/x.jpg and b/x.png, each of its own size."""
+    sizes = {"a/x.png": (40, 30), "a/x.jpg": (50, 30), "b/x.png": (60, 30)}
+    for name, size in sizes.items():
+        (tmp_path / "images" / os.path.dirname(name)).mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", size, (90, 120, 150)).save(tmp_path / "images" / name)
+    return tmp_path / "images", sizes
+
+
+def predict(weights, source, out, *options) -> int:
+    return main(["detect", "predict", "--weights", weights, "--source", str(source), "--out",
+                 str(out), *options])
+
+
+def test_images_of_the_same_name_in_subfolders_keep_their_own_outputs(
+        images, tmp_path, make_checkpoint, capsys):
+    folder, sizes = images
+    weights = make_checkpoint(tmp_path / "best.pt")
+    out = tmp_path / "out"
+    assert predict(weights, folder, out) == 0
+    written = sorted(str(path.relative_to(out)) for path in out.rglob("*") if path.is_file())
+    # a/x.png and a/x.jpg would both be a/x.png: they keep their whole name
+    assert written == ["a/x.jpg.png", "a/x.png.png", "b/x.png", "detections.json"]
+    for output, source in (("a/x.jpg.png", "a/x.jpg"), ("a/x.png.png", "a/x.png"),
+                           ("b/x.png", "b/x.png")):
+        with Image.open(out / output) as image:  # each drawn on its own source
+            assert image.size == sizes[source]
+    records = json.loads((out / "detections.json").read_text())
+    assert sorted(os.path.relpath(r["source"], folder) for r in records) == sorted(sizes)
+    assert "3 image(s)/frame(s)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("where", ["is", "is inside", "contains"])
+def test_an_out_that_overlaps_the_source_folder_is_refused(
+        where, images, tmp_path, make_checkpoint, file_hashes, capsys):
+    folder, _ = images
+    weights = make_checkpoint(tmp_path / "best.pt")
+    out = {"is": folder, "is inside": folder / "a" / "predictions", "contains": tmp_path}[where]
+    before = file_hashes(tmp_path)
+    assert predict(weights, folder, out) == 2
+    error = capsys.readouterr().err
+    assert error == (f"ildl: error: --out {out.resolve()} {where} the source folder "
+                     f"{folder.resolve()}: annotated images would be written among the inputs; "
+                     "choose an --out outside it\n")
+    assert file_hashes(tmp_path) == before
+
+
+def test_an_annotated_copy_that_would_replace_its_source_file_is_refused(
+        images, tmp_path, make_checkpoint, file_hashes, capsys):
+    folder, _ = images
+    weights = make_checkpoint(tmp_path / "best.pt")
+    before = file_hashes(tmp_path)
+    assert predict(weights, folder / "b" / "x.png", folder / "b") == 2
+    assert "would replace the source" in capsys.readouterr().err
+    assert file_hashes(tmp_path) == before
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--conf", "2"], "--conf 2.0 is not valid: score_threshold must be a number from 0 to 1"),
+    (["--conf", "nan"], "--conf nan is not valid: score_threshold must be a number from 0 to 1"),
+    (["--iou", "-1"], "--iou -1.0 is not valid: iou_threshold must be a number from 0 to 1"),
+])
+def test_bad_thresholds_are_refused_before_anything_is_written(
+        options, message, images, tmp_path, make_checkpoint, capsys):
+    folder, _ = images
+    weights = make_checkpoint(tmp_path / "best.pt")
+    assert predict(weights, folder, tmp_path / "out", *options) == 2
+    assert capsys.readouterr().err == f"ildl: error: {message}\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_source_or_an_out_that_is_a_file_is_refused(images, tmp_path, make_checkpoint,
+                                                               capsys):
+    folder, _ = images
+    weights = make_checkpoint(tmp_path / "best.pt")
+    assert predict(weights, tmp_path / "nothing", tmp_path / "out") == 2
+    assert "--source" in capsys.readouterr().err and not (tmp_path / "out").exists()
+    (tmp_path / "notes.txt").write_text("keep me")
+    assert predict(weights, folder, tmp_path / "notes.txt") == 2
+    assert "notes.txt' is a file" in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
