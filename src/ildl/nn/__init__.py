@@ -6,6 +6,7 @@
 >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
 """
 
+from ..errors import ModelFileError
 from . import (
     activations,
     callbacks,
@@ -30,8 +31,7 @@ from .layers import (
     MaxPooling2D,
     Reshape,
 )
-from .model import Sequential
-from .saving import ModelFileError, load_model
+from .model import Sequential, load_model
 
 __all__ = [
     "Activation", "AveragePooling2D", "BatchNormalization", "Conv2D", "Dense", "Dropout",

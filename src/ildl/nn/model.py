@@ -13,12 +13,13 @@ gradients of its weights and its input, last layer first), then one optimizer st
 from __future__ import annotations
 
 import math
+import os
 import sys
 
 import numpy as np
 
 from ..errors import ArgumentError, DataError, TrainingError, UsageError
-from . import losses, metrics, optimizers
+from . import losses, metrics, optimizers, saving
 from .callbacks import Callback, History, ProgbarLogger, expected_logs
 from .layers import Layer
 from .validation import (
@@ -411,9 +412,17 @@ class Sequential:
     def save(self, path: str) -> None:
         """Write architecture, weights, compile settings and optimizer state to ``path``
         (atomically; read it back with ``nn.load_model``)."""
-        from .saving import save_model
+        saving.save_model(self, path)
 
-        save_model(self, path)
+
+def load_model(path: str | os.PathLike) -> Sequential:
+    """Rebuild a model saved with ``model.save(path)``: same layers, weights, compile settings and
+    optimizer state, so ``fit`` continues exactly where it stopped. A damaged, edited or foreign
+    file gives a ``ModelFileError`` that names it and says what is wrong (see ``saving``).
+
+    >>> model = nn.load_model("moons.ildl")          # doctest: +SKIP
+    """
+    return saving.read_model(path, Sequential)
 
 
 def _dtype_name(dtype) -> str | None:

@@ -370,15 +370,13 @@ def _restore_optimizer_state(model, arrays: dict[str, np.ndarray]) -> None:
     optimizer.set_state(state)
 
 
-def _rebuild(header: dict, arrays: dict[str, np.ndarray]):
-    from .model import Sequential
-
+def _rebuild(header: dict, arrays: dict[str, np.ndarray], model_class: type):
     if header["version"] == 1:
         header = _upgrade_from_version_1(header)
     spec = _field(header, "model", dict)
     layers = [_layer(entry, index)
               for index, entry in enumerate(_field(spec, "layers", list, "the model"))]
-    model = Sequential(layers, seed=_field(spec, "seed", (int, type(None)), "the model"),
+    model = model_class(layers, seed=_field(spec, "seed", (int, type(None)), "the model"),
                        dtype=_field(spec, "dtype", str, "the model"),
                        name=_field(spec, "name", str, "the model"))
     input_shape = _field(spec, "input_shape", (list, type(None)), "the model")
@@ -405,13 +403,10 @@ def _rebuild(header: dict, arrays: dict[str, np.ndarray]):
     return model
 
 
-def load_model(path: str | os.PathLike):
-    """Rebuild a model saved with ``model.save(path)``: same layers, weights, compile settings and
-    optimizer state, so ``fit`` continues exactly where it stopped. A damaged, edited or foreign
-    file gives a ``ModelFileError`` that names it and says what is wrong.
-
-    >>> model = nn.load_model("moons.ildl")          # doctest: +SKIP
-    """
+def read_model(path: str | os.PathLike, model_class: type):
+    """The model saved in ``path`` rebuilt as a ``model_class`` (``Sequential``; passed in by
+    ``nn.load_model`` so that this module, which the model uses to save itself, never imports
+    the model). Raises ``ModelFileError`` naming the file and what is wrong with it."""
     try:
         path = os.fspath(path)
     except TypeError:
@@ -419,7 +414,7 @@ def load_model(path: str | os.PathLike):
                             f"{type(path).__name__} {path!r}") from None
     header, arrays = _read_archive(path)
     try:
-        return _rebuild(header, arrays)
+        return _rebuild(header, arrays, model_class)
     except IldlError as error:
         raise ModelFileError(f"{path!r} holds a model that cannot be rebuilt: {error}; the file "
                              "was edited or written by another program: save the model again "

@@ -1,0 +1,145 @@
+"""The package's layers, read from its source: dependencies point down and never loop.
+
+Every ``import`` in ``src/ildl`` (module level and inside functions alike) is an edge of a graph
+between ildl's modules. Two rules keep the package readable bottom-up (README, "Architecture"):
+
+* layers: a module never imports from a layer above its own (``nn`` and ``data`` know nothing of
+  ``viz``, ``viz`` nothing of ``detect``, ``explain``, ``gallery`` or the CLI, ...);
+* no cycles: no chain of imports leads from a module back to itself.
+"""
+
+import ast
+from pathlib import Path
+
+import ildl
+
+PACKAGE = Path(ildl.__file__).parent
+
+# Each area may import only from the areas listed under it (and from itself). The top-level
+# utilities (errors, files written atomically, the cache folder, optional packages, the progress
+# bar, figure files) sit below everything.
+BOTTOM = {"ildl", "ildl.errors", "ildl.atomic", "ildl.cache", "ildl.optional", "ildl.progress",
+          "ildl.graphics"}
+ALLOWED = {
+    "nn": set(),
+    "data": set(),
+    "viz": {"nn", "data"},
+    "demos": {"nn", "data", "viz"},
+    "detect": {"nn", "data", "viz"},
+    "explain": {"nn", "data", "viz"},
+    "gallery": {"nn", "data", "viz", "demos", "detect", "explain"},
+    "cli": {"nn", "data", "viz", "demos", "detect", "explain", "gallery"},
+}
+
+
+def module_names() -> dict[str, Path]:
+    """``{"ildl.nn.layers.dense": path, "ildl.nn": path of nn/__init__.py, ...}``."""
+    names = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = ("ildl", *path.relative_to(PACKAGE).with_suffix("").parts)
+        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return names
+
+
+def imported_modules(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """The ildl modules that module ``name`` imports anywhere in its source."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package
+            for _ in range(node.level - 1):
+                base = base.rpartition(".")[0]
+            origin = node.module if not node.level else \
+                base + ("." + node.module if node.module else "")
+            # ``from ildl.nn import losses`` imports the module ildl.nn.losses
+            targets = [f"{origin}.{alias.name}" if f"{origin}.{alias.name}" in modules
+                       else origin for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            while target not in modules and "." in target:
+                target = target.rpartition(".")[0]
+            if target in modules and target != name:
+                found.add(target)
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    modules = module_names()
+    return {name: imported_modules(name, path, modules) for name, path in modules.items()}
+
+
+def area(module: str) -> str:
+    return module.split(".")[1] if module.count(".") else module
+
+
+def test_every_module_imports_only_from_the_layers_below():
+    upward = [f"{module} imports {target}"
+              for module, targets in sorted(import_graph().items()) if module not in BOTTOM
+              for target in sorted(targets)
+              if target not in BOTTOM and area(target) != area(module)
+              and area(target) not in ALLOWED[area(module)]]
+    assert not upward, "imports that point up:\n" + "\n".join(upward)
+
+
+def test_the_bottom_utilities_import_no_other_layer():
+    graph = import_graph()
+    wrong = [f"{module} imports {target}" for module in sorted(BOTTOM & set(graph))
+             for target in sorted(graph[module]) if target not in BOTTOM]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_import_cycles():
+    graph = import_graph()
+    cycles = strongly_connected_groups(graph)
+    assert not cycles, "import cycles: " + "; ".join(" <-> ".join(group) for group in cycles)
+
+
+def strongly_connected_groups(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Groups of modules that import each other through some chain (Tarjan's algorithm, written
+    iteratively): every group with more than one module is a cycle."""
+    order, lowest, on_stack, stack, groups = {}, {}, set(), [], []
+    for root in graph:
+        if root in order:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        order[root] = lowest[root] = len(order)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in order:
+                    order[child] = lowest[child] = len(order)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    lowest[node] = min(lowest[node], order[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                lowest[parent] = min(lowest[parent], lowest[node])
+            if lowest[node] == order[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    groups.append(sorted(group))
+    return groups
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    """The check above can fail: a made-up graph with one loop is caught, a tree is not."""
+    looped = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert strongly_connected_groups(looped) == [["a", "b", "c"]]
+    assert strongly_connected_groups({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == []
