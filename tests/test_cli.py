@@ -34,6 +34,24 @@ def test_a_users_mistake_is_one_line_and_exit_status_2(capsys):
     assert "Traceback" not in error and error.count("\n") == 1
 
 
+@pytest.mark.parametrize("arguments, message", [
+    (["nn", "moons", "--steps", "0", "--no-torch"], "run_moons: steps must be an integer >= 1, "
+                                                    "got 0"),
+    (["gallery", "--only", "ewmaa"], "unknown figure(s) ewmaa (did you mean 'ewma'?)"),
+    (["gallery", "--only", "ewma", "--jobs", "0"], "jobs must be an integer >= 1, got 0"),
+    (["gallery", "--only", "ewma", "--out", "notes.txt"], "output folder 'notes.txt' is a file; "
+                                                          "choose a folder (--out DIR)"),
+])
+def test_nn_and_gallery_mistakes_are_named_before_any_work(arguments, message, tmp_path,
+                                                           monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("keep me")
+    assert main(arguments) == 2
+    assert message in capsys.readouterr().err
+    assert sorted(os.listdir(tmp_path)) == ["notes.txt"]
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
 def test_debug_shows_the_traceback():
     from ildl.errors import ArgumentError
 
@@ -292,20 +310,79 @@ def test_fuzz_detect_arguments_work_or_fail_in_one_line(detect_inputs, tmp_path,
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
     @given(data=st.data())
     def check(data):
-        arguments = _fuzz_arguments(data.draw, detect_inputs)
-        try:
-            status = main(arguments)
-        except SystemExit as exit_info:  # argparse: a value of the wrong type, with the usage
-            status = exit_info.code
-            error = capsys.readouterr().err
-            assert status == 2 and "error: argument " in error.splitlines()[-1], arguments
-            return
+        _works_or_fails_in_one_line(_fuzz_arguments(data.draw, detect_inputs), capsys)
+
+    check()
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def _works_or_fails_in_one_line(arguments: list[str], capsys) -> None:
+    """Run ``ildl arguments``: it must succeed, or fail with exit status 2 and one line (ours:
+    ``ildl: error: ...``, or argparse's usage and ``error: argument ...`` for a value of the
+    wrong type); any other exception escapes and fails the test."""
+    try:
+        status = main(arguments)
+    except SystemExit as exit_info:  # argparse: a value of the wrong type, with the usage
         error = capsys.readouterr().err
-        if status == 0:
-            assert "Traceback" not in error, arguments
+        assert exit_info.code == 2 and "error: argument " in error.splitlines()[-1], arguments
+        return
+    error = capsys.readouterr().err
+    if status == 0:
+        assert "Traceback" not in error, arguments
+    else:
+        assert status == 2 and error.startswith("ildl: error: "), (arguments, error)
+        assert error.count("\n") == 1, (arguments, error)
+
+
+def _fuzz_other_arguments(draw) -> list[str]:
+    """One ``ildl nn ...`` or ``ildl gallery`` command line with a few options of any value."""
+    from hypothesis import strategies as st
+
+    values = _fuzz_values()
+    command = draw(st.sampled_from(["moons", "mnist", "gallery"]))
+    if command == "moons":
+        arguments = ["nn", "moons", "--quiet"]
+        options = ["--steps", "--learning-rate", "--seed", "--no-torch"]
+    elif command == "mnist":  # never downloads: the synthetic digits stand in
+        arguments = ["nn", "mnist", "--no-download", "--out", "run"]
+        options = ["--epochs", "--data-dir", "--out"]
+    else:  # one figure at a time, so it renders in this process
+        figure = st.one_of(st.sampled_from(["ewma", "ewmaa", "EWMA", "activations"]),
+                           st.text(max_size=8))
+        arguments = ["gallery", "--out", "gallery", "--only", draw(figure)]
+        options = ["--jobs", "--out", "--theme", "--format", "--quick", "--list"]
+    paths = st.one_of(st.sampled_from(["notes.txt", ".", "/", "", "run", "missing/folder",
+                                       "/etc/passwd", "/proc/no"]), st.text(max_size=8))
+    for option in draw(st.lists(st.sampled_from(options), min_size=1, max_size=3, unique=True)):
+        if option in ("--no-torch", "--quick", "--list"):
+            arguments.append(option)
         else:
-            assert status == 2 and error.startswith("ildl: error: "), (arguments, error)
-            assert error.count("\n") == 1, (arguments, error)
+            arguments += [option, draw(paths if option in ("--out", "--data-dir") else values)]
+    return arguments
+
+
+def test_fuzz_nn_and_gallery_arguments_work_or_fail_in_one_line(tmp_path, monkeypatch, capsys):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    import ildl.demos.moons as moons
+    import ildl.gallery.render as render
+    from ildl import nn
+    from ildl.gallery.render import Outcome
+
+    monkeypatch.chdir(tmp_path)
+    # Everything is parsed and checked; the long work (training, the twin, rendering) is not run.
+    monkeypatch.setattr(nn.Sequential, "fit", lambda self, *args, **kwargs: nn.callbacks.History())
+    monkeypatch.setattr(moons, "train_torch_twin", lambda *args: None)
+    monkeypatch.setattr(render, "render_one",
+                        lambda name, out, options: Outcome(name, [], 0.0, None))
+    (tmp_path / "notes.txt").write_text("keep me")
+
+    @settings(max_examples=150, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(data=st.data())
+    def check(data):
+        _works_or_fails_in_one_line(_fuzz_other_arguments(data.draw), capsys)
 
     check()
     assert (tmp_path / "notes.txt").read_text() == "keep me"

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import nn
 from ..data import make_moons, train_test_split
+from ..nn.validation import check_integer
 
 LAYER_UNITS = (25, 50, 50, 25)
 
@@ -101,6 +102,7 @@ def train_torch_twin(model: nn.Sequential, data: MoonsData, steps: int,
 def run_moons(steps: int = 10_000, learning_rate: float = 0.01, seed: int = 0,
               torch_twin: bool = True, verbose: int = 0) -> MoonsResult:
     """Train the moons network with ildl (and its PyTorch twin); return accuracies and times."""
+    check_integer(steps, "steps", "run_moons", minimum=1)
     data = moons_data()
     model = build_model(seed)
     model.compile(nn.optimizers.SGD(learning_rate=learning_rate), "binary_crossentropy",

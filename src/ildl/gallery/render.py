@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from ..atomic import write_bytes_atomically
 from ..errors import ArgumentError
+from ..nn.registry import did_you_mean
+from ..nn.validation import check_integer
 from . import figures  # noqa: F401  (registers every figure, in worker processes too)
 from .registry import FIGURES, RenderOptions
 
@@ -107,8 +109,13 @@ def render_gallery(out_dir: str, names: list[str] | None = None,
     options = options or RenderOptions()
     unknown = sorted(set(names or []) - set(FIGURES))
     if unknown:
-        raise ArgumentError(f"unknown figure(s) {', '.join(unknown)}; available: "
+        raise ArgumentError(f"unknown figure(s) {', '.join(unknown)}"
+                            f"{did_you_mean(unknown[0], FIGURES)}; available: "
                             f"{', '.join(sorted(FIGURES))}")
+    check_integer(jobs, "jobs", "render_gallery", minimum=1)
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ArgumentError(f"the gallery's output folder {out_dir!r} is a file; choose a "
+                            "folder (--out DIR)")
     os.makedirs(out_dir, exist_ok=True)
     chosen = list(names or FIGURES)
     outcomes: dict[str, Outcome] = {}
