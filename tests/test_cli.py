@@ -78,6 +78,21 @@ def test_output_into_a_closed_pipe_exits_quietly():
     assert completed.returncode == 0 and completed.stderr == ""
 
 
+def test_a_closed_pipe_on_windows_is_einval_and_also_ends_quietly(monkeypatch):
+    """Windows reports a write into a closed pipe as OSError EINVAL, not BrokenPipeError; any
+    other OSError is not swallowed."""
+    import errno
+
+    from ildl import cli
+
+    monkeypatch.setattr(cli.os, "name", "nt")
+    assert cli._reader_went_away(OSError(errno.EINVAL, "Invalid argument"))
+    assert cli._reader_went_away(BrokenPipeError(errno.EPIPE, "Broken pipe"))
+    assert not cli._reader_went_away(PermissionError(errno.EACCES, "Permission denied"))
+    monkeypatch.setattr(cli.os, "name", "posix")
+    assert not cli._reader_went_away(OSError(errno.EINVAL, "Invalid argument"))
+
+
 @pytest.mark.slow
 def test_console_script_runs_the_quick_gallery(tmp_path):
     completed = subprocess.run([sys.executable, "-m", "ildl.cli", "gallery", "--quick", "--out",

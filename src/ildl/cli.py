@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import errno
 import io
 import os
 import sys
@@ -378,11 +379,20 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"ildl: error: {error}", file=sys.stderr)
         return 2
-    except BrokenPipeError:
-        # The reader went away (``ildl gallery --list | head``): stop quietly, and point stdout
-        # at /dev/null so Python's own flush at exit does not fail again.
+    except OSError as error:
+        if not _reader_went_away(error):
+            raise
+        # Stop quietly, and point stdout at the null device so that Python's own flush at exit
+        # does not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _reader_went_away(error: OSError) -> bool:
+    """Whether ``error`` says that the program reading our output has closed it (``ildl gallery
+    --list | head``): BrokenPipeError, which Windows reports as EINVAL instead."""
+    return isinstance(error, BrokenPipeError) or (os.name == "nt" and
+                                                  error.errno == errno.EINVAL)
 
 
 if __name__ == "__main__":
