@@ -30,7 +30,8 @@ def test_unknown_subcommand_fails_with_usage():
 def test_a_users_mistake_is_one_line_and_exit_status_2(capsys):
     assert main(["gallery", "--only", "boundry_frames"]) == 2
     error = capsys.readouterr().err
-    assert error.startswith("ildl: error: unknown figure(s) boundry_frames; available: ")
+    assert error.startswith("ildl: error: unknown figure(s) boundry_frames (did you mean "
+                            "'boundary_frames'?); available: ")
     assert "Traceback" not in error and error.count("\n") == 1
 
 
