@@ -87,31 +87,34 @@ def as_array(values, name: str, dtype: np.dtype | None = None) -> np.ndarray:
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise ArgumentError(f"{name} must hold numbers but has dtype {array.dtype}; convert it "
                             f"with {name}.astype(np.float32)")
-    _check_finite(array, name)
     if dtype is not None and array.dtype != dtype:
-        with np.errstate(over="ignore"):  # overflow is reported below, with the value
+        with np.errstate(over="ignore"):  # an overflow is reported below, with its value
             cast = array.astype(dtype)
-        _check_cast_in_range(array, cast, name)
-        array = cast
-    return array
+    else:
+        cast = array
+    # One pass over the result finds both: NaN or inf in the input stay so after the cast, and
+    # finite values too large for ``dtype`` (1e300 in float32) become inf.
+    if cast.dtype.kind == "f" and not np.isfinite(cast).all():
+        _check_finite(array, name)
+        _report_overflow(array, cast, name)
+    return cast
 
 
 def _check_finite(array: np.ndarray, name: str) -> None:
-    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
         bad = np.argwhere(~np.isfinite(array))[0]
         count = int(np.sum(~np.isfinite(array)))
         raise DataError(f"{name} holds {count} NaN or infinite value(s), the first at index "
                         f"{tuple(int(i) for i in bad)}; remove or impute them first")
 
 
-def _check_cast_in_range(original: np.ndarray, cast: np.ndarray, name: str) -> None:
+def _report_overflow(original: np.ndarray, cast: np.ndarray, name: str) -> None:
     """The original was finite: an infinite value after the cast is an overflow."""
-    if np.issubdtype(cast.dtype, np.floating) and not np.all(np.isfinite(cast)):
-        first = tuple(int(i) for i in np.argwhere(~np.isfinite(cast))[0])
-        limit = np.finfo(cast.dtype).max
-        raise DataError(f"{name} holds values too large for {cast.dtype} (at most {limit:.3g}): "
-                        f"{name}[{', '.join(map(str, first))}] is {original[first]:.3g}; scale "
-                        "the inputs, e.g. standardise each feature")
+    first = tuple(int(i) for i in np.argwhere(~np.isfinite(cast))[0])
+    limit = np.finfo(cast.dtype).max
+    raise DataError(f"{name} holds values too large for {cast.dtype} (at most {limit:.3g}): "
+                    f"{name}[{', '.join(map(str, first))}] is {original[first]:.3g}; scale "
+                    "the inputs, e.g. standardise each feature")
 
 
 def check_same_length(x: np.ndarray, y: np.ndarray, names: tuple[str, str] = ("x", "y")) -> None:
