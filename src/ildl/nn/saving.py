@@ -92,13 +92,18 @@ def _header(model) -> dict:
     }
 
 
+def _file_path(path, caller: str) -> str:
+    """``path`` (a str or os.PathLike) as a string; anything else is refused, naming ``caller``."""
+    try:
+        return os.fspath(path)
+    except TypeError:
+        raise ArgumentError(f"{caller} needs a file path such as 'model.ildl', got "
+                            f"{type(path).__name__} {path!r}") from None
+
+
 def _check_savable(model, path) -> str:
     """The path as a string; refuses what ``load_model`` could not read back, before any write."""
-    try:
-        path = os.fspath(path)
-    except TypeError:
-        raise ArgumentError(f"model.save needs a file path such as 'model.ildl', got "
-                            f"{type(path).__name__} {path!r}") from None
+    path = _file_path(path, "model.save")
     if os.path.isdir(path):
         raise ArgumentError(f"model.save: {path!r} is a folder; give a file name such as "
                             f"{os.path.join(path, 'model.ildl')!r}")
@@ -407,11 +412,7 @@ def read_model(path: str | os.PathLike, model_class: type):
     """The model saved in ``path`` rebuilt as a ``model_class`` (``Sequential``; passed in by
     ``nn.load_model`` so that this module, which the model uses to save itself, never imports
     the model). Raises ``ModelFileError`` naming the file and what is wrong with it."""
-    try:
-        path = os.fspath(path)
-    except TypeError:
-        raise ArgumentError(f"load_model needs a file path such as 'model.ildl', got "
-                            f"{type(path).__name__} {path!r}") from None
+    path = _file_path(path, "load_model")
     header, arrays = _read_archive(path)
     try:
         return _rebuild(header, arrays, model_class)
