@@ -324,8 +324,12 @@ def _layer(entry, index: int):
                              f"{error}") from None
 
 
-def _finite(array: np.ndarray, what: str) -> np.ndarray:
-    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+def _float_array(array: np.ndarray, shape: tuple, what: str) -> np.ndarray:
+    """``array`` if it holds finite floats of ``shape`` (what the rebuilt model has there)."""
+    if array.shape != shape or array.dtype.kind != "f":
+        raise ModelFileError(f"{what} has shape {array.shape} and dtype {array.dtype}; the "
+                             f"architecture needs {shape} floats")
+    if not np.isfinite(array).all():
         raise ModelFileError(f"{what} holds NaN or infinite values; the model it came from had "
                              "diverged, so it cannot be used")
     return array
@@ -339,11 +343,7 @@ def _set_weights(model, arrays: dict[str, np.ndarray]) -> None:
             what = f"weight {name!r} of layer {index} ({type(layer).__name__} {layer.name!r})"
             if key not in arrays:
                 raise ModelFileError(f"it has no {what}")
-            if arrays[key].shape != weight.shape or arrays[key].dtype.kind != "f":
-                raise ModelFileError(f"its {what} has shape {arrays[key].shape} and dtype "
-                                     f"{arrays[key].dtype}; the architecture needs {weight.shape} "
-                                     "floats")
-            weight[...] = _finite(arrays.pop(key), f"its {what}")
+            weight[...] = _float_array(arrays.pop(key), weight.shape, f"its {what}")
     unused = [key for key in arrays if key.startswith("layer/")]
     if unused:
         raise ModelFileError(f"it holds weights that no layer of its architecture has: "
@@ -368,10 +368,7 @@ def _restore_optimizer_state(model, arrays: dict[str, np.ndarray]) -> None:
         raise ModelFileError(f"its optimizer state holds {sorted(state)} but "
                              f"{type(optimizer).__name__} keeps iterations and {sorted(slots)}")
     for key in set(state) & set(slots):
-        if state[key].shape != slots[key] or state[key].dtype.kind != "f":
-            raise ModelFileError(f"its optimizer slot {key!r} holds {state[key].dtype} of shape "
-                                 f"{state[key].shape} but its weight has shape {slots[key]}")
-        _finite(state[key], f"its optimizer slot {key!r}")
+        _float_array(state[key], slots[key], f"its optimizer slot {key!r}")
     optimizer.set_state(state)
 
 
