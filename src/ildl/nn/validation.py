@@ -10,6 +10,7 @@ than silently changed.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -21,10 +22,20 @@ def _shown(value) -> str:
     return f"{value!r} ({type(value).__name__})"
 
 
+def is_integer(value) -> bool:
+    """Whether ``value`` is a whole number (an int or a NumPy integer) and not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def is_number(value) -> bool:
+    """Whether ``value`` is a finite real number (int, float or a NumPy kind) and not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) \
+        and math.isfinite(value)
+
+
 def check_integer(value, name: str, where: str, minimum: int | None = None) -> int:
     """``value`` as an int (>= ``minimum``); bools, floats and strings are refused."""
-    is_integer = isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
-    if not is_integer or (minimum is not None and value < minimum):
+    if not is_integer(value) or (minimum is not None and value < minimum):
         expected = "an integer" if minimum is None else f"an integer >= {minimum}"
         raise ArgumentError(f"{where}: {name} must be {expected}, got {_shown(value)}")
     return int(value)
@@ -34,9 +45,7 @@ def check_number(value, name: str, where: str, low: float | None = None,
                  high: float | None = None, bounds: str = "[]") -> float:
     """``value`` as a finite float between ``low`` and ``high`` (``bounds`` says whether each end
     is included: ``"[)"`` is ``low <= value < high``); bools and strings are refused."""
-    is_real = isinstance(value, int | float | np.integer | np.floating) \
-        and not isinstance(value, bool | np.bool_)
-    inside = is_real and math.isfinite(value) \
+    inside = is_number(value) \
         and (low is None or (value >= low if bounds[0] == "[" else value > low)) \
         and (high is None or (value <= high if bounds[1] == "]" else value < high))
     if not inside:
@@ -65,8 +74,7 @@ def check_flag(value, name: str, where: str) -> bool:
 def check_shape(value, name: str, where: str) -> tuple[int, ...]:
     """A shape without the batch axis, e.g. ``(28, 28, 1)``: a sequence of positive integers."""
     if not isinstance(value, tuple | list) or not value or not all(
-            isinstance(d, int | np.integer) and not isinstance(d, bool | np.bool_) and d >= 1
-            for d in value):
+            is_integer(d) and d >= 1 for d in value):
         raise ArgumentError(f"{where}: {name} must be a tuple of positive integers (the shape of "
                             f"one sample, e.g. (28, 28, 1)), got {_shown(value)}")
     return tuple(int(d) for d in value)
