@@ -29,8 +29,12 @@ def is_integer(value) -> bool:
 
 def is_number(value) -> bool:
     """Whether ``value`` is a finite real number (int, float or a NumPy kind) and not a bool."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) \
-        and math.isfinite(value)
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float's range, such as 10**400
+        return False
 
 
 def check_integer(value, name: str, where: str, minimum: int | None = None) -> int:
