@@ -619,3 +619,18 @@ def test_models_and_layers_refuse_bad_arguments(make, error_type, words):
     with pytest.raises(error_type) as error:
         make()
     assert all(word in message_of(error) for word in words), message_of(error)
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: nn.optimizers.SGD(learning_rate=10**400), ["SGD", "learning_rate"]),
+    (lambda: nn.Sequential([nn.Dense(10**400, input_shape=(3,))]),
+     ["Dense 'dense'", "'kernel'", "does not fit in memory"]),
+    (lambda: nn.Sequential([nn.Dense(2, input_shape=(10**400,))]),
+     ["Dense 'dense'", "'kernel'", "does not fit in memory"]),
+], ids=["number_beyond_float", "units_beyond_float", "input_beyond_float"])
+def test_integers_beyond_floats_range_are_argument_errors(make, words):
+    """Python ints have no size limit; converting 10**400 to a float raises OverflowError, which
+    must not come out of ildl."""
+    with pytest.raises(errors.ArgumentError) as error:
+        make()
+    assert all(word in message_of(error) for word in words), message_of(error)

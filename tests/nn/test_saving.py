@@ -626,6 +626,18 @@ def test_forged_headers_and_arrays_are_refused(saved, name):
     refused(path, *words)
 
 
+@pytest.mark.parametrize("edit, words", [
+    (lambda h, a: h["compile"]["optimizer"]["config"].update({"learning_rate": 10**400}),
+     ["learning_rate"]),
+    (lambda h, a: layer_config(h, 0).update({"units": 10**400}), ["kernel", "does not fit"]),
+], ids=["learning_rate", "units"])
+def test_forged_integers_beyond_floats_range_are_refused(saved, edit, words):
+    """JSON holds integers of any size; 10**400 must not end in an OverflowError from inside."""
+    _, path = saved
+    forged_variant(path, edit)
+    refused(path, *words)
+
+
 def test_a_forged_but_valid_file_loads(saved, data):
     """The forging helper itself is right: an unchanged forgery loads and predicts the same."""
     model, path = saved

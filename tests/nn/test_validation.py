@@ -67,3 +67,9 @@ def test_as_array_refuses_complex_and_float32_overflow_but_not_float64():
         as_array(big, "x", np.float32)
     np.testing.assert_array_equal(as_array(big, "x", np.float64), big)
     assert as_array(np.array([[3e38]]), "x", np.float32).dtype == np.float32  # fits, no error
+
+
+def test_integers_beyond_floats_range_are_refused_not_overflowed():
+    """10**400 is an int but no float: math.isfinite would raise OverflowError from inside."""
+    with pytest.raises(errors.ArgumentError, match="SGD: learning_rate must be a number > 0"):
+        check_number(10**400, "learning_rate", "SGD", low=0, bounds="(]")

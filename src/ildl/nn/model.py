@@ -323,7 +323,10 @@ class Sequential:
     def predict(self, x, batch_size: int = 256) -> np.ndarray:
         """Outputs (probabilities for a sigmoid/softmax model) for every row of x, in batches."""
         check_integer(batch_size, "batch_size", "predict", minimum=1)
-        x = self._prepare_x(x)
+        return self._predict_arrays(self._prepare_x(x), batch_size)
+
+    def _predict_arrays(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+        # predict on an array already checked by _prepare_x (fit's validation, every epoch).
         outputs = [self._forward(x[start:start + batch_size], training=False)
                    for start in range(0, len(x), batch_size)]
         return np.concatenate(outputs) if outputs else np.zeros((0, *self.output_shape),
@@ -336,7 +339,7 @@ class Sequential:
         return self._evaluate_arrays(*self._prepare_xy(x, y), batch_size=batch_size)
 
     def _evaluate_arrays(self, x, y, batch_size: int = 256) -> dict[str, float]:
-        outputs = self.predict(x, batch_size)
+        outputs = self._predict_arrays(x, batch_size)
         results = {"loss": self.loss.value(y, outputs)
                    + sum(layer.regularization_loss() for layer in self.layers)}
         for name, function in self._metric_functions:

@@ -92,13 +92,18 @@ def _header(model) -> dict:
     }
 
 
+def _file_path(path, caller: str) -> str:
+    """``path`` (a str or os.PathLike) as a string; anything else is refused, naming ``caller``."""
+    try:
+        return os.fspath(path)
+    except TypeError:
+        raise ArgumentError(f"{caller} needs a file path such as 'model.ildl', got "
+                            f"{type(path).__name__} {path!r}") from None
+
+
 def _check_savable(model, path) -> str:
     """The path as a string; refuses what ``load_model`` could not read back, before any write."""
-    try:
-        path = os.fspath(path)
-    except TypeError:
-        raise ArgumentError(f"model.save needs a file path such as 'model.ildl', got "
-                            f"{type(path).__name__} {path!r}") from None
+    path = _file_path(path, "model.save")
     if os.path.isdir(path):
         raise ArgumentError(f"model.save: {path!r} is a folder; give a file name such as "
                             f"{os.path.join(path, 'model.ildl')!r}")
@@ -319,8 +324,12 @@ def _layer(entry, index: int):
                              f"{error}") from None
 
 
-def _finite(array: np.ndarray, what: str) -> np.ndarray:
-    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+def _float_array(array: np.ndarray, shape: tuple, what: str) -> np.ndarray:
+    """``array`` if it holds finite floats of ``shape`` (what the rebuilt model has there)."""
+    if array.shape != shape or array.dtype.kind != "f":
+        raise ModelFileError(f"{what} has shape {array.shape} and dtype {array.dtype}; the "
+                             f"architecture needs {shape} floats")
+    if not np.isfinite(array).all():
         raise ModelFileError(f"{what} holds NaN or infinite values; the model it came from had "
                              "diverged, so it cannot be used")
     return array
@@ -334,11 +343,7 @@ def _set_weights(model, arrays: dict[str, np.ndarray]) -> None:
             what = f"weight {name!r} of layer {index} ({type(layer).__name__} {layer.name!r})"
             if key not in arrays:
                 raise ModelFileError(f"it has no {what}")
-            if arrays[key].shape != weight.shape or arrays[key].dtype.kind != "f":
-                raise ModelFileError(f"its {what} has shape {arrays[key].shape} and dtype "
-                                     f"{arrays[key].dtype}; the architecture needs {weight.shape} "
-                                     "floats")
-            weight[...] = _finite(arrays.pop(key), f"its {what}")
+            weight[...] = _float_array(arrays.pop(key), weight.shape, f"its {what}")
     unused = [key for key in arrays if key.startswith("layer/")]
     if unused:
         raise ModelFileError(f"it holds weights that no layer of its architecture has: "
@@ -363,10 +368,7 @@ def _restore_optimizer_state(model, arrays: dict[str, np.ndarray]) -> None:
         raise ModelFileError(f"its optimizer state holds {sorted(state)} but "
                              f"{type(optimizer).__name__} keeps iterations and {sorted(slots)}")
     for key in set(state) & set(slots):
-        if state[key].shape != slots[key] or state[key].dtype.kind != "f":
-            raise ModelFileError(f"its optimizer slot {key!r} holds {state[key].dtype} of shape "
-                                 f"{state[key].shape} but its weight has shape {slots[key]}")
-        _finite(state[key], f"its optimizer slot {key!r}")
+        _float_array(state[key], slots[key], f"its optimizer slot {key!r}")
     optimizer.set_state(state)
 
 
@@ -407,11 +409,7 @@ def read_model(path: str | os.PathLike, model_class: type):
     """The model saved in ``path`` rebuilt as a ``model_class`` (``Sequential``; passed in by
     ``nn.load_model`` so that this module, which the model uses to save itself, never imports
     the model). Raises ``ModelFileError`` naming the file and what is wrong with it."""
-    try:
-        path = os.fspath(path)
-    except TypeError:
-        raise ArgumentError(f"load_model needs a file path such as 'model.ildl', got "
-                            f"{type(path).__name__} {path!r}") from None
+    path = _file_path(path, "load_model")
     header, arrays = _read_archive(path)
     try:
         return _rebuild(header, arrays, model_class)

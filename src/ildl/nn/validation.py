@@ -10,6 +10,7 @@ than silently changed.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -21,10 +22,24 @@ def _shown(value) -> str:
     return f"{value!r} ({type(value).__name__})"
 
 
+def is_integer(value) -> bool:
+    """Whether ``value`` is a whole number (an int or a NumPy integer) and not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def is_number(value) -> bool:
+    """Whether ``value`` is a finite real number (int, float or a NumPy kind) and not a bool."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int beyond float's range, such as 10**400
+        return False
+
+
 def check_integer(value, name: str, where: str, minimum: int | None = None) -> int:
     """``value`` as an int (>= ``minimum``); bools, floats and strings are refused."""
-    is_integer = isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
-    if not is_integer or (minimum is not None and value < minimum):
+    if not is_integer(value) or (minimum is not None and value < minimum):
         expected = "an integer" if minimum is None else f"an integer >= {minimum}"
         raise ArgumentError(f"{where}: {name} must be {expected}, got {_shown(value)}")
     return int(value)
@@ -34,9 +49,7 @@ def check_number(value, name: str, where: str, low: float | None = None,
                  high: float | None = None, bounds: str = "[]") -> float:
     """``value`` as a finite float between ``low`` and ``high`` (``bounds`` says whether each end
     is included: ``"[)"`` is ``low <= value < high``); bools and strings are refused."""
-    is_real = isinstance(value, int | float | np.integer | np.floating) \
-        and not isinstance(value, bool | np.bool_)
-    inside = is_real and math.isfinite(value) \
+    inside = is_number(value) \
         and (low is None or (value >= low if bounds[0] == "[" else value > low)) \
         and (high is None or (value <= high if bounds[1] == "]" else value < high))
     if not inside:
@@ -65,8 +78,7 @@ def check_flag(value, name: str, where: str) -> bool:
 def check_shape(value, name: str, where: str) -> tuple[int, ...]:
     """A shape without the batch axis, e.g. ``(28, 28, 1)``: a sequence of positive integers."""
     if not isinstance(value, tuple | list) or not value or not all(
-            isinstance(d, int | np.integer) and not isinstance(d, bool | np.bool_) and d >= 1
-            for d in value):
+            is_integer(d) and d >= 1 for d in value):
         raise ArgumentError(f"{where}: {name} must be a tuple of positive integers (the shape of "
                             f"one sample, e.g. (28, 28, 1)), got {_shown(value)}")
     return tuple(int(d) for d in value)
@@ -87,31 +99,34 @@ def as_array(values, name: str, dtype: np.dtype | None = None) -> np.ndarray:
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
         raise ArgumentError(f"{name} must hold numbers but has dtype {array.dtype}; convert it "
                             f"with {name}.astype(np.float32)")
-    _check_finite(array, name)
     if dtype is not None and array.dtype != dtype:
-        with np.errstate(over="ignore"):  # overflow is reported below, with the value
+        with np.errstate(over="ignore"):  # an overflow is reported below, with its value
             cast = array.astype(dtype)
-        _check_cast_in_range(array, cast, name)
-        array = cast
-    return array
+    else:
+        cast = array
+    # One pass over the result finds both: NaN or inf in the input stay so after the cast, and
+    # finite values too large for ``dtype`` (1e300 in float32) become inf.
+    if cast.dtype.kind == "f" and not np.isfinite(cast).all():
+        _check_finite(array, name)
+        _report_overflow(array, cast, name)
+    return cast
 
 
 def _check_finite(array: np.ndarray, name: str) -> None:
-    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
         bad = np.argwhere(~np.isfinite(array))[0]
         count = int(np.sum(~np.isfinite(array)))
         raise DataError(f"{name} holds {count} NaN or infinite value(s), the first at index "
                         f"{tuple(int(i) for i in bad)}; remove or impute them first")
 
 
-def _check_cast_in_range(original: np.ndarray, cast: np.ndarray, name: str) -> None:
+def _report_overflow(original: np.ndarray, cast: np.ndarray, name: str) -> None:
     """The original was finite: an infinite value after the cast is an overflow."""
-    if np.issubdtype(cast.dtype, np.floating) and not np.all(np.isfinite(cast)):
-        first = tuple(int(i) for i in np.argwhere(~np.isfinite(cast))[0])
-        limit = np.finfo(cast.dtype).max
-        raise DataError(f"{name} holds values too large for {cast.dtype} (at most {limit:.3g}): "
-                        f"{name}[{', '.join(map(str, first))}] is {original[first]:.3g}; scale "
-                        "the inputs, e.g. standardise each feature")
+    first = tuple(int(i) for i in np.argwhere(~np.isfinite(cast))[0])
+    limit = np.finfo(cast.dtype).max
+    raise DataError(f"{name} holds values too large for {cast.dtype} (at most {limit:.3g}): "
+                    f"{name}[{', '.join(map(str, first))}] is {original[first]:.3g}; scale "
+                    "the inputs, e.g. standardise each feature")
 
 
 def check_same_length(x: np.ndarray, y: np.ndarray, names: tuple[str, str] = ("x", "y")) -> None:

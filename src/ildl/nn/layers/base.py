@@ -74,7 +74,8 @@ class Layer:
         shape = tuple(shape)
         try:
             value = initializers.get(initializer)(shape, rng).astype(self.dtype)
-        except (MemoryError, ValueError):  # NumPy's words for "not free" and "beyond any array"
+        # NumPy's words for "not free" and "beyond any array", and float's for a fan beyond it
+        except (MemoryError, ValueError, OverflowError):
             raise ArgumentError(
                 f"{type(self).__name__} {self.name!r}: its weight {name!r} of shape {shape} "
                 f"({math.prod(shape):,} values) does not fit in memory; use fewer units or "
