@@ -254,6 +254,28 @@ def detect_inputs(tmp_path_factory):
     return {"data": data, "weights": weights, "image": str(root / "data/images/val/000000.png")}
 
 
+@pytest.mark.parametrize("command, out", [
+    ("val", "notes.txt"), ("val", ""), ("val", "notes.txt/val"), ("val", "/proc/ildl-val"),
+    ("predict", "notes.txt/predictions"), ("export", "notes.txt/detector.onnx"),
+])
+def test_an_out_that_cannot_be_a_folder_fails_in_one_line(command, out, detect_inputs, tmp_path,
+                                                          monkeypatch, capsys):
+    if command == "export":
+        pytest.importorskip("onnx")
+    if out.startswith("/proc") and not os.path.isdir("/proc"):
+        pytest.skip("no /proc on this system")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("keep me")
+    inputs = {"val": ["--data", detect_inputs["data"]],
+              "predict": ["--source", detect_inputs["image"]], "export": []}[command]
+    status = main(["detect", command, "--weights", detect_inputs["weights"], *inputs,
+                   "--out", out])
+    error = capsys.readouterr().err
+    assert status == 2 and error.startswith(f"ildl: error: --out {out!r}"), error
+    assert error.count("\n") == 1
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
 def _fuzz_values():
     from hypothesis import strategies as st
 

@@ -46,7 +46,11 @@ from .checkpoint import (
     load_weights,
     save_checkpoint,
 )
-from .config import TrainConfig  # lived here before: ildl.detect.train.TrainConfig still works
+from .config import (  # TrainConfig lived here before: ildl.detect.train.TrainConfig works
+    TrainConfig,
+    check_out_folder,
+    make_out_folder,
+)
 from .data_yaml import load_data_yaml
 from .dataset import DetectionDataset, collate
 from .loss import DetectionLoss
@@ -75,9 +79,7 @@ def _device(name: str) -> torch.device:
 def _check_output_folder(out: str, resume: bool, overwrite: bool) -> None:
     """Refuse an ``out`` that would lose earlier results: a file, or a folder holding a run
     (best.pt or last.pt) unless ``resume`` (continue it) or ``overwrite`` (replace it)."""
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise OverwriteError(f"--out {out!r} is a file; the run needs a folder for best.pt and "
-                             "last.pt: choose another --out")
+    check_out_folder(out, "the run needs a folder for best.pt and last.pt")
     last = os.path.join(out, "last.pt")
     if resume:
         if not os.path.exists(last):
@@ -178,11 +180,7 @@ class Trainer:
             for name in RUN_FILES:
                 if os.path.exists(os.path.join(config.out, name)):
                     os.remove(os.path.join(config.out, name))
-        try:
-            os.makedirs(config.out, exist_ok=True)
-        except OSError as error:  # a name too long, a read-only disk, no permission
-            raise ArgumentError(f"--out {config.out!r}: cannot create the folder "
-                                f"({error.strerror}); choose another --out") from None
+        make_out_folder(config.out)
 
     def _resumable(self, names: list[str]) -> dict:
         """last.pt, if this run can continue it: a detector of this size and these class
