@@ -195,9 +195,9 @@ def existing_dataset(tmp_path):
 @pytest.mark.parametrize("arguments, message", [
     (["--size", "5"], "image sides must be from 32 to 4096 pixels, got 5"),
     (["--size", "100000"], "image sides must be from 32 to 4096 pixels, got 100000"),
-    (["--max-objects", "-3"], "max_objects must be in 1..255, got -3"),
-    (["--train", "-1"], "n_train must be a non-negative integer, got -1"),
-    (["--val", "-1"], "n_val must be a non-negative integer, got -1"),
+    (["--max-objects", "-3"], "max_objects (--max-objects) must be in 1..255, got -3"),
+    (["--train", "-1"], "n_train (--train) must be a non-negative integer, got -1"),
+    (["--val", "-1"], "n_val (--val) must be a non-negative integer, got -1"),
     (["--seed", "-1"], "seed must be a non-negative integer, got -1"),
     (["--video", "clip.gif", "--frames", "0"], "--frames 0 is not valid: a video needs at "
                                                "least 1 frame"),
