@@ -177,9 +177,11 @@ def _add_config_options(parser: argparse.ArgumentParser, config_class: type) -> 
     import typing
     from dataclasses import MISSING, fields
 
+    from .detect.config import option_name
+
     types = typing.get_type_hints(config_class)
     for setting in fields(config_class):
-        option = "--" + setting.name.replace("_", "-")
+        option = option_name(setting.name)  # as the config's error messages name it
         if types[setting.name] is bool:  # --strict / --no-strict
             parser.add_argument(option, action=argparse.BooleanOptionalAction,
                                 default=setting.default, help=setting.metadata["help"])
