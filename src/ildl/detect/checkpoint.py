@@ -18,7 +18,8 @@ What the dict holds (``Trainer`` writes it; ``load_checkpoint`` checks the first
     ema            state_dict of the EMA weights: what val, predict and export use
     train_config   the ``TrainConfig`` fields of the run, as a dict (``imgsz`` is the input side)
     model, optimizer, ema_updates, epoch, best_map, epochs_without_gain, history,
-    schedule_epochs, minutes     the training state that ``--resume`` continues from
+    schedule_epochs, minutes     the training state that ``--resume`` continues from (the
+                                 trainer checks them before resuming)
 
 Every floating-point tensor must be finite: weights with NaN or infinity are refused, since a
 detector built from them outputs NaN for every image.
@@ -199,10 +200,8 @@ def classes_in_words(names: list[str]) -> str:
 
 def load_weights(model: torch.nn.Module, state: dict, path: str, entry: str) -> None:
     """``model.load_state_dict(state)``, refusing with one line when the names or shapes of
-    ``state`` (the ``entry`` of the checkpoint at ``path``) do not fit ``model``."""
-    if not is_state_dict(state):
-        raise ModelFileError(f"{path!r}: its '{entry}' entry is not a state_dict of tensors; the "
-                             "file was edited or written by another program")
+    ``state`` (the ``entry`` of the checkpoint at ``path``, a state_dict: ``load_checkpoint``
+    checks ``ema``, the trainer ``model``) do not fit ``model``."""
     expected = model.state_dict()
     missing = [name for name in expected if name not in state]
     unexpected = [name for name in state if name not in expected]

@@ -41,6 +41,7 @@ from .checkpoint import (
     check_classes,
     classes_in_words,
     detector_entries,
+    is_state_dict,
     load_checkpoint,
     load_detector,  # noqa: F401 (it lived here before: still importable)
     load_weights,
@@ -198,6 +199,9 @@ class Trainer:
             raise ModelFileError(f"cannot resume {path}: it has no {', '.join(missing)} (written "
                                  "by an older ildl); it still serves val, predict and export: "
                                  "start a new run with another --out, or with --overwrite")
+        if not is_state_dict(checkpoint["model"]):
+            raise ModelFileError(f"cannot resume {path}: its 'model' entry is not a state_dict "
+                                 "of tensors; the file was edited or written by another program")
         return checkpoint
 
     def _resume(self, checkpoint: dict) -> None:
