@@ -327,9 +327,10 @@ class Trainer:
             if self.config.time_limit is not None:
                 self._fit_schedule_to_time_limit(epoch + 1)
             if self.rank == 0:  # every process holds the same weights; one writes them
-                save_checkpoint(self.last_path, self._checkpoint(epoch))
+                state = self._checkpoint(epoch)
+                save_checkpoint(self.last_path, state)
                 if improved:
-                    save_checkpoint(self.best_path, self._checkpoint(epoch))
+                    save_checkpoint(self.best_path, state)
             if self.verbose:
                 print(f"  val: mAP50 {metrics.map50:.3f}  mAP50-95 {metrics.map50_95:.3f}  "
                       f"(best {self.best:.3f}; {format_seconds(self._minutes() * 60)} so far)")
