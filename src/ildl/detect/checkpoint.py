@@ -60,6 +60,11 @@ def _header(payload: bytes) -> bytes:
     return MAGIC + f" {VERSION} sha256 {hashlib.sha256(payload).hexdigest()}\n".encode()
 
 
+def _not_a_checkpoint(path: str, problem: str) -> ModelFileError:
+    return ModelFileError(f"{path!r} is not a readable ildl detector checkpoint: {problem}; "
+                          "checkpoints are the best.pt and last.pt that ildl detect train writes")
+
+
 def detector_entries(model: Detector, names: list[str], train_config: dict) -> dict:
     """The entries every checkpoint holds (``REQUIRED``), enough for val, predict and export:
     ``model``'s configuration and weights (the EMA copy, when training), its class names and
@@ -86,9 +91,8 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
         checkpoint = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for a damaged or foreign archive
         first_line = (str(error).strip().splitlines() or [""])[0]
-        raise ModelFileError(f"{path!r} is not a readable ildl detector checkpoint: torch.load "
-                             f"failed ({type(error).__name__}: {first_line[:200]}); checkpoints "
-                             "are the best.pt and last.pt that ildl detect train writes") from None
+        raise _not_a_checkpoint(path, f"torch.load failed ({type(error).__name__}: "
+                                      f"{first_line[:200]})") from None
     _check_structure(checkpoint, path)
     _check_finite(checkpoint, path)
     if not has_digest:
@@ -114,9 +118,7 @@ def _read_payload(path: str) -> tuple[bytes, bool]:
                 return header + file.read(), False
             if not header.startswith(MAGIC):
                 what = "an empty file" if not header else f"a file beginning {header[:16]!r}"
-                raise ModelFileError(f"{path!r} is not a readable ildl detector checkpoint: it is "
-                                     f"{what}; checkpoints are the best.pt and last.pt that "
-                                     "ildl detect train writes")
+                raise _not_a_checkpoint(path, f"it is {what}")
             payload = file.read()
     except OSError as error:
         raise ModelFileError(f"cannot read the checkpoint {path!r}: {error.strerror}") from None
@@ -130,9 +132,7 @@ def _read_payload(path: str) -> tuple[bytes, bool]:
 def _check_structure(checkpoint: object, path: str) -> None:
     """The entries every use needs, of the right kinds (see the module docstring)."""
     def refuse(problem: str) -> ModelFileError:
-        return ModelFileError(f"{path!r} is not a readable ildl detector checkpoint: {problem}; "
-                              "checkpoints are the best.pt and last.pt that ildl detect train "
-                              "writes")
+        return _not_a_checkpoint(path, problem)
 
     if not isinstance(checkpoint, dict):
         raise refuse(f"it holds a {type(checkpoint).__name__}, not a dict")
