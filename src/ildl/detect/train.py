@@ -77,7 +77,7 @@ def _device(name: str) -> torch.device:
     return device
 
 
-def _check_output_folder(out: str, resume: bool, overwrite: bool) -> None:
+def _check_run_folder(out: str, resume: bool, overwrite: bool) -> None:
     """Refuse an ``out`` that would lose earlier results: a file, or a folder holding a run
     (best.pt or last.pt) unless ``resume`` (continue it) or ``overwrite`` (replace it)."""
     check_out_folder(out, "the run needs a folder for best.pt and last.pt")
@@ -141,7 +141,7 @@ class Trainer:
         self.config = config
         self.last_path = os.path.join(config.out, "last.pt")
         self.best_path = os.path.join(config.out, "best.pt")
-        _check_output_folder(config.out, resume, overwrite)
+        _check_run_folder(config.out, resume, overwrite)
         data = load_data_yaml(config.data)  # read once, for both splits
         resumed = self._resumable(data.names) if resume else None
         torch.manual_seed(config.seed)
