@@ -195,9 +195,9 @@ def existing_dataset(tmp_path):
 @pytest.mark.parametrize("arguments, message", [
     (["--size", "5"], "image sides must be from 32 to 4096 pixels, got 5"),
     (["--size", "100000"], "image sides must be from 32 to 4096 pixels, got 100000"),
-    (["--max-objects", "-3"], "max_objects must be in 1..255, got -3"),
-    (["--train", "-1"], "n_train must be a non-negative integer, got -1"),
-    (["--val", "-1"], "n_val must be a non-negative integer, got -1"),
+    (["--max-objects", "-3"], "max_objects (--max-objects) must be in 1..255, got -3"),
+    (["--train", "-1"], "n_train (--train) must be a non-negative integer, got -1"),
+    (["--val", "-1"], "n_val (--val) must be a non-negative integer, got -1"),
     (["--seed", "-1"], "seed must be a non-negative integer, got -1"),
     (["--video", "clip.gif", "--frames", "0"], "--frames 0 is not valid: a video needs at "
                                                "least 1 frame"),
@@ -252,6 +252,28 @@ def detect_inputs(tmp_path_factory):
     save_checkpoint(weights, detector_entries(Detector(3), names,
                                               asdict(TrainConfig(data, imgsz=32))))
     return {"data": data, "weights": weights, "image": str(root / "data/images/val/000000.png")}
+
+
+@pytest.mark.parametrize("command, out", [
+    ("val", "notes.txt"), ("val", ""), ("val", "notes.txt/val"), ("val", "/proc/ildl-val"),
+    ("predict", "notes.txt/predictions"), ("export", "notes.txt/detector.onnx"),
+])
+def test_an_out_that_cannot_be_a_folder_fails_in_one_line(command, out, detect_inputs, tmp_path,
+                                                          monkeypatch, capsys):
+    if command == "export":
+        pytest.importorskip("onnx")
+    if out.startswith("/proc") and not os.path.isdir("/proc"):
+        pytest.skip("no /proc on this system")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("keep me")
+    inputs = {"val": ["--data", detect_inputs["data"]],
+              "predict": ["--source", detect_inputs["image"]], "export": []}[command]
+    status = main(["detect", command, "--weights", detect_inputs["weights"], *inputs,
+                   "--out", out])
+    error = capsys.readouterr().err
+    assert status == 2 and error.startswith(f"ildl: error: --out {out!r}"), error
+    assert error.count("\n") == 1
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
 
 
 def _fuzz_values():

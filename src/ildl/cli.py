@@ -133,18 +133,20 @@ def _detect_train(args: argparse.Namespace) -> int:
 
 def _detect_val(args: argparse.Namespace) -> int:
     from .detect.checkpoint import check_classes, load_detector
+    from .detect.config import check_out_folder, make_out_folder
     from .detect.dataset import DetectionDataset, load_data_yaml
     from .detect.metrics import plot_confusion_matrix, plot_pr_curves
     from .detect.train import evaluate
 
+    check_out_folder(args.out, "pr_curves.png and confusion_matrix.png need a folder")
     model, checkpoint = load_detector(args.weights)
     data = load_data_yaml(args.data)
     check_classes(checkpoint, data.names, args.weights, args.data)
     dataset = DetectionDataset(data, args.split, checkpoint["train_config"]["imgsz"])
     print(dataset.format_summary())
+    make_out_folder(args.out)  # before the evaluation, which takes the time
     metrics = evaluate(model, dataset)
     print(metrics.table(markdown=True))
-    os.makedirs(args.out, exist_ok=True)
     plot_pr_curves(metrics, os.path.join(args.out, "pr_curves.png"))
     plot_confusion_matrix(metrics, os.path.join(args.out, "confusion_matrix.png"))
     print(f"figures: {args.out}/pr_curves.png, {args.out}/confusion_matrix.png")
@@ -175,9 +177,11 @@ def _add_config_options(parser: argparse.ArgumentParser, config_class: type) -> 
     import typing
     from dataclasses import MISSING, fields
 
+    from .detect.config import option_name
+
     types = typing.get_type_hints(config_class)
     for setting in fields(config_class):
-        option = "--" + setting.name.replace("_", "-")
+        option = option_name(setting.name)  # as the config's error messages name it
         if types[setting.name] is bool:  # --strict / --no-strict
             parser.add_argument(option, action=argparse.BooleanOptionalAction,
                                 default=setting.default, help=setting.metadata["help"])

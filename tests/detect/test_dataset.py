@@ -143,6 +143,25 @@ def test_cache_gives_the_same_samples(shapes):
         assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
 
 
+def test_cache_decodes_each_image_once(shapes, monkeypatch):
+    """The scan decodes every image to check it; the cache keeps those pixels."""
+    import ildl.detect.dataset as dataset_module
+    import ildl.detect.images as images_module
+
+    decoded, decode = [], images_module.load_image
+
+    def counting(path):
+        decoded.append(path)
+        return decode(path)
+
+    monkeypatch.setattr(images_module, "load_image", counting)
+    monkeypatch.setattr(dataset_module, "load_image", counting)
+    data = DetectionDataset(shapes, "train", imgsz=64, cache=True)
+    for i in range(len(data)):
+        data.sample(i)
+    assert len(decoded) == len(set(decoded)) == len(data)
+
+
 def test_box_conversions_round_trip():
     boxes = np.array([[0.5, 0.4, 0.2, 0.6], [0.1, 0.9, 0.05, 0.1]], dtype=np.float32)
     np.testing.assert_allclose(xyxy_to_cxcywh(cxcywh_to_xyxy(boxes, 40, 30), 40, 30), boxes,

@@ -185,6 +185,24 @@ def test_a_time_limit_shortens_the_schedule_so_it_still_ends_on_its_cosine(tiny_
     assert trainer.optimizer.param_groups[0]["lr"] < 0.2 * trainer.config.lr
 
 
+def test_an_unusable_val_split_is_refused_before_the_train_split_is_read(make_dataset, tmp_path,
+                                                                         monkeypatch):
+    import ildl.detect.dataset as dataset_module
+    from ildl.detect.dataset import DatasetError
+
+    scanned, scan = [], dataset_module.scan_split
+
+    def recording(images, names, name, *args, **kwargs):
+        scanned.append(name)
+        return scan(images, names, name, *args, **kwargs)
+
+    monkeypatch.setattr(dataset_module, "scan_split", recording)
+    with pytest.raises(DatasetError, match="split 'val' has no images"):
+        Trainer(TrainConfig(make_dataset(n_val=0), imgsz=32, out=str(tmp_path / "run")),
+                verbose=False)
+    assert scanned == ["val"] and not (tmp_path / "run").exists()
+
+
 # --- the run folder --------------------------------------------------------------------------
 
 

@@ -389,7 +389,7 @@ def make_scene(rng: np.random.Generator, size: int | tuple[int, int] = 160,
     if not 0 < min_scale <= max_scale <= 2:
         raise ArgumentError(f"need 0 < min_scale <= max_scale <= 2, got {min_scale}, {max_scale}")
     if not 1 <= max_objects <= 255:
-        raise ArgumentError(f"max_objects must be in 1..255, got {max_objects}")
+        raise ArgumentError(f"max_objects (--max-objects) must be in 1..255, got {max_objects}")
     background = _background(rng, width, height, clutter)
     count = 0 if rng.random() < empty_probability else int(rng.integers(1, max_objects + 1))
     labels = rng.integers(0, len(classes), size=count)
@@ -493,7 +493,9 @@ def write_dataset(root: str | os.PathLike, n_train: int = 800, n_val: int = 200,
     classes = _check_classes(classes)
     if image_format not in ("png", "jpg"):
         raise ArgumentError(f"image_format must be 'png' or 'jpg', got {image_format!r}")
-    for name, count in (("n_train", n_train), ("n_val", n_val), ("seed", seed)):
+    # named as in Python and as on the command line (ildl detect make-dataset)
+    for name, count in (("n_train (--train)", n_train), ("n_val (--val)", n_val),
+                        ("seed", seed)):
         if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
             raise ArgumentError(f"{name} must be a non-negative integer, got {count!r}")
     options = dict(scene_options, size=size, classes=classes)

@@ -18,7 +18,8 @@ What the dict holds (``Trainer`` writes it; ``load_checkpoint`` checks the first
     ema            state_dict of the EMA weights: what val, predict and export use
     train_config   the ``TrainConfig`` fields of the run, as a dict (``imgsz`` is the input side)
     model, optimizer, ema_updates, epoch, best_map, epochs_without_gain, history,
-    schedule_epochs, minutes     the training state that ``--resume`` continues from
+    schedule_epochs, minutes     the training state that ``--resume`` continues from (the
+                                 trainer checks them before resuming)
 
 Every floating-point tensor must be finite: weights with NaN or infinity are refused, since a
 detector built from them outputs NaN for every image.
@@ -59,6 +60,11 @@ def _header(payload: bytes) -> bytes:
     return MAGIC + f" {VERSION} sha256 {hashlib.sha256(payload).hexdigest()}\n".encode()
 
 
+def _not_a_checkpoint(path: str, problem: str) -> ModelFileError:
+    return ModelFileError(f"{path!r} is not a readable ildl detector checkpoint: {problem}; "
+                          "checkpoints are the best.pt and last.pt that ildl detect train writes")
+
+
 def detector_entries(model: Detector, names: list[str], train_config: dict) -> dict:
     """The entries every checkpoint holds (``REQUIRED``), enough for val, predict and export:
     ``model``'s configuration and weights (the EMA copy, when training), its class names and
@@ -85,9 +91,8 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
         checkpoint = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for a damaged or foreign archive
         first_line = (str(error).strip().splitlines() or [""])[0]
-        raise ModelFileError(f"{path!r} is not a readable ildl detector checkpoint: torch.load "
-                             f"failed ({type(error).__name__}: {first_line[:200]}); checkpoints "
-                             "are the best.pt and last.pt that ildl detect train writes") from None
+        raise _not_a_checkpoint(path, f"torch.load failed ({type(error).__name__}: "
+                                      f"{first_line[:200]})") from None
     _check_structure(checkpoint, path)
     _check_finite(checkpoint, path)
     if not has_digest:
@@ -113,9 +118,7 @@ def _read_payload(path: str) -> tuple[bytes, bool]:
                 return header + file.read(), False
             if not header.startswith(MAGIC):
                 what = "an empty file" if not header else f"a file beginning {header[:16]!r}"
-                raise ModelFileError(f"{path!r} is not a readable ildl detector checkpoint: it is "
-                                     f"{what}; checkpoints are the best.pt and last.pt that "
-                                     "ildl detect train writes")
+                raise _not_a_checkpoint(path, f"it is {what}")
             payload = file.read()
     except OSError as error:
         raise ModelFileError(f"cannot read the checkpoint {path!r}: {error.strerror}") from None
@@ -129,9 +132,7 @@ def _read_payload(path: str) -> tuple[bytes, bool]:
 def _check_structure(checkpoint: object, path: str) -> None:
     """The entries every use needs, of the right kinds (see the module docstring)."""
     def refuse(problem: str) -> ModelFileError:
-        return ModelFileError(f"{path!r} is not a readable ildl detector checkpoint: {problem}; "
-                              "checkpoints are the best.pt and last.pt that ildl detect train "
-                              "writes")
+        return _not_a_checkpoint(path, problem)
 
     if not isinstance(checkpoint, dict):
         raise refuse(f"it holds a {type(checkpoint).__name__}, not a dict")
@@ -199,10 +200,8 @@ def classes_in_words(names: list[str]) -> str:
 
 def load_weights(model: torch.nn.Module, state: dict, path: str, entry: str) -> None:
     """``model.load_state_dict(state)``, refusing with one line when the names or shapes of
-    ``state`` (the ``entry`` of the checkpoint at ``path``) do not fit ``model``."""
-    if not is_state_dict(state):
-        raise ModelFileError(f"{path!r}: its '{entry}' entry is not a state_dict of tensors; the "
-                             "file was edited or written by another program")
+    ``state`` (the ``entry`` of the checkpoint at ``path``, a state_dict: ``load_checkpoint``
+    checks ``ema``, the trainer ``model``) do not fit ``model``."""
     expected = model.state_dict()
     missing = [name for name in expected if name not in state]
     unexpected = [name for name in state if name not in expected]

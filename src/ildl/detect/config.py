@@ -11,6 +11,9 @@ default, help), so a new option is added here once::
     >>> TrainConfig("shapes/data.yaml", imgsz=100)    # doctest: +SKIP
     ildl.errors.ArgumentError: --imgsz 100 is not valid: imgsz must be a multiple of 32 from 32
     to 2048 (side of the square model input in pixels; ...); the nearest valid sides are 96 and 128
+
+The output folder (``--out``) of ``train``, ``val`` and ``predict`` is checked here too, the same
+way for the three: ``check_out_folder`` before any work, ``make_out_folder`` when it is needed.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import MISSING, Field, dataclass, field, fields
 from typing import Any
 
-from ..errors import ArgumentError
+from ..errors import ArgumentError, OverwriteError
 
 # The detector's sizes (``model.SIZES`` holds their channels; a test keeps the two equal) and
 # the stride of its coarsest feature map: the input side must divide by it, or the upsampled
@@ -181,3 +184,26 @@ def _invalid_setting_message(setting_field: Field, value: Any) -> str:
         fix = f"the nearest valid sides are {below} and {below + LARGEST_STRIDE}"
     return (f"{option_name(name)} {value!r} is not valid: {name} must be {rule.expected} "
             f"({help}); {fix}")
+
+
+def check_out_folder(out: Any, needs: str) -> None:
+    """Refuse an ``--out`` that cannot be an output folder, before any work: not a path
+    (``PATH``), or an existing file. ``needs`` says what the folder is for, in the message
+    ("the run needs a folder for best.pt and last.pt")."""
+    if not PATH.accepts(out):
+        raise ArgumentError(f"--out {out!r} is not valid: it must be {PATH.expected}")
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise OverwriteError(f"--out {out!r} is a file; {needs}: choose another --out")
+
+
+def make_out_folder(out: str, folder: str | None = None) -> None:
+    """Create the folder ``--out`` names (or ``folder``, the one its file goes in) with its
+    parents; what the system refuses (a file on the way, no permission, a read-only disk, a
+    name too long) raises ``ArgumentError`` naming ``--out``."""
+    folder = out if folder is None else folder
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        where = "the folder" if folder == out else f"its folder {folder!r}"
+        raise ArgumentError(f"--out {out!r}: cannot create {where} ({error.strerror}); choose "
+                            "another --out") from None

@@ -2,7 +2,8 @@
 
 ``DetectionDataset("data.yaml", "train", imgsz=160)`` reads the yaml (``data_yaml``), checks
 every label line (``labels``) and decodes every image (``images``) of the split
-(``scan_split``), then serves samples: letterboxed (``letterbox``) and, for training, augmented
+(``scan_split``; with ``cache=True`` the scan keeps each image letterboxed, so no image is
+decoded twice), then serves samples: letterboxed (``letterbox``) and, for training, augmented
 (``augment``).
 
 **Validation.** A problem names the file and the line (``labels/train/a.txt:3: class out of
@@ -58,7 +59,7 @@ from .data_yaml import (
     label_path,
     load_data_yaml,
 )
-from .images import MIN_IMAGE_SIDE, check_image, load_image
+from .images import MIN_IMAGE_SIDE, check_image, load_checked_image, load_image
 from .labels import BOX_TOLERANCE, parse_label_line, read_labels
 from .letterbox import PAD_VALUE, Letterbox, letterbox
 from .problems import DatasetError, Problem
@@ -66,13 +67,16 @@ from .problems import DatasetError, Problem
 
 @dataclass
 class Example:
-    """One usable image: its files, size (width, height) and objects (``cx cy w h`` in [0, 1])."""
+    """One usable image: its files, size (width, height) and objects (``cx cy w h`` in [0, 1]);
+    ``square`` is the image letterboxed, when the scan kept it (``scan_split``'s ``cache_side``).
+    """
 
     image: Path
     label: Path
     size: tuple[int, int]
     classes: np.ndarray  # (n,) int64
     boxes: np.ndarray  # (n, 4) float32
+    square: np.ndarray | None = None  # (S, S, 3) uint8, S = cache_side
 
 
 @dataclass
@@ -119,8 +123,12 @@ class Split:
 
 
 def scan_split(images: list[Path], names: list[str], name: str = "train",
-               strict: bool = False) -> Split:
-    """Check every image and label file of a split (see the module docstring for the policy)."""
+               strict: bool = False, cache_side: int | None = None) -> Split:
+    """Check every image and label file of a split (see the module docstring for the policy).
+
+    The check decodes every image; with ``cache_side`` each example keeps its image letterboxed
+    to that side (``Example.square``), so a dataset that caches need not decode it again.
+    """
     split = Split(name=name, names=list(names))
 
     def report(problem: Problem) -> None:
@@ -131,7 +139,7 @@ def scan_split(images: list[Path], names: list[str], name: str = "train",
     for image in images:
         labels = label_path(image)
         try:
-            size = check_image(image)
+            pixels = load_checked_image(image)
             classes, boxes, problems = read_labels(labels, split.names)
         except DatasetError as error:  # the whole image goes
             report(error.problem)
@@ -140,7 +148,9 @@ def scan_split(images: list[Path], names: list[str], name: str = "train",
         for problem in problems:
             report(problem)
         split.missing_labels += not labels.exists()
-        split.examples.append(Example(image, labels, size, classes, boxes))
+        height, width = pixels.shape[:2]
+        square = letterbox(pixels, cache_side)[0] if cache_side else None
+        split.examples.append(Example(image, labels, (width, height), classes, boxes, square))
     return split
 
 
@@ -190,8 +200,9 @@ class DetectionDataset:
     It is not a subclass of ``torch.utils.data.Dataset`` (so reading needs no torch), but has
     everything a ``DataLoader`` asks of one: ``len`` and indexing.
 
-    ``cache=True`` decodes and letterboxes every image once, up front (S * S * 3 bytes each:
-    77 kB at 160 px), instead of at every use; a mosaic uses four images.
+    ``cache=True`` keeps every image letterboxed in memory (S * S * 3 bytes each: 77 kB at
+    160 px), as the scan that checks them decodes them, instead of decoding them at every use; a
+    mosaic uses four images.
     """
 
     def __init__(self, source: str | os.PathLike | DataConfig, split: str = "train",
@@ -209,11 +220,14 @@ class DetectionDataset:
             augment = split == "train"
         self.augment = Augment() if augment is True else (augment or None)
         self.config, self.imgsz, self.seed, self.epoch = config, int(imgsz), seed, 0
-        self.split = scan_split(config.splits[split], config.names, split, strict)
+        self.split = scan_split(config.splits[split], config.names, split, strict,
+                                cache_side=self.imgsz if cache else None)
         _require_usable(self.split, config)
         self.names = config.names
         # filled before any DataLoader worker starts, so the workers share it
-        self._cache = [self._load(i) for i in range(len(self))] if cache else None
+        self._cache = [(example.square, example.classes,
+                        self.letterbox_of(i).to_square(example.boxes))
+                       for i, example in enumerate(self.split.examples)] if cache else None
 
     def __len__(self) -> int:
         return len(self.split.examples)
@@ -314,7 +328,7 @@ __all__ = [
     # labels
     "BOX_TOLERANCE", "parse_label_line", "read_labels",
     # images
-    "MIN_IMAGE_SIDE", "check_image", "load_image",
+    "MIN_IMAGE_SIDE", "check_image", "load_checked_image", "load_image",
     # letterbox
     "PAD_VALUE", "Letterbox", "letterbox",
     # augment

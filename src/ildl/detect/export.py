@@ -17,7 +17,7 @@ from ..atomic import write_bytes_atomically
 from ..errors import ArgumentError, ModelFileError, OverwriteError
 from ..optional import require
 from .checkpoint import load_detector
-from .config import PATH
+from .config import PATH, make_out_folder
 from .model import STRIDES
 
 OUTPUT_NAMES = tuple(f"stride{stride}" for stride in STRIDES)  # one grid per stride
@@ -59,6 +59,7 @@ def export_onnx(weights: str, path: str, check: bool = True, opset: int = 17) ->
             raise ModelFileError(f"{weights!r}: the detector outputs NaN or infinity on random "
                                  "images, though its weights are finite (they overflow float32); "
                                  "export an earlier checkpoint, or train again with a lower --lr")
+    make_out_folder(path, os.path.dirname(path) or ".")
     buffer = io.BytesIO()
     # dynamo=False: the classic exporter writes one self-contained file and needs no onnxscript.
     torch.onnx.export(model, (example,), buffer, input_names=["images"],

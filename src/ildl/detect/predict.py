@@ -22,7 +22,7 @@ from ..atomic import write_bytes_atomically
 from ..errors import ArgumentError, MissingDependencyError, MissingFileError, OverwriteError
 from ..graphics import SERIES_COLORS, write_frames
 from .checkpoint import load_detector
-from .config import PATH
+from .config import PATH, check_out_folder, make_out_folder
 from .data_yaml import IMAGE_SUFFIXES, image_files
 from .images import load_image
 from .letterbox import Letterbox, letterbox
@@ -146,14 +146,11 @@ def predict(weights: str, source: str, out: str, score_threshold: float = 0.25,
     """
     _check_threshold(score_threshold, "score_threshold", "--conf")
     _check_threshold(iou_threshold, "iou_threshold", "--iou")
-    for option, path in (("--source", source), ("--out", out)):
-        if not PATH.accepts(path):
-            raise ArgumentError(f"{option} {path!r} is not valid: it must be {PATH.expected}")
+    if not PATH.accepts(source):
+        raise ArgumentError(f"--source {source!r} is not valid: it must be {PATH.expected}")
+    check_out_folder(out, "annotated images and detections.json need a folder")
     if not os.path.exists(source):
         raise MissingFileError(f"--source {source!r}: no such image, folder or video")
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise OverwriteError(f"--out {out!r} is a file; annotated images and detections.json "
-                             "need a folder: choose another --out")
     source_path, out_path = Path(source), Path(out)
     animation = source_path.is_file() and source.lower().endswith(ANIMATIONS)
     if source_path.is_dir():
@@ -173,6 +170,7 @@ def predict(weights: str, source: str, out: str, score_threshold: float = 0.25,
                                  "annotated copy; choose another --out")
     model, checkpoint = load_detector(weights)
     names, imgsz = checkpoint["names"], checkpoint["train_config"]["imgsz"]
+    make_out_folder(out)
     records = []
     if animation:
         frames, fps = read_frames(source)

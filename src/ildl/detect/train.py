@@ -41,12 +41,18 @@ from .checkpoint import (
     check_classes,
     classes_in_words,
     detector_entries,
+    is_state_dict,
     load_checkpoint,
     load_detector,  # noqa: F401 (it lived here before: still importable)
     load_weights,
     save_checkpoint,
 )
-from .config import TrainConfig  # lived here before: ildl.detect.train.TrainConfig still works
+from .config import (  # TrainConfig lived here before: ildl.detect.train.TrainConfig works
+    TrainConfig,
+    check_out_folder,
+    make_out_folder,
+)
+from .data_yaml import load_data_yaml
 from .dataset import DetectionDataset, collate
 from .loss import DetectionLoss
 from .metrics import DetectionEvaluator
@@ -71,12 +77,10 @@ def _device(name: str) -> torch.device:
     return device
 
 
-def _check_output_folder(out: str, resume: bool, overwrite: bool) -> None:
+def _check_run_folder(out: str, resume: bool, overwrite: bool) -> None:
     """Refuse an ``out`` that would lose earlier results: a file, or a folder holding a run
     (best.pt or last.pt) unless ``resume`` (continue it) or ``overwrite`` (replace it)."""
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise OverwriteError(f"--out {out!r} is a file; the run needs a folder for best.pt and "
-                             "last.pt: choose another --out")
+    check_out_folder(out, "the run needs a folder for best.pt and last.pt")
     last = os.path.join(out, "last.pt")
     if resume:
         if not os.path.exists(last):
@@ -137,13 +141,9 @@ class Trainer:
         self.config = config
         self.last_path = os.path.join(config.out, "last.pt")
         self.best_path = os.path.join(config.out, "best.pt")
-        _check_output_folder(config.out, resume, overwrite)
-        resumed = load_checkpoint(self.last_path) if resume else None
-        if resumed is not None and resumed["model_config"]["size"] != config.size:
-            size = resumed["model_config"]["size"]
-            raise ArgumentError(f"cannot resume {self.last_path}: it was trained with --size "
-                                f"{size} and this run asks for --size {config.size}; pass "
-                                f"--size {size} to resume it, or choose another --out")
+        _check_run_folder(config.out, resume, overwrite)
+        data = load_data_yaml(config.data)  # read once, for both splits
+        resumed = self._resumable(data.names) if resume else None
         torch.manual_seed(config.seed)
         self.rank, self.world_size = distributed_rank_and_size()
         if self.world_size > 1 and not torch.distributed.is_initialized():
@@ -154,10 +154,12 @@ class Trainer:
         self.verbose = verbose and self.rank == 0
         self.device = _device(config.device)
         augment = Augment(mosaic=config.mosaic, scale=config.scale, flipud=config.flipud)
-        self.train_set = DetectionDataset(config.data, "train", config.imgsz, augment,
-                                          strict=config.strict, seed=config.seed, cache=True)
-        self.val_set = DetectionDataset(config.data, "val", config.imgsz, strict=config.strict,
+        # val first: a split it refuses (no image, no object) is refused before the larger
+        # train split is decoded and cached
+        self.val_set = DetectionDataset(data, "val", config.imgsz, strict=config.strict,
                                         cache=True)
+        self.train_set = DetectionDataset(data, "train", config.imgsz, augment,
+                                          strict=config.strict, seed=config.seed, cache=True)
         if self.verbose:
             print(self.train_set.format_summary() + "\n" + self.val_set.format_summary())
         self.names = self.train_set.names
@@ -179,22 +181,32 @@ class Trainer:
             for name in RUN_FILES:
                 if os.path.exists(os.path.join(config.out, name)):
                     os.remove(os.path.join(config.out, name))
-        try:
-            os.makedirs(config.out, exist_ok=True)
-        except OSError as error:  # a name too long, a read-only disk, no permission
-            raise ArgumentError(f"--out {config.out!r}: cannot create the folder "
-                                f"({error.strerror}); choose another --out") from None
+        make_out_folder(config.out)
 
-    def _resume(self, checkpoint: dict) -> None:
-        """Continue from ``checkpoint`` (last.pt), which must be of this model and these classes."""
-        path = self.last_path
-        check_classes(checkpoint, self.names, path, self.config.data,
+    def _resumable(self, names: list[str]) -> dict:
+        """last.pt, if this run can continue it: a detector of this size and these class
+        ``names``, with the training state; checked before any image is read."""
+        path, checkpoint = self.last_path, load_checkpoint(self.last_path)
+        size = checkpoint["model_config"]["size"]
+        if size != self.config.size:
+            raise ArgumentError(f"cannot resume {path}: it was trained with --size {size} and "
+                                f"this run asks for --size {self.config.size}; pass --size "
+                                f"{size} to resume it, or choose another --out")
+        check_classes(checkpoint, names, path, self.config.data,
                       fix="resume with the data it was trained on, or choose another --out")
         missing = [key for key in TRAINING_STATE if key not in checkpoint]
         if missing:
             raise ModelFileError(f"cannot resume {path}: it has no {', '.join(missing)} (written "
                                  "by an older ildl); it still serves val, predict and export: "
                                  "start a new run with another --out, or with --overwrite")
+        if not is_state_dict(checkpoint["model"]):
+            raise ModelFileError(f"cannot resume {path}: its 'model' entry is not a state_dict "
+                                 "of tensors; the file was edited or written by another program")
+        return checkpoint
+
+    def _resume(self, checkpoint: dict) -> None:
+        """Continue from ``checkpoint`` (last.pt, checked by ``_resumable``)."""
+        path = self.last_path
         load_weights(self.model, checkpoint["model"], path, "model")
         load_weights(self.ema.model, checkpoint["ema"], path, "ema")
         try:
@@ -315,9 +327,10 @@ class Trainer:
             if self.config.time_limit is not None:
                 self._fit_schedule_to_time_limit(epoch + 1)
             if self.rank == 0:  # every process holds the same weights; one writes them
-                save_checkpoint(self.last_path, self._checkpoint(epoch))
+                state = self._checkpoint(epoch)
+                save_checkpoint(self.last_path, state)
                 if improved:
-                    save_checkpoint(self.best_path, self._checkpoint(epoch))
+                    save_checkpoint(self.best_path, state)
             if self.verbose:
                 print(f"  val: mAP50 {metrics.map50:.3f}  mAP50-95 {metrics.map50_95:.3f}  "
                       f"(best {self.best:.3f}; {format_seconds(self._minutes() * 60)} so far)")

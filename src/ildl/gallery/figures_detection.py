@@ -65,15 +65,13 @@ def trained_detector(folder: str, dataset: dict, training: dict,
 
 def video_map50(found: list[dict], video, names: list[str]) -> float:
     """mAP@0.5 of the detections ``found`` against the video's ground truth (COCO definition)."""
+    from ..detect.boxes import cxcywh_to_xyxy, normalized_to_pixels
     from ..detect.metrics import DetectionEvaluator
 
     evaluator = DetectionEvaluator(names)
     height, width = video.frames[0].shape[:2]
-    scale = np.array([width, height, width, height])
     for detections, boxes, classes in zip(found, video.boxes, video.classes):
-        centre_size = boxes * scale
-        corners = np.concatenate([centre_size[:, :2] - centre_size[:, 2:] / 2,
-                                  centre_size[:, :2] + centre_size[:, 2:] / 2], axis=1)
+        corners = normalized_to_pixels(cxcywh_to_xyxy(boxes), width, height)
         evaluator.add(detections, {"boxes": corners, "classes": classes})
     return evaluator.compute().map50
 
