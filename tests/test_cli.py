@@ -68,13 +68,20 @@ def test_version(capsys):
     assert exit_info.value.code == 0 and capsys.readouterr().out == f"ildl {__version__}\n"
 
 
-def test_output_into_a_closed_pipe_exits_quietly():
+@pytest.mark.parametrize("buffered", [True, False])
+def test_output_into_a_closed_pipe_exits_quietly(buffered):
     """As ``ildl gallery --list | head -1`` once head has gone: the pipe's reading end is closed
-    before ildl writes, so every write fails with EPIPE."""
+    before ildl writes, so every write fails with EPIPE. Buffered (Python's default for a pipe),
+    the first write is the flush after the command has run."""
     read_end, write_end = os.pipe()
     os.close(read_end)
+    environment = {name: value for name, value in os.environ.items()
+                   if name != "PYTHONUNBUFFERED"}
+    if not buffered:
+        environment["PYTHONUNBUFFERED"] = "1"
     completed = subprocess.run([sys.executable, "-m", "ildl.cli", "gallery", "--list"],
-                               stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)
+                               stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60,
+                               env=environment)
     os.close(write_end)
     assert completed.returncode == 0 and completed.stderr == ""
 
