@@ -53,6 +53,17 @@ def test_nn_and_gallery_mistakes_are_named_before_any_work(arguments, message, t
     assert (tmp_path / "notes.txt").read_text() == "keep me"
 
 
+def test_gallery_mp4_without_imageio_ffmpeg_is_one_line_before_any_figure(tmp_path, monkeypatch,
+                                                                          capsys):
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # as if not installed
+    out = tmp_path / "gallery"
+    assert main(["gallery", "--quick", "--format", "mp4", "--only", "convolution", "--out",
+                 str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("ildl: error: MP4 output needs imageio-ffmpeg: pip install")
+    assert "--format gif" in error and not out.exists()
+
+
 def test_debug_shows_the_traceback():
     from ildl.errors import ArgumentError
 
