@@ -9,6 +9,7 @@ between ildl's modules. Two rules keep the package readable bottom-up (README, "
 """
 
 import ast
+import graphlib
 from pathlib import Path
 
 import ildl
@@ -93,53 +94,24 @@ def test_the_bottom_utilities_import_no_other_layer():
 
 
 def test_no_import_cycles():
-    graph = import_graph()
-    cycles = strongly_connected_groups(graph)
-    assert not cycles, "import cycles: " + "; ".join(" <-> ".join(group) for group in cycles)
+    cycle = import_cycle(import_graph())
+    assert not cycle, "import cycle: " + " -> ".join(cycle)
 
 
-def strongly_connected_groups(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Groups of modules that import each other through some chain (Tarjan's algorithm, written
-    iteratively): every group with more than one module is a cycle."""
-    order, lowest, on_stack, stack, groups = {}, {}, set(), [], []
-    for root in graph:
-        if root in order:
-            continue
-        work = [(root, iter(sorted(graph[root])))]
-        order[root] = lowest[root] = len(order)
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is not None:
-                if child not in order:
-                    order[child] = lowest[child] = len(order)
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(sorted(graph[child]))))
-                elif child in on_stack:
-                    lowest[node] = min(lowest[node], order[child])
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                lowest[parent] = min(lowest[parent], lowest[node])
-            if lowest[node] == order[node]:
-                group = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    group.append(member)
-                    if member == node:
-                        break
-                if len(group) > 1:
-                    groups.append(sorted(group))
-    return groups
+def import_cycle(graph: dict[str, set[str]]) -> list[str]:
+    """One chain of imports that leads from a module back to itself (``[a, b, a]``: a imports b,
+    b imports a), or ``[]``: the standard library's topological sort finds it."""
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as error:
+        return error.args[1][::-1]  # graphlib follows the edges backwards (what each needs)
+    return []
 
 
 def test_the_cycle_finder_finds_a_cycle():
     """The check above can fail: a made-up graph with one loop is caught, a tree is not."""
     looped = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
-    assert strongly_connected_groups(looped) == [["a", "b", "c"]]
-    assert strongly_connected_groups({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == []
+    assert sorted(set(import_cycle(looped))) == ["a", "b", "c"]
+    assert import_cycle(looped) in (["a", "b", "c", "a"], ["b", "c", "a", "b"],
+                                    ["c", "a", "b", "c"])  # in the direction of the imports
+    assert import_cycle({"a": {"b", "c"}, "b": {"c"}, "c": set()}) == []

@@ -53,6 +53,17 @@ def test_nn_and_gallery_mistakes_are_named_before_any_work(arguments, message, t
     assert (tmp_path / "notes.txt").read_text() == "keep me"
 
 
+def test_gallery_mp4_without_imageio_ffmpeg_is_one_line_before_any_figure(tmp_path, monkeypatch,
+                                                                          capsys):
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # as if not installed
+    out = tmp_path / "gallery"
+    assert main(["gallery", "--quick", "--format", "mp4", "--only", "convolution", "--out",
+                 str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("ildl: error: MP4 output needs imageio-ffmpeg: pip install")
+    assert "--format gif" in error and not out.exists()
+
+
 def test_debug_shows_the_traceback():
     from ildl.errors import ArgumentError
 
@@ -68,13 +79,20 @@ def test_version(capsys):
     assert exit_info.value.code == 0 and capsys.readouterr().out == f"ildl {__version__}\n"
 
 
-def test_output_into_a_closed_pipe_exits_quietly():
+@pytest.mark.parametrize("buffered", [True, False])
+def test_output_into_a_closed_pipe_exits_quietly(buffered):
     """As ``ildl gallery --list | head -1`` once head has gone: the pipe's reading end is closed
-    before ildl writes, so every write fails with EPIPE."""
+    before ildl writes, so every write fails with EPIPE. Buffered (Python's default for a pipe),
+    the first write is the flush after the command has run."""
     read_end, write_end = os.pipe()
     os.close(read_end)
+    environment = {name: value for name, value in os.environ.items()
+                   if name != "PYTHONUNBUFFERED"}
+    if not buffered:
+        environment["PYTHONUNBUFFERED"] = "1"
     completed = subprocess.run([sys.executable, "-m", "ildl.cli", "gallery", "--list"],
-                               stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)
+                               stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60,
+                               env=environment)
     os.close(write_end)
     assert completed.returncode == 0 and completed.stderr == ""
 

@@ -189,6 +189,24 @@ def test_mp4_when_imageio_ffmpeg_is_installed(tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["m.mp4"]  # no partial file
 
 
+def test_mp4_without_imageio_ffmpeg_says_how_to_install_it(tmp_path, monkeypatch):
+    from ildl.errors import MissingDependencyError
+
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # as if not installed
+    with pytest.raises(MissingDependencyError, match=r"pip install imageio-ffmpeg.*\.gif"):
+        write_frames([np.zeros((4, 4, 3), np.uint8)], tmp_path / "m.mp4")
+    with pytest.raises(MissingDependencyError, match="imageio-ffmpeg"):
+        graphics.check_animation_format("mp4")
+    drawn = []
+    with pytest.raises(MissingDependencyError, match="imageio-ffmpeg"):
+        save_animation(small_figure(), drawn.append, 5, str(tmp_path / "m.mp4"))
+    assert drawn == []  # refused before any frame is drawn
+    assert graphics.check_animation_format("gif") == "gif"
+    with pytest.raises(ArgumentError, match="format must be one of gif, mp4, got 'avi'"):
+        graphics.check_animation_format("avi")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_bad_paths_and_empty_animations_are_refused(tmp_path):
     with pytest.raises(ValueError, match=".gif or .mp4"):
         write_frames([np.zeros((2, 2, 3), np.uint8)], str(tmp_path / "x.avi"))

@@ -377,7 +377,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.run(args)
+        status = args.run(args)
+        # Output into a pipe is buffered: flush here, where a closed pipe is handled below,
+        # rather than in Python's flush at exit, which would print "Exception ignored".
+        sys.stdout.flush()
+        return status
     except IldlError as error:
         if args.debug or os.environ.get("ILDL_DEBUG"):
             raise

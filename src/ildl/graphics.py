@@ -146,13 +146,28 @@ def _gif_bytes(frames: list[np.ndarray], fps: float) -> bytes:
     return buffer.getvalue()
 
 
-def _mp4_bytes(frames: list[np.ndarray], fps: float, path: str) -> bytes:
+def check_animation_format(name: str) -> str:
+    """``name`` if it is one of ``FORMATS`` and can be written here: MP4 needs imageio-ffmpeg,
+    and saying so before any frame is drawn saves the time of drawing them."""
+    if name not in FORMATS:
+        raise ArgumentError(f"format must be one of {', '.join(FORMATS)}, got {name!r}")
+    if name == "mp4":
+        _imageio_ffmpeg()
+    return name
+
+
+def _imageio_ffmpeg():
     try:
         import imageio_ffmpeg
     except ImportError:
         raise MissingDependencyError(
-            "MP4 output needs imageio-ffmpeg: pip install imageio-ffmpeg, or use "
-            "format='gif'") from None
+            "MP4 output needs imageio-ffmpeg: pip install imageio-ffmpeg (or \"ildl[video]\"); "
+            "GIF needs nothing more (a .gif path, or the gallery's --format gif)") from None
+    return imageio_ffmpeg
+
+
+def _mp4_bytes(frames: list[np.ndarray], fps: float, path: str) -> bytes:
+    imageio_ffmpeg = _imageio_ffmpeg()
     height, width = frames[0].shape[:2]
     even = [frame[: height - height % 2, : width - width % 2] for frame in frames]  # yuv420p
     temporary = path + ".partial.mp4"  # ffmpeg writes to a file; ours moves atomically
@@ -210,6 +225,7 @@ def save_animation(figure, update: Callable[[int], object], frames: int, path: s
                    fps: float = 20, progress: Callable[[int, int], None] | None = None) -> str:
     """Render ``frames`` frames (``update(i)`` before grabbing frame i) and write them to ``path``
     (.gif or .mp4). ``progress(done, total)`` is called after each frame. Returns ``path``."""
+    check_animation_format(animation_format(path))  # before the frames take their time
     pixels = []
     for index in range(frames):
         update(index)

@@ -66,6 +66,14 @@ def test_the_same_in_a_fresh_interpreter_importing_the_module_first():
     subprocess.run([sys.executable, "-c", code], check=True, env=os.environ.copy())
 
 
+def test_a_submodule_is_an_attribute_after_import_ildl_viz_as_before_the_lazy_loading():
+    code = ("import sys\nimport ildl.viz as viz\n"
+            "assert viz.boundary is sys.modules['ildl.viz.boundary']\n"
+            "assert viz.theme.CLASS_COLORS == ('#ef5350', '#42a5f5')\n"
+            "assert callable(viz.ewma) and callable(viz.explanations.overlay)")
+    subprocess.run([sys.executable, "-c", code], check=True, env=os.environ.copy())
+
+
 def test_an_unknown_name_is_an_attribute_error():
     with pytest.raises(AttributeError, match="'ildl.viz' has no attribute 'plot_nothing'"):
         ildl.viz.plot_nothing  # noqa: B018

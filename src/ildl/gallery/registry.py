@@ -13,8 +13,7 @@ import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..errors import ArgumentError
-from ..graphics import FORMATS, check_theme
+from ..graphics import check_animation_format, check_theme
 
 
 @dataclass(frozen=True)
@@ -28,8 +27,7 @@ class RenderOptions:
 
     def __post_init__(self):
         check_theme(self.theme)
-        if self.format not in FORMATS:
-            raise ArgumentError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
+        check_animation_format(self.format)  # before any figure is drawn
 
     @property
     def still_dpi(self) -> int:

@@ -42,12 +42,18 @@ __all__ = sorted(_MODULE_OF)
 
 
 def __getattr__(name: str):
-    """Import the defining module on first use of one of ``__all__``, then keep the name here."""
-    if name not in _MODULE_OF:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
-    globals()[name] = value  # later lookups find it without calling __getattr__
-    return value
+    """Import the defining module on first use of one of ``__all__``, then keep the name here;
+    a submodule's name (``ildl.viz.boundary``) imports that submodule, as the eager package did."""
+    if name in _MODULE_OF:
+        value = getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
+        globals()[name] = value  # later lookups find it without calling __getattr__
+        return value
+    try:
+        return importlib.import_module(f"{__name__}.{name}")  # sets the attribute too
+    except ModuleNotFoundError as error:
+        if error.name != f"{__name__}.{name}":
+            raise  # the submodule exists but needs a package that is missing
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
