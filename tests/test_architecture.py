@@ -19,8 +19,8 @@ PACKAGE = Path(ildl.__file__).parent
 # Each area may import only from the areas listed under it (and from itself). The top-level
 # utilities (errors, files written atomically, the cache folder, optional packages, the progress
 # bar, figure files) sit below everything.
-BOTTOM = {"ildl", "ildl.errors", "ildl.atomic", "ildl.cache", "ildl.optional", "ildl.progress",
-          "ildl.graphics"}
+BOTTOM = {"ildl", "ildl.errors", "ildl.validation", "ildl.atomic", "ildl.cache", "ildl.optional",
+          "ildl.progress", "ildl.graphics"}
 ALLOWED = {
     "nn": set(),
     "data": set(),

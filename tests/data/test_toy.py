@@ -13,6 +13,7 @@ from ildl.data import (
     make_xor,
     train_test_split,
 )
+from ildl.errors import ArgumentError
 
 
 def assert_bitwise_equal(actual: np.ndarray, expected: np.ndarray, settings=None) -> None:
@@ -347,3 +348,14 @@ def test_train_test_split_rejects_an_empty_training_set():
     # 0.9 of 2 samples rounds up to 2 test samples, leaving none for training.
     with pytest.raises(ValueError, match="training set would be empty"):
         train_test_split(np.arange(2), test_size=0.9)
+
+
+@pytest.mark.parametrize("make, arguments, message", [
+    (make_moons, {"noise": 10**400}, "noise must be a finite number >= 0"),
+    (make_blobs, {"cluster_std": 10**400}, "cluster_std must be a number or one number per"),
+    (make_blobs, {"cluster_std": "wide"}, "cluster_std must be a number or one number per"),
+])
+def test_numbers_beyond_float_or_not_numbers_are_refused_by_name(make, arguments, message):
+    """An int beyond float's range (10**400) or text once escaped as OverflowError/ValueError."""
+    with pytest.raises(ArgumentError, match=message):
+        make(100, **arguments)

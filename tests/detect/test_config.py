@@ -101,7 +101,8 @@ def test_the_imgsz_rule_is_what_the_model_needs():
 
 
 @pytest.mark.parametrize("name, value", [("lr", "0.1"), ("epochs", 2.0), ("imgsz", "64"),
-                                         ("time_limit", [1]), ("size", None), ("seed", 1.5)])
+                                         ("time_limit", [1]), ("size", None), ("seed", 1.5),
+                                         ("lr", 10**400), ("time_limit", 10**400)])
 def test_values_of_the_wrong_type_are_refused_from_python(name, value):
     with pytest.raises(ArgumentError, match=f"is not valid: {name} must be "):
         TrainConfig("data.yaml", **{name: value})

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import ArgumentError
+from ..validation import is_number
 
 __all__ = [
     "make_blobs",
@@ -100,7 +101,7 @@ def _check_non_negative(value: object, name: str, caller: str) -> float:
             f"{caller}: {name} must be a number, got {value!r} of type "
             f"{type(value).__name__}. Pass for example {name}=0.1."
         )
-    if not value >= 0 or not math.isfinite(value):  # "not >=" also rejects NaN
+    if not is_number(value) or value < 0:  # NaN, inf and ints beyond float's range
         raise ArgumentError(
             f"{caller}: {name} must be a finite number >= 0, got {value}. "
             f"Use {name}=0 for none at all, or a small positive value such as 0.1."
@@ -426,7 +427,11 @@ def _blob_centers(
 
 def _blob_stds(cluster_std: float | Sequence[float], n_centers: int, caller: str) -> np.ndarray:
     """One standard deviation per cluster (a single number is used for all clusters)."""
-    stds = np.asarray(cluster_std, dtype=np.float64)
+    try:
+        stds = np.asarray(cluster_std, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):  # text, ragged lists, ints beyond float
+        raise ArgumentError(f"{caller}: cluster_std must be a number or one number per centre, "
+                            f"got {cluster_std!r}. Pass e.g. cluster_std=1.0.") from None
     if stds.ndim == 0:
         stds = np.full(n_centers, float(stds))
     if stds.shape != (n_centers,):

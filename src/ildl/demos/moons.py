@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import nn
 from ..data import make_moons, train_test_split
-from ..nn.validation import check_integer
+from ..validation import check_integer
 
 LAYER_UNITS = (25, 50, 50, 25)
 

@@ -18,8 +18,6 @@ way for the three: ``check_out_folder`` before any work, ``make_out_folder`` whe
 
 from __future__ import annotations
 
-import math
-import numbers
 import os
 import re
 from collections.abc import Callable
@@ -27,6 +25,7 @@ from dataclasses import MISSING, Field, dataclass, field, fields
 from typing import Any
 
 from ..errors import ArgumentError, OverwriteError
+from ..validation import is_integer, is_number
 
 # The detector's sizes (``model.SIZES`` holds their channels; a test keeps the two equal) and
 # the stride of its coarsest feature map: the input side must divide by it, or the upsampled
@@ -43,19 +42,10 @@ class Rule:
     expected: str
 
 
-def _is_integer(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
-            and math.isfinite(value))
-
-
 def integer(low: int, high: int | None = None, multiple_of: int = 1) -> Rule:
     """Whole numbers from ``low`` (to ``high``), optionally only multiples of ``multiple_of``."""
     def accepts(value: Any) -> bool:
-        return (_is_integer(value) and value >= low and (high is None or value <= high)
+        return (is_integer(value) and value >= low and (high is None or value <= high)
                 and value % multiple_of == 0)
 
     kind = "an integer" if multiple_of == 1 else f"a multiple of {multiple_of}"
@@ -65,7 +55,7 @@ def integer(low: int, high: int | None = None, multiple_of: int = 1) -> Rule:
 def number(low: float, high: float | None = None, low_included: bool = True) -> Rule:
     """Finite numbers from ``low`` (excluded if not ``low_included``) up to ``high`` included."""
     def accepts(value: Any) -> bool:
-        if not _is_number(value):
+        if not is_number(value):
             return False
         above = value >= low if low_included else value > low
         return above and (high is None or value <= high)
@@ -179,7 +169,7 @@ def _invalid_setting_message(setting_field: Field, value: Any) -> str:
     fix = ("it is required" if setting_field.default is MISSING
            else "leave it out for none" if setting_field.default is None
            else f"the default is {setting_field.default}")
-    if name == "imgsz" and _is_number(value) and 0 < value <= LARGEST_IMGSZ:
+    if name == "imgsz" and is_number(value) and 0 < value <= LARGEST_IMGSZ:
         below = max(LARGEST_STRIDE, int(value) // LARGEST_STRIDE * LARGEST_STRIDE)
         fix = f"the nearest valid sides are {below} and {below + LARGEST_STRIDE}"
     return (f"{option_name(name)} {value!r} is not valid: {name} must be {rule.expected} "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ArgumentError
-from ..nn.validation import as_array
+from ..validation import as_array
 
 # float32 softmax rows sum to 1 within ~1e-6; anything further off is not a probability vector.
 _SUM_TOLERANCE = 1e-4

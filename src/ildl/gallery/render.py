@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 from ..atomic import write_bytes_atomically
 from ..errors import ArgumentError
-from ..nn.registry import did_you_mean
-from ..nn.validation import check_integer
+from ..validation import check_integer, did_you_mean
 from . import figures  # noqa: F401  (registers every figure, in worker processes too)
 from .registry import FIGURES, RenderOptions
 

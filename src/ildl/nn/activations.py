@@ -19,8 +19,8 @@ import math
 
 import numpy as np
 
+from ..validation import check_flag, check_number
 from .registry import Registry
-from .validation import check_flag, check_number
 
 
 class ActivationFunction:

@@ -21,8 +21,7 @@ import numpy as np
 
 from ..errors import ArgumentError, MetricNotFoundError
 from ..progress import ProgressBar
-from .registry import did_you_mean
-from .validation import check_flag, check_integer, check_number
+from ..validation import check_flag, check_integer, check_number, did_you_mean
 
 
 class Callback:

@@ -15,8 +15,8 @@ import math
 import numpy as np
 
 from ..errors import ArgumentError
+from ..validation import check_number
 from .registry import Registry
-from .validation import check_number
 
 
 def fans(shape: tuple) -> tuple[int, int]:

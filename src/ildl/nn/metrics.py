@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..errors import ArgumentError
-from .registry import did_you_mean
+from ..validation import did_you_mean
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
 

@@ -19,10 +19,7 @@ import sys
 import numpy as np
 
 from ..errors import ArgumentError, DataError, TrainingError, UsageError
-from . import losses, metrics, optimizers, saving
-from .callbacks import Callback, History, ProgbarLogger, expected_logs
-from .layers import Layer
-from .validation import (
+from ..validation import (
     as_array,
     check_flag,
     check_input_shape,
@@ -31,6 +28,9 @@ from .validation import (
     check_same_length,
     check_shape,
 )
+from . import losses, metrics, optimizers, saving
+from .callbacks import Callback, History, ProgbarLogger, expected_logs
+from .layers import Layer
 
 _DTYPES = ("float32", "float64")
 

@@ -24,8 +24,8 @@ import math
 import numpy as np
 
 from ..errors import ArgumentError
+from ..validation import check_flag, check_number
 from .registry import Registry
-from .validation import check_flag, check_number
 
 # Elements updated at a time: the five arrays of an Adam update (weights, gradient, two moments,
 # work space) then take about 1.3 MB, which fits in a core's L2 cache on current x86 CPUs.

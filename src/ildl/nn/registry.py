@@ -20,24 +20,14 @@ form of every object is ``{"name": ..., "config": {...}}``.
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from collections.abc import Iterable
 from typing import Generic, TypeVar
 
 from ..errors import ArgumentError
+from ..validation import did_you_mean
 
 T = TypeVar("T")
-
-
-def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """``" (did you mean 'relu'?)"`` for the choice closest to ``name`` (by difflib's similarity,
-    or the first that ``name`` abbreviates, like "acc" for "accuracy"), or ``""`` if none is."""
-    choices = list(choices)
-    lowered = [choice.lower() for choice in choices]
-    close = difflib.get_close_matches(name.lower(), lowered, n=1) or \
-        [choice for choice in lowered if name and choice.startswith(name.lower())][:1]
-    return f" (did you mean {choices[lowered.index(close[0])]!r}?)" if close else ""
 
 
 class Registry(Generic[T]):

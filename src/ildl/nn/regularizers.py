@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..validation import check_number
 from .registry import Registry
-from .validation import check_number
 
 
 class Regularizer:

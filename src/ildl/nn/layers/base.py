@@ -20,8 +20,8 @@ import math
 import numpy as np
 
 from ...errors import ArgumentError
+from ...validation import check_shape
 from .. import activations, initializers, regularizers
-from ..validation import check_shape
 
 
 class Layer:

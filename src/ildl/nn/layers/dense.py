@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import ArgumentError
+from ...validation import check_flag, check_integer
 from .. import initializers, regularizers
 from ..initializers import Initializer
 from ..regularizers import Regularizer
-from ..validation import check_flag, check_integer
 from .base import Layer
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..validation import check_flag, check_number
+from ...validation import check_flag, check_number
 from .base import Layer
 
 

@@ -9,12 +9,14 @@ than silently changed.
 
 from __future__ import annotations
 
+import difflib
 import math
 import numbers
+from collections.abc import Iterable
 
 import numpy as np
 
-from ..errors import ArgumentError, DataError
+from .errors import ArgumentError, DataError
 
 
 def _shown(value) -> str:
@@ -145,3 +147,13 @@ def check_input_shape(x: np.ndarray, expected: tuple, where: str) -> None:
             fix = "check the number of features or the first layer's input_shape"
         raise DataError(f"{where} expects inputs of shape (N, {shown}) but got x of shape "
                         f"{x.shape}; {fix}")
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """``" (did you mean 'relu'?)"`` for the choice closest to ``name`` (by difflib's similarity,
+    or the first that ``name`` abbreviates, like "acc" for "accuracy"), or ``""`` if none is."""
+    choices = list(choices)
+    lowered = [choice.lower() for choice in choices]
+    close = difflib.get_close_matches(name.lower(), lowered, n=1) or \
+        [choice for choice in lowered if name and choice.startswith(name.lower())][:1]
+    return f" (did you mean {choices[lowered.index(close[0])]!r}?)" if close else ""

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from ildl import errors
-from ildl.nn.validation import as_array, check_flag, check_integer, check_number, check_shape
+from ildl.validation import as_array, check_flag, check_integer, check_number, check_shape
 
 
 @pytest.mark.parametrize("value", [3, np.int64(3), np.uint8(3)])
