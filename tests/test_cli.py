@@ -64,6 +64,26 @@ def test_gallery_mp4_without_imageio_ffmpeg_is_one_line_before_any_figure(tmp_pa
     assert "--format gif" in error and not out.exists()
 
 
+def test_a_folder_the_system_refuses_is_one_line_and_exit_status_1(tmp_path, monkeypatch,
+                                                                     capsys):
+    """As a read-only folder or a full disk would: the OSError's errno says the system refused."""
+    import errno
+
+    from ildl.gallery import render
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "g"))
+
+    monkeypatch.setattr(render.os, "makedirs", refuse)
+    assert main(["gallery", "--only", "ewma", "--out", str(tmp_path / "g")]) == 1
+    error = capsys.readouterr().err
+    assert error == (f"ildl: error: [Errno {errno.EACCES}] Permission denied: "
+                     f"'{tmp_path / 'g'}'; the operating system refused it: check the folder's "
+                     "permissions and the free space\n")
+    with pytest.raises(PermissionError):
+        main(["--debug", "gallery", "--only", "ewma", "--out", str(tmp_path / "g")])
+
+
 def test_debug_shows_the_traceback():
     from ildl.errors import ArgumentError
 

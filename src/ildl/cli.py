@@ -368,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run one ``ildl`` command; returns the exit status.
 
     An ``IldlError`` (a mistake in the command or its inputs) is printed as one line and gives
-    exit status 2; ``--debug`` or ``ILDL_DEBUG=1`` shows its traceback instead. Any other
+    exit status 2; a file the system refuses to write (permissions, a full disk) one line and
+    status 1; ``--debug`` or ``ILDL_DEBUG=1`` shows their traceback instead. Any other
     exception is a bug and keeps its traceback.
     """
     from .errors import IldlError
@@ -376,6 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     _replace_unencodable_output()
     parser = build_parser()
     args = parser.parse_args(argv)
+    debug = args.debug or bool(os.environ.get("ILDL_DEBUG"))
     try:
         status = args.run(args)
         # Output into a pipe is buffered: flush here, where a closed pipe is handled below,
@@ -383,17 +385,27 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
         return status
     except IldlError as error:
-        if args.debug or os.environ.get("ILDL_DEBUG"):
+        if debug:
             raise
         print(f"ildl: error: {error}", file=sys.stderr)
         return 2
     except OSError as error:
+        if error.errno in REFUSED_BY_THE_SYSTEM and not debug:
+            print(f"ildl: error: {error}; the operating system refused it: check the folder's "
+                  "permissions and the free space", file=sys.stderr)
+            return 1
         if not _reader_went_away(error):
             raise
         # Stop quietly, and point stdout at the null device so that Python's own flush at exit
         # does not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+# What the machine, not ildl or the command, stands in the way of: no permission, a full disk, a
+# read-only file system. The command cannot fix them, so they get one line and exit status 1.
+REFUSED_BY_THE_SYSTEM = {errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS,
+                         getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
 def _reader_went_away(error: OSError) -> bool:
