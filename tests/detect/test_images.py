@@ -19,8 +19,9 @@ from detect_dataset_files import (
 from PIL import Image
 
 from ildl.detect.dataset import DetectionDataset
-from ildl.detect.images import _rgb_pixels, load_image
+from ildl.detect.images import load_image
 from ildl.detect.problems import DatasetError
+from ildl.images import ImageFileError, rgb_pixels
 
 pytest.importorskip("yaml")
 
@@ -62,7 +63,7 @@ def test_16_bit_grey_reads_like_16_bit_colour():
 
     colour = np.asarray(Image.open(BytesIO(png)).convert("RGB"))
     np.testing.assert_array_equal(colour, (rgb.astype(np.int64) // 256).astype(np.uint8))
-    grey = _rgb_pixels(Image.fromarray(rgb[..., 0].astype(np.uint16)), "PNG", "grey.png")
+    grey = rgb_pixels(Image.fromarray(rgb[..., 0].astype(np.uint16)), "PNG", "grey.png")
     np.testing.assert_array_equal(grey[..., 0], colour[..., 0])
 
 
@@ -70,10 +71,10 @@ def test_16_bit_png_opened_as_32_bit_by_older_pillows_is_read_as_16_bit(raw16):
     # older Pillows open 16-bit grey PNGs in mode "I" (32-bit); a PNG cannot hold more than 16
     as_old_pillow = Image.fromarray(raw16.astype(np.int32))
     assert as_old_pillow.mode == "I"
-    pixels = _rgb_pixels(as_old_pillow, "PNG", "old.png")
+    pixels = rgb_pixels(as_old_pillow, "PNG", "old.png")
     np.testing.assert_array_equal(pixels[..., 1], (raw16.astype(np.int64) // 256))
-    with pytest.raises(DatasetError, match="32-bit integer"):
-        _rgb_pixels(as_old_pillow, "TIFF", "a.tif")  # from a TIFF it can be 32 bits
+    with pytest.raises(ImageFileError, match="32-bit integer"):
+        rgb_pixels(as_old_pillow, "TIFF", "a.tif")  # from a TIFF it can be 32 bits
 
 
 def test_float_image_in_0_1_is_scaled_by_255(tmp_path):
