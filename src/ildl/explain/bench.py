@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import nn
-from ..errors import ArgumentError, MissingDependencyError, MissingFileError
+from ..errors import ArgumentError
 from ..progress import ProgressBar
 from .bench_report import RANDOM, BenchSettings, write_report
 from .methods import METHODS, explain
@@ -31,9 +30,10 @@ from .metrics import (
     random_heatmap,
     sanity_correlation,
 )
-from .models import Classifier, TorchClassifier, as_classifier
+from .models import Classifier, TorchClassifier
 from .randomize import randomized_copy
 from .shapes_task import FULL, QUICK, TaskConfig, accuracy, cached_model, make_shapes
+from .sources import as_classifier, load_model_file
 
 # A maximum within 2 pixels of the object counts as a hit: Zhang et al.'s 15 pixels on 224-pixel
 # images, scaled to 32 pixels.
@@ -149,36 +149,6 @@ def _benchmark_model(model, config: TaskConfig, verbose: int) -> tuple[object, s
     if isinstance(model, str | os.PathLike):
         return load_model_file(model), os.fspath(model)
     return model, None
-
-
-def load_model_file(path: str | os.PathLike):
-    """The model saved at ``path``: an ildl model for a ``.ildl`` file (``nn.load_model``),
-    otherwise a TorchScript module (``torch.jit.load``, onto the CPU). Neither unpickles
-    anything, so a plain ``torch.save`` file is refused.
-
-    >>> module = load_model_file("classifier.pt")   # torch.jit.save(torch.jit.script(net), ...)
-    """
-    path = os.fspath(path)
-    if path.endswith(".ildl"):
-        return nn.load_model(path)
-    if not os.path.exists(path):
-        raise MissingFileError(f"no model file at {path!r}; pass an ildl model (.ildl) or a "
-                               f"TorchScript file")
-    try:
-        import torch
-    except ImportError as error:
-        raise MissingDependencyError(
-            f"{path!r} is not a .ildl file, so it is read as a TorchScript "
-            f"module, which needs torch ({error}); pip install torch==2.13.0"
-            ) from error
-    try:
-        return torch.jit.load(path, map_location="cpu")
-    except (RuntimeError, ValueError) as error:
-        raise ArgumentError(
-            f"{path!r} is not a TorchScript file ({error}). Save a torch model with "
-            f"torch.jit.save(torch.jit.script(model), path): a pickled model or state_dict "
-            f"cannot be read without unpickling it, which the benchmark never does. An ildl "
-            f"model must be saved with model.save('name.ildl')") from None
 
 
 def _task_classifier(model, image_shape: tuple, class_names: tuple) -> Classifier:

@@ -65,8 +65,7 @@ def check_probabilities(outputs, rows: int, where: str) -> np.ndarray:
     if outputs.ndim != 2 or len(outputs) != rows:
         raise ArgumentError(f"{where} returned shape {outputs.shape} for {rows} image(s); it must "
                             f"return probabilities of shape ({rows}, classes)")
-    bad = ~np.isfinite(outputs).all(axis=1) | (outputs.min(axis=1) < 0) \
-        | (np.abs(outputs.sum(axis=1) - 1) > _SUM_TOLERANCE)
+    bad = ~_probability_rows(outputs)
     if bad.any():
         row = int(np.argmax(bad))
         raise ArgumentError(
@@ -76,6 +75,22 @@ def check_probabilities(outputs, rows: int, where: str) -> np.ndarray:
             f"torch.nn.Sequential(module, torch.nn.Softmax(dim=1)), nn.Dense(K, "
             f"activation='softmax'), or return softmax(logits) from the function")
     return outputs
+
+
+def _probability_rows(outputs: np.ndarray) -> np.ndarray:
+    """Which rows of ``(N, K)`` outputs are probabilities: finite, >= 0, summing to 1."""
+    return np.isfinite(outputs).all(axis=1) & (outputs.min(axis=1) >= 0) \
+        & (np.abs(outputs.sum(axis=1) - 1) <= _SUM_TOLERANCE)
+
+
+def is_probability_rows(outputs) -> bool:
+    """True when model outputs ``(N, K)`` are rows of probabilities (not logits).
+
+    >>> is_probability_rows([[0.2, 0.8]]), is_probability_rows([[2.0, -1.0]])
+    (True, False)
+    """
+    outputs = np.asarray(outputs, dtype=np.float64)
+    return outputs.ndim == 2 and bool(_probability_rows(outputs).all())
 
 
 def _shorten(row: np.ndarray) -> str:

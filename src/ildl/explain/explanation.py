@@ -16,6 +16,9 @@ class Explanation:
     - ``target``: the explained class; ``probabilities`` ``(K,)``: the model's output on the image.
     - ``seconds`` and ``evaluations`` (images the model ran on, forward or forward and backward)
       measure the method alone, not the one prediction that gave ``probabilities``.
+    - ``image`` ``(H, W, C)``: the image explained, as the model saw it before normalisation (a
+      photo cropped and resized by the model's preprocessing); ``class_name`` the target's name
+      (``"class 3"`` when the model has no names).
 
     >>> explanation = explain(model, image, method="occlusion")
     >>> explanation.heatmap.shape, explanation.target, explanation.evaluations
@@ -28,3 +31,5 @@ class Explanation:
     seconds: float
     evaluations: int
     method: str
+    image: np.ndarray | None = None
+    class_name: str | None = None

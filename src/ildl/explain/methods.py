@@ -10,14 +10,14 @@ import inspect
 import time
 
 from ..errors import ArgumentError
-from .checks import check_image, check_target
+from .checks import check_target
 from .explanation import Explanation
 from .gradcam import gradcam
 from .gradients import integrated_gradients, saliency
 from .lime_adapter import lime
-from .models import as_classifier
 from .perturbation import occlusion, rise
 from .shap_adapter import shap, shap_gradient
+from .sources import as_classifier
 
 # gradcam, saliency and integrated_gradients need an ildl.nn model or a torch module,
 # shap_gradient a torch module; the others work on any predict function.
@@ -37,9 +37,13 @@ def explain(model, image, target: int | None = None, method: str = "gradcam",
             **options) -> Explanation:
     """Explain the model's prediction for ``target`` on one image with ``method``.
 
-    ``model``: an ildl.nn ``Sequential``, a ``torch.nn.Module`` (NCHW input) or a function
-    ``images (N, H, W, C) -> probabilities (N, K)``, each returning probabilities; ``image``
-    ``(H, W, C)``; ``target`` None explains the most probable class. ``options`` go to the
+    ``model``: a pretrained name (``"efficientnet-lite0"``), a model file, a ``Classifier``, an
+    ildl.nn ``Sequential``, a ``torch.nn.Module`` (NCHW input) or a function ``images (N, H, W,
+    C) -> probabilities (N, K)`` (see ``ildl.explain.sources``); ``image`` ``(H, W, C)``: for a
+    model with preprocessing, any photo (cropped and resized to the model's input, and
+    ``explanation.image`` is what the model saw); ``target`` None explains the most probable
+    class (pass one classifier from ``as_classifier`` to explain many images without loading
+    the model each time). ``options`` go to the
     method (e.g. ``steps`` of integrated gradients, ``samples`` and ``seed`` of rise and lime).
 
     >>> explanation = explain(model, image, method="integrated_gradients", steps=32)
@@ -48,7 +52,7 @@ def explain(model, image, target: int | None = None, method: str = "gradcam",
     """
     function = _method(method, options)
     classifier = as_classifier(model)
-    image = check_image(image, classifier.input_shape)
+    image = classifier.prepare(image)
     probabilities = classifier.predict(image[None])[0]
     target = check_target(target, probabilities)
     classifier.evaluations = 0
@@ -57,7 +61,8 @@ def explain(model, image, target: int | None = None, method: str = "gradcam",
     seconds = time.perf_counter() - start
     return Explanation(heatmap=heatmap.astype(float), target=target,
                        probabilities=probabilities, seconds=seconds,
-                       evaluations=classifier.evaluations, method=method)
+                       evaluations=classifier.evaluations, method=method, image=image,
+                       class_name=classifier.class_name(target))
 
 
 def _method(name: str, options: dict):

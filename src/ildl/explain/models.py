@@ -1,11 +1,15 @@
-"""One interface to any image classifier: an ildl.nn ``Sequential``, a ``torch.nn.Module`` or a bare
-predict function ``f(images (N, H, W, C)) -> probabilities (N, K)``.
+"""One interface to any image classifier: an ildl.nn ``Sequential``, a ``torch.nn.Module``, an
+ONNX file (through onnxruntime) or a bare predict function ``f(images (N, H, W, C)) ->
+probabilities (N, K)``.
 
 Every explainer talks to a ``Classifier``: ``predict`` for probabilities, and for models that can
 be differentiated, ``input_gradient`` and ``activations_and_gradient`` of one class's
-probability. Images are always NumPy, channels last; a torch module gets them as NCHW tensors.
-The classifier counts ``evaluations``: images the model ran on (a forward pass, or a forward and
-a backward pass), the cost measure of every explainer::
+probability. Images are always NumPy, channels last; a torch module gets them as NCHW tensors
+(stored channels last, which is also the faster layout for its convolutions on a CPU). A
+classifier may carry its ``preprocessing`` (crop, resize, per-channel normalisation, applied
+inside it, so explainers work on pixels in [0, 1]) and its ``class_names``. It counts
+``evaluations``: images the model ran on (a forward pass, or a forward and a backward pass), the
+cost measure of every explainer::
 
     >>> classifier = as_classifier(model)
     >>> classifier.predict(images).shape          # (N, K), every row checked to be probabilities
@@ -14,22 +18,30 @@ a backward pass), the cost measure of every explainer::
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from ..errors import ArgumentError
 from ..nn import Conv2D, Sequential
-from .checks import check_probabilities
+from ..nn.activations import softmax
+from .checks import check_image, check_probabilities
+from .preprocessing import Preprocessing
+
+# What a model returns: probabilities as they are, or logits that a softmax turns into them.
+OUTPUTS = ("probabilities", "logits")
 
 
 class Classifier:
     """A model seen as ``images (N, H, W, C) -> probabilities (N, K)``, run in batches.
 
     ``input_shape`` is ``(H, W, C)`` with None where the model accepts any size; ``evaluations``
-    counts the images evaluated so far. Subclasses compute one batch in ``_probabilities`` (and,
-    when ``has_gradients``, ``_input_gradient`` and ``_activations_and_gradient``).
+    counts the images evaluated so far. ``preprocessing`` (None: images go in as they are) says
+    how ``prepare`` turns a photo into the model's image and how images are normalised before
+    the model; ``class_names`` name the K outputs. Subclasses compute one batch in
+    ``_probabilities`` (and, when ``has_gradients``, ``_input_gradient`` and
+    ``_activations_and_gradient``).
 
     >>> classifier = as_classifier(model, batch_size=32)
     >>> classifier.predict(images); classifier.evaluations          # len(images)
@@ -37,13 +49,31 @@ class Classifier:
 
     has_gradients = False
 
-    def __init__(self, description: str, input_shape: tuple, batch_size: int = 64):
+    def __init__(self, description: str, input_shape: tuple, batch_size: int = 64,
+                 preprocessing: Preprocessing | None = None,
+                 class_names: Sequence[str] | None = None):
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ArgumentError(f"batch_size must be a positive integer, got {batch_size!r}")
         self.description = description
         self.input_shape = tuple(input_shape)
         self.batch_size = batch_size
+        self.preprocessing = preprocessing
+        self.class_names = None if class_names is None else tuple(class_names)
         self.evaluations = 0
+
+    def prepare(self, photo) -> np.ndarray:
+        """The image ``(H, W, C)`` float64 the explainers work on: a photo cropped and resized
+        by the classifier's ``preprocessing`` (pixels in [0, 1]), else the image as given,
+        checked against ``input_shape``."""
+        if self.preprocessing is not None:
+            photo = self.preprocessing.crop_and_resize(photo)
+        return check_image(photo, self.input_shape)
+
+    def class_name(self, index: int) -> str:
+        """The name of output ``index`` (``"class 3"`` when the classifier has no names)."""
+        if self.class_names is None or not 0 <= index < len(self.class_names):
+            return f"class {index}"
+        return self.class_names[index]
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Probabilities ``(N, K)`` for images ``(N, H, W, C)``; refuses outputs that are not."""
@@ -77,6 +107,10 @@ class Classifier:
     def _checked_probabilities(self, batch: np.ndarray) -> np.ndarray:
         return check_probabilities(self._probabilities(batch), len(batch), self.description)
 
+    def _normalized(self, batch: np.ndarray) -> np.ndarray:
+        """The batch as the model takes it: ``(x - mean) / std`` when there is preprocessing."""
+        return batch if self.preprocessing is None else self.preprocessing.normalize(batch)
+
     def _require_gradients(self) -> None:
         if not self.has_gradients:
             raise ArgumentError(
@@ -101,14 +135,15 @@ class FunctionClassifier(Classifier):
     """
 
     def __init__(self, predict: Callable, input_shape: tuple | None = None,
-                 batch_size: int = 64):
+                 batch_size: int = 64, preprocessing: Preprocessing | None = None,
+                 class_names: Sequence[str] | None = None):
         name = getattr(predict, "__name__", type(predict).__name__)
         super().__init__(f"the predict function {name!r}", input_shape or (None, None, None),
-                         batch_size)
+                         batch_size, preprocessing, class_names)
         self.function = predict
 
     def _probabilities(self, batch):
-        return self.function(batch)
+        return self.function(self._normalized(batch))
 
 
 class SequentialClassifier(Classifier):
@@ -120,7 +155,8 @@ class SequentialClassifier(Classifier):
     has_gradients = True
 
     def __init__(self, model: Sequential, input_shape: tuple | None = None,
-                 batch_size: int = 64):
+                 batch_size: int = 64, preprocessing: Preprocessing | None = None,
+                 class_names: Sequence[str] | None = None):
         if not model.built:
             raise ArgumentError(f"the ildl model {model.name!r} is not built yet; give its first "
                                 f"layer an input_shape, or call model.build((H, W, C))")
@@ -128,11 +164,12 @@ class SequentialClassifier(Classifier):
             raise ArgumentError(f"input_shape={tuple(input_shape)} was given but the ildl model "
                                 f"{model.name!r} takes inputs of shape {model.input_shape}; leave "
                                 f"input_shape out (the model knows its own)")
-        super().__init__(f"the ildl model {model.name!r}", model.input_shape, batch_size)
+        super().__init__(f"the ildl model {model.name!r}", model.input_shape, batch_size,
+                         preprocessing, class_names)
         self.model = model
 
     def _probabilities(self, batch):
-        return self.model.predict(batch, batch_size=len(batch))
+        return self.model.predict(self._normalized(batch), batch_size=len(batch))
 
     def _one_hot(self, rows: int, target: int) -> np.ndarray:
         """Output gradient that selects ``p_target`` in every row."""
@@ -141,10 +178,13 @@ class SequentialClassifier(Classifier):
         return weights
 
     def _input_gradient(self, batch, target):
-        return self.model.input_gradient(batch, self._one_hot(len(batch), target))
+        grad = self.model.input_gradient(self._normalized(batch),
+                                         self._one_hot(len(batch), target))
+        # chain rule through (x - mean) / std
+        return grad if self.preprocessing is None else grad / np.asarray(self.preprocessing.std)
 
     def _activations_and_gradient(self, batch, target, layer):
-        return self.model.activations_and_gradient(batch, self._layer(layer),
+        return self.model.activations_and_gradient(self._normalized(batch), self._layer(layer),
                                                    self._one_hot(len(batch), target))
 
     def _layer(self, layer):
@@ -159,41 +199,66 @@ class SequentialClassifier(Classifier):
 
 
 class TorchClassifier(Classifier):
-    """A ``torch.nn.Module`` taking NCHW images and returning probabilities; gradients by
-    autograd. The module is put in eval mode (dropout off, batch-norm running statistics), as
-    for any prediction; images are sent in the dtype and on the device of its parameters.
+    """A ``torch.nn.Module`` taking NCHW images; gradients by autograd. ``outputs`` says whether
+    it returns ``"probabilities"`` or ``"logits"`` (then a softmax makes them probabilities).
+    The module is put in eval mode (dropout off, batch-norm running statistics), as for any
+    prediction; images are sent in the dtype and on the device of its parameters, normalised by
+    ``preprocessing`` when given (inside the graph: gradients are with respect to the pixels).
+    ``layer`` is the default layer of Grad-CAM (None: the last ``Conv2d``).
 
     >>> classifier = TorchClassifier(torch.nn.Sequential(net, torch.nn.Softmax(dim=1)))
+    >>> classifier = TorchClassifier(resnet, outputs="logits", preprocessing=Preprocessing(224))
     """
 
     has_gradients = True
 
-    def __init__(self, module, input_shape: tuple | None = None, batch_size: int = 64):
+    def __init__(self, module, input_shape: tuple | None = None, batch_size: int = 64, *,
+                 outputs: str = "probabilities", preprocessing: Preprocessing | None = None,
+                 class_names: Sequence[str] | None = None, layer=None,
+                 description: str | None = None):
         import torch
 
+        if outputs not in OUTPUTS:
+            raise ArgumentError(f"outputs must be one of {OUTPUTS}, got {outputs!r}")
         first_conv = next((m for m in module.modules() if isinstance(m, torch.nn.Conv2d)), None)
         channels = None if first_conv is None else first_conv.in_channels
-        super().__init__(f"the torch module {type(module).__name__}",
-                         input_shape or (None, None, channels), batch_size)
+        if input_shape is None and preprocessing is not None and preprocessing.size:
+            input_shape = (preprocessing.size, preprocessing.size, channels)
+        super().__init__(description or f"the torch module {type(module).__name__}",
+                         input_shape or (None, None, channels), batch_size, preprocessing,
+                         class_names)
         self.module = module.eval()
+        self.outputs = outputs
+        self.layer = layer
         parameter = next(module.parameters(), None)
         self.dtype = torch.float32 if parameter is None else parameter.dtype
         self.device = "cpu" if parameter is None else parameter.device
 
     def tensor(self, images: np.ndarray):
-        """NHWC NumPy images -> an NCHW tensor the module can take."""
+        """NHWC NumPy images -> an NCHW tensor the module can take (a view of channels-last
+        memory, normalised by the preprocessing)."""
         import torch
 
-        nchw = np.ascontiguousarray(np.transpose(images, (0, 3, 1, 2)))
-        return torch.as_tensor(nchw, dtype=self.dtype, device=self.device)
+        nhwc = torch.as_tensor(np.ascontiguousarray(images), dtype=self.dtype,
+                               device=self.device)
+        return nhwc.permute(0, 3, 1, 2)
 
     def _forward(self, inputs):
+        """Probabilities of NCHW pixel ``inputs``: normalise, run the module, softmax logits."""
+        import torch
+
+        if self.preprocessing is not None:
+            shape = (1, -1, 1, 1)
+            mean = torch.tensor(self.preprocessing.mean, dtype=self.dtype, device=self.device)
+            std = torch.tensor(self.preprocessing.std, dtype=self.dtype, device=self.device)
+            inputs = (inputs - mean.reshape(shape)) / std.reshape(shape)
         try:
-            return self.module(inputs)
+            outputs = self.module(inputs)
         except RuntimeError as error:
             raise ArgumentError(f"{self.description} failed on images sent as an NCHW tensor of "
                                 f"shape {tuple(inputs.shape)}: {error}. Check that the image has "
                                 f"the size and channels the module was made for") from error
+        return torch.softmax(outputs, dim=1) if self.outputs == "logits" else outputs
 
     def _probabilities(self, batch):
         import torch
@@ -228,6 +293,7 @@ class TorchClassifier(Classifier):
         import torch
 
         modules = dict(self.module.named_modules())
+        layer = self.layer if layer is None else layer
         if layer is None:
             convolutions = [m for m in modules.values() if isinstance(m, torch.nn.Conv2d)]
             if not convolutions:
@@ -239,31 +305,70 @@ class TorchClassifier(Classifier):
         if any(layer is module for module in modules.values()):
             return layer
         raise ArgumentError(f"{layer!r} is not a submodule of {self.description}; pass one of its "
-                            f"modules or their names: {[name for name in modules if name]}")
+                            f"modules or their names: {_some_names(modules)}")
+
+
+def _some_names(modules: dict) -> str:
+    """The first and last names of a module's submodules (a big network has hundreds)."""
+    names = [name for name in modules if name]
+    return str(names) if len(names) <= 12 else \
+        f"{names[:6]} ... {names[-6:]} ({len(names)} in all)"
+
+
+class OnnxClassifier(Classifier):
+    """An ONNX file run by onnxruntime: a black box (predictions only; gradient methods refuse
+    it). Its first input is taken as NCHW images (NHWC when its last axis has 1 or 3 channels
+    and its second does not); ``outputs`` as for ``TorchClassifier``. A file whose batch axis is
+    fixed runs one image at a time.
+
+    >>> classifier = OnnxClassifier("resnet18.onnx", outputs="logits",
+    ...                             preprocessing=Preprocessing(224))
+    """
+
+    def __init__(self, path: str, batch_size: int = 64, *, outputs: str = "probabilities",
+                 preprocessing: Preprocessing | None = None,
+                 class_names: Sequence[str] | None = None):
+        from ..optional import require
+
+        onnxruntime = require("onnxruntime", f"explaining the ONNX file {path!r}",
+                              extra="classifiers")
+        if outputs not in OUTPUTS:
+            raise ArgumentError(f"outputs must be one of {OUTPUTS}, got {outputs!r}")
+        try:
+            self.session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+        except Exception as error:  # onnxruntime raises its own exception types
+            from ..errors import ModelFileError
+
+            raise ModelFileError(f"onnxruntime cannot load {path!r} ({type(error).__name__}: "
+                                 f"{error}); pass a valid .onnx file") from None
+        graph_input = self.session.get_inputs()[0]
+        shape = [size if isinstance(size, int) else None for size in graph_input.shape]
+        if len(shape) != 4:
+            raise ArgumentError(f"the ONNX file {path!r} takes inputs of shape "
+                                f"{graph_input.shape}, not a batch of images (N, C, H, W)")
+        self.channels_last = shape[3] in (1, 3) and shape[1] not in (1, 3)
+        height, width, channels = shape[1:] if self.channels_last else (*shape[2:], shape[1])
+        if preprocessing is not None and preprocessing.size is None and height == width \
+                and height is not None:
+            preprocessing = Preprocessing(height, preprocessing.crop, preprocessing.mean,
+                                          preprocessing.std)
+        fixed_batch = shape[0] is not None
+        super().__init__(f"the ONNX file {os.path.basename(path)!r}",
+                         (height, width, channels), shape[0] if fixed_batch else batch_size,
+                         preprocessing, class_names)
+        self.input_name = graph_input.name
+        self.input_type = np.float64 if graph_input.type == "tensor(double)" else np.float32
+        self.outputs = outputs
+
+    def _probabilities(self, batch):
+        images = self._normalized(batch).astype(self.input_type)
+        if not self.channels_last:
+            images = np.ascontiguousarray(images.transpose(0, 3, 1, 2))
+        outputs = self.session.run(None, {self.input_name: images})[0].astype(np.float64)
+        return softmax(outputs) if self.outputs == "logits" else outputs
 
 
 def _channels_last(tensor) -> np.ndarray:
     """An NCHW tensor -> NHWC NumPy array (other shapes unchanged)."""
     array = tensor.detach().cpu().numpy()
     return np.transpose(array, (0, 2, 3, 1)) if array.ndim == 4 else array
-
-
-def as_classifier(model, input_shape: tuple | None = None, batch_size: int = 64) -> Classifier:
-    """Wrap an ildl.nn ``Sequential``, a ``torch.nn.Module`` or a predict function (a
-    ``Classifier`` is returned as it is). ``input_shape`` ``(H, W, C)`` lets images be checked
-    against a torch module or a function (an ildl model knows its own and checks it).
-
-    >>> classifier = as_classifier(lambda images: model.predict(images), input_shape=(32, 32, 3))
-    """
-    if isinstance(model, Classifier):
-        return model
-    if isinstance(model, Sequential):
-        return SequentialClassifier(model, input_shape, batch_size)
-    torch = sys.modules.get("torch")  # a torch module exists only if torch was imported
-    if torch is not None and isinstance(model, torch.nn.Module):
-        return TorchClassifier(model, input_shape, batch_size)
-    if callable(model):
-        return FunctionClassifier(model, input_shape, batch_size)
-    raise ArgumentError(f"explain needs an ildl.nn Sequential, a torch.nn.Module or a function "
-                        f"images (N, H, W, C) -> probabilities (N, K), but got "
-                        f"{type(model).__name__}")
