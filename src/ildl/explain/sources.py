@@ -14,7 +14,8 @@ a function ``images -> probabilities``  black-box methods only
 A file's outputs may be logits or probabilities: one grey image decides (rows that are >= 0 and
 sum to 1 are taken as probabilities, anything else gets a softmax). ONNX and TorchScript files
 get ImageNet preprocessing (224 px, torchvision's mean and std) unless ``preprocessing`` says
-otherwise, and the ImageNet class names when they have 1000 outputs.
+otherwise (an ONNX file with a fixed square input size sets the size), and the ImageNet class
+names when they have 1000 outputs.
 
 >>> classifier = as_classifier("efficientnet-lite0")
 >>> classifier = as_classifier("resnet18.onnx", preprocessing=Preprocessing(224))
