@@ -23,6 +23,7 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:You are using the legacy TorchScript-based ONNX export:DeprecationWarning",
     "ignore:The feature will be removed:DeprecationWarning")
 
+NEEDS_ONNXRUNTIME = 'ONNX files run in onnxruntime: pip install "ildl[classifiers]"'
 SIZE = 16  # pixels of the images the small network is exported for
 CLASSES = 5
 
@@ -56,7 +57,7 @@ def onnx_files(network, tmp_path_factory):
     """name -> path of ONNX exports of ``network``: batch fixed at 1 or 2, dynamic, and NHWC."""
     pytest.importorskip("onnx", reason='torch.onnx.export writes through onnx: '
                                        'pip install "ildl[onnx]"')
-    pytest.importorskip("onnxruntime", reason='pip install "ildl[classifiers]"')
+    pytest.importorskip("onnxruntime", reason=NEEDS_ONNXRUNTIME)
     folder = tmp_path_factory.mktemp("onnx")
     example = torch.zeros(2, 3, SIZE, SIZE)
     dynamic = {"images": {0: "batch"}}
@@ -184,7 +185,7 @@ def test_files_that_are_missing_or_not_models_are_refused(tmp_path):
     with pytest.raises(MissingFileError, match=r"no model file at '.*missing\.pt'"):
         as_classifier(tmp_path / "missing.pt")
     (tmp_path / "notes.onnx").write_text("not a model")
-    pytest.importorskip("onnxruntime", reason='pip install "ildl[classifiers]"')
+    pytest.importorskip("onnxruntime", reason=NEEDS_ONNXRUNTIME)
     with pytest.raises(ModelFileError, match=r"onnxruntime cannot load '.*notes\.onnx' .*; pass "
                                              r"a valid \.onnx file"):
         as_classifier(tmp_path / "notes.onnx")
@@ -192,7 +193,7 @@ def test_files_that_are_missing_or_not_models_are_refused(tmp_path):
 
 def test_an_onnx_file_that_does_not_take_images_is_refused(tmp_path):
     pytest.importorskip("onnx", reason='pip install "ildl[onnx]"')
-    pytest.importorskip("onnxruntime", reason='pip install "ildl[classifiers]"')
+    pytest.importorskip("onnxruntime", reason=NEEDS_ONNXRUNTIME)
     path = str(tmp_path / "table.onnx")
     torch.onnx.export(torch.nn.Linear(6, 2), (torch.zeros(1, 6),), path, dynamo=False)
     with pytest.raises(ValueError, match=r"the ONNX file '.*table\.onnx' takes inputs of shape "
