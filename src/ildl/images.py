@@ -91,6 +91,8 @@ def rgb_pixels(image: PIL.Image.Image, file_format: str | None, path: str) -> np
                              f"32-bit integer pixels from {values.min()} to {values.max()}: "
                              "their range is not defined (0..255? 0..65535? signed?); save the "
                              "image as 8-bit, or as 16-bit for more levels")
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")  # Pillow warns when a palette's transparency is dropped
     return np.asarray(image.convert("RGB"))
 
 
@@ -112,12 +114,36 @@ def read_rgb(path: str | os.PathLike) -> tuple[np.ndarray, str | None]:
     path = os.fspath(path)
     try:
         with Image.open(path) as image:
+            converted = conversion_note(image)  # before loading: Pillow then forgets the bit depth
             upright = ImageOps.exif_transpose(image)
-            converted = "16-bit grey, reduced to 8 bits (the high byte) on three channels" \
-                if _is_16_bit_grey(image, image.format) else _CONVERSIONS.get(image.mode)
             return rgb_pixels(upright, image.format, path), converted
     except ImageFileError:
         raise
     except Exception as error:  # Pillow raises many kinds for broken files
         raise ImageFileError(path, "unreadable image",
                              f"{type(error).__name__}: {error}") from None
+
+
+def conversion_note(image: PIL.Image.Image) -> str | None:
+    """What ``rgb_pixels`` changes in an opened (not yet loaded) image, in words for the user:
+    ``"RGBA: the alpha channel was dropped; 16 bits per channel, reduced to 8 (the high
+    byte)"``, or None when nothing is lost (8-bit RGB, a palette without transparency)."""
+    if _is_16_bit_grey(image, image.format):
+        return _CONVERSIONS["I;16"]
+    notes = [_CONVERSIONS.get(image.mode)]
+    if _has_16_bit_colour(image):
+        notes.append("16 bits per channel, reduced to 8 (the high byte)")
+    if "transparency" in image.info and image.mode not in ("RGBA", "LA", "PA"):
+        notes.append("its transparency was dropped (transparent pixels keep their colour)")
+    return "; ".join(note for note in notes if note) or None
+
+
+def _has_16_bit_colour(image: PIL.Image.Image) -> bool:
+    # Pillow opens a 48-bit PNG or TIFF as "RGB" (keeping the high bytes); only the decoder's
+    # raw mode ("RGB;16B") still says how many bits the file held, until the pixels are loaded.
+    for tile in image.tile:
+        args = tile[3]  # (decoder, extents, offset, args): args is the raw mode or starts with it
+        rawmode = args if isinstance(args, str) else args[0] if args else ""
+        if isinstance(rawmode, str) and ";16" in rawmode:
+            return True
+    return False

@@ -152,3 +152,30 @@ def test_batch_size_must_be_positive():
 def test_classes_are_counted_from_the_output(rng):
     assert explain(ildl_cnn(), rng.random(IMAGE_SHAPE), method="saliency"
                    ).probabilities.shape == (CLASSES,)
+
+
+def test_a_torch_module_gets_a_channels_last_view_of_the_images(rng, torch):
+    classifier = TorchClassifier(torch_cnn(torch))
+    images = rng.random((2, *IMAGE_SHAPE))
+    tensor = classifier.tensor(images)
+    assert tensor.shape == (2, 3, *IMAGE_SHAPE[:2])
+    assert tensor.is_contiguous(memory_format=torch.channels_last)  # no copy to NCHW memory
+    np.testing.assert_array_equal(tensor.numpy(), images.transpose(0, 3, 1, 2))
+
+
+def test_class_names_name_the_outputs():
+    classifier = FunctionClassifier(linear_softmax(), class_names=["circle", "square", "star",
+                                                                   "cross"])
+    assert classifier.class_name(1) == "square"
+    assert classifier.class_name(4) == "class 4"  # beyond the names: the index
+    assert FunctionClassifier(linear_softmax()).class_name(2) == "class 2"
+
+
+def test_a_torch_classifier_s_layer_names_grad_cam_s_default(rng, torch):
+    module = torch_cnn(torch, seed=3)  # module[1]: the ReLU after the first convolution
+    classifier = TorchClassifier(module, layer="1")
+    images = rng.random((2, *IMAGE_SHAPE))
+    activations, _ = classifier.activations_and_gradient(images, target=0)
+    with torch.no_grad():
+        expected = module[:2](torch.cat([nchw(torch, image) for image in images]))
+    np.testing.assert_allclose(activations, expected.numpy().transpose(0, 2, 3, 1), rtol=1e-12)

@@ -18,12 +18,13 @@ cost measure of every explainer::
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ..errors import ArgumentError
+from ..errors import ArgumentError, ModelFileError
 from ..nn import Conv2D, Sequential
 from ..nn.activations import softmax
 from .checks import check_image, check_probabilities
@@ -318,8 +319,10 @@ def _some_names(modules: dict) -> str:
 class OnnxClassifier(Classifier):
     """An ONNX file run by onnxruntime: a black box (predictions only; gradient methods refuse
     it). Its first input is taken as NCHW images (NHWC when its last axis has 1 or 3 channels
-    and its second does not); ``outputs`` as for ``TorchClassifier``. A file whose batch axis is
-    fixed runs one image at a time.
+    and its second does not); ``outputs`` as for ``TorchClassifier``. A file with a fixed
+    square input size resizes photos to that size (whatever ``preprocessing.size`` says: it
+    takes no other). A file whose batch axis is fixed runs batches of exactly that many images
+    (the last one filled up with copies, whose outputs are dropped).
 
     >>> classifier = OnnxClassifier("resnet18.onnx", outputs="logits",
     ...                             preprocessing=Preprocessing(224))
@@ -337,8 +340,6 @@ class OnnxClassifier(Classifier):
         try:
             self.session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
         except Exception as error:  # onnxruntime raises its own exception types
-            from ..errors import ModelFileError
-
             raise ModelFileError(f"onnxruntime cannot load {path!r} ({type(error).__name__}: "
                                  f"{error}); pass a valid .onnx file") from None
         graph_input = self.session.get_inputs()[0]
@@ -348,13 +349,11 @@ class OnnxClassifier(Classifier):
                                 f"{graph_input.shape}, not a batch of images (N, C, H, W)")
         self.channels_last = shape[3] in (1, 3) and shape[1] not in (1, 3)
         height, width, channels = shape[1:] if self.channels_last else (*shape[2:], shape[1])
-        if preprocessing is not None and preprocessing.size is None and height == width \
-                and height is not None:
-            preprocessing = Preprocessing(height, preprocessing.crop, preprocessing.mean,
-                                          preprocessing.std)
-        fixed_batch = shape[0] is not None
+        if preprocessing is not None and height == width and height is not None:
+            preprocessing = dataclasses.replace(preprocessing, size=height)
+        self.fixed_batch = shape[0]
         super().__init__(f"the ONNX file {os.path.basename(path)!r}",
-                         (height, width, channels), shape[0] if fixed_batch else batch_size,
+                         (height, width, channels), self.fixed_batch or batch_size,
                          preprocessing, class_names)
         self.input_name = graph_input.name
         self.input_type = np.float64 if graph_input.type == "tensor(double)" else np.float32
@@ -364,7 +363,17 @@ class OnnxClassifier(Classifier):
         images = self._normalized(batch).astype(self.input_type)
         if not self.channels_last:
             images = np.ascontiguousarray(images.transpose(0, 3, 1, 2))
-        outputs = self.session.run(None, {self.input_name: images})[0].astype(np.float64)
+        rows = len(images)
+        if self.fixed_batch is not None and rows < self.fixed_batch:
+            images = np.concatenate([images, np.repeat(images[-1:], self.fixed_batch - rows, 0)])
+        try:
+            outputs = self.session.run(None, {self.input_name: images})[0]
+        except Exception as error:  # onnxruntime raises its own exception types
+            raise ArgumentError(f"{self.description} failed on images sent as an array of shape "
+                                f"{images.shape} ({type(error).__name__}: {error}). Check that "
+                                f"the images have the size and channels the model was made "
+                                f"for") from None
+        outputs = np.asarray(outputs, dtype=np.float64)[:rows]
         return softmax(outputs) if self.outputs == "logits" else outputs
 
 

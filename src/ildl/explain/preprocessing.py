@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ArgumentError
+from ..validation import check_integer, check_number
 
 # torchvision's ImageNet statistics (pixels in [0, 1]): what most exported ImageNet models expect.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -42,16 +43,20 @@ class Preprocessing:
     std: tuple[float, ...] = IMAGENET_STD
 
     def __post_init__(self):
-        if self.size is not None and (isinstance(self.size, bool) or not isinstance(
-                self.size, int) or self.size < 1):
-            raise ArgumentError(f"Preprocessing: size must be a positive number of pixels or "
-                                f"None, got {self.size!r}")
-        if not 0 < self.crop <= 1:
-            raise ArgumentError(f"Preprocessing: crop is the share of the shorter side kept and "
-                                f"must be in (0, 1], got {self.crop!r}")
-        if len(self.mean) != len(self.std) or min(self.std) <= 0:
-            raise ArgumentError(f"Preprocessing: mean and std need one value per channel and std "
-                                f"> 0, got mean={self.mean!r}, std={self.std!r}")
+        where = "Preprocessing"
+        if self.size is not None:
+            check_integer(self.size, "size (pixels, or None for any size)", where, minimum=1)
+        check_number(self.crop, "crop (the share of the shorter side kept)", where, 0, 1, "(]")
+        if not isinstance(self.mean, tuple | list) or not isinstance(self.std, tuple | list) \
+                or not self.mean or len(self.mean) != len(self.std):
+            raise ArgumentError(f"{where}: mean and std need one value per channel, e.g. "
+                                f"mean={IMAGENET_MEAN}, std={IMAGENET_STD}; got "
+                                f"mean={self.mean!r}, std={self.std!r}")
+        # tuples of floats, so that equal preprocessings compare and hash equal
+        object.__setattr__(self, "mean", tuple(check_number(mean, "each mean", where)
+                                               for mean in self.mean))
+        object.__setattr__(self, "std", tuple(check_number(std, "each std", where, low=0,
+                                                           bounds="()") for std in self.std))
 
     def crop_and_resize(self, photo: np.ndarray) -> np.ndarray:
         """A photo ``(H, W, 3)`` (uint8 0..255, or floats in [0, 1]) -> the model's image
@@ -88,6 +93,8 @@ def _as_unit_float(photo: np.ndarray) -> np.ndarray:
         raise ArgumentError(f"a photo must be an (H, W, 3) RGB array (or (H, W, 1) grey) but "
                             f"has shape {photo.shape}; read files with "
                             f"ildl.explain.read_photo(path)")
+    if photo.size == 0:
+        raise ArgumentError(f"a photo must have pixels, but this one has shape {photo.shape}")
     if photo.dtype == np.uint8:
         return photo.astype(np.float64) / 255
     if not np.issubdtype(photo.dtype, np.floating) or not np.isfinite(photo).all() \

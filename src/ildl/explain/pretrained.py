@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from ..errors import ArgumentError, MissingDependencyError, MissingFileError, ModelFileError
+from ..optional import require
 from ..validation import did_you_mean
 from .models import TorchClassifier
 from .preprocessing import Preprocessing
@@ -93,17 +94,14 @@ def load_pretrained(name: str, weights: str | os.PathLike | None = None,
     >>> classifier.predict(classifier.prepare(photo)[None]).shape
     (1, 1000)
     """
-    import torch
-
     spec = pretrained_model(name)
+    torch = require("torch", f"the pretrained model {spec.name!r}", extra="classifiers")
     path = os.fspath(weights) if weights is not None else weights_path(spec)
     state_dict = torch.load(_checked_weights(path, spec), map_location="cpu", weights_only=True)
     network = spec.build()
-    problems = network.load_state_dict(spec.rename(state_dict), strict=False)
-    if problems.missing_keys or problems.unexpected_keys:
-        raise ModelFileError(f"{path!r} does not hold the weights of {spec.name}: missing "
-                             f"{problems.missing_keys[:5]}, unexpected "
-                             f"{problems.unexpected_keys[:5]}")
+    # strict: the file's digest is checked, so a name left over or missing is a bug of the
+    # registry's build or rename, which torch's error then names
+    network.load_state_dict(spec.rename(state_dict))
     network = network.to(memory_format=torch.channels_last).requires_grad_(False)
     return TorchClassifier(network, batch_size=batch_size, outputs="logits",
                            preprocessing=spec.preprocessing, class_names=imagenet_classes(),

@@ -14,7 +14,8 @@ a function ``images -> probabilities``  black-box methods only
 A file's outputs may be logits or probabilities: one grey image decides (rows that are >= 0 and
 sum to 1 are taken as probabilities, anything else gets a softmax). ONNX and TorchScript files
 get ImageNet preprocessing (224 px, torchvision's mean and std) unless ``preprocessing`` says
-otherwise, and the ImageNet class names when they have 1000 outputs.
+otherwise (an ONNX file with a fixed square input size sets the size), and the ImageNet class
+names when they have 1000 outputs.
 
 >>> classifier = as_classifier("efficientnet-lite0")
 >>> classifier = as_classifier("resnet18.onnx", preprocessing=Preprocessing(224))
@@ -78,26 +79,33 @@ def as_classifier(model, input_shape: tuple | None = None, batch_size: int | Non
 def _file_or_pretrained(name: str, batch_size: int | None, preprocessing: Preprocessing | None,
                         class_names: Sequence[str] | None) -> Classifier:
     if not name.lower().endswith(MODEL_FILE_SUFFIXES) and not os.path.exists(name):
+        spec = pretrained_model(name)
+        if preprocessing is not None or class_names is not None:
+            raise ArgumentError(f"{spec.name} comes with its own preprocessing and class names; "
+                                f"leave preprocessing= and class_names= out, or load the "
+                                f"network yourself and pass the torch module")
         if batch_size is None:
-            return load_pretrained(pretrained_model(name).name)
-        return load_pretrained(pretrained_model(name).name, batch_size=batch_size)
-    preprocessing = preprocessing or Preprocessing()
+            return load_pretrained(spec.name)
+        return load_pretrained(spec.name, batch_size=batch_size)
     if name.lower().endswith(".onnx"):
         if not os.path.isfile(name):
             raise MissingFileError(f"no ONNX file at {name!r}")
-        classifier = OnnxClassifier(name, _or_default(batch_size), preprocessing=preprocessing,
+        classifier = OnnxClassifier(name, _or_default(batch_size),
+                                    preprocessing=preprocessing or Preprocessing(),
                                     class_names=class_names)
     else:
         model = load_model_file(name)
         if isinstance(model, nn.Sequential):
             return SequentialClassifier(model, batch_size=_or_default(batch_size),
-                                        class_names=class_names)
+                                        preprocessing=preprocessing, class_names=class_names)
         classifier = TorchClassifier(model, batch_size=_or_default(batch_size),
-                                     preprocessing=preprocessing, class_names=class_names,
+                                     preprocessing=preprocessing or Preprocessing(),
+                                     class_names=class_names,
                                      description=f"the TorchScript file "
                                                  f"{os.path.basename(name)!r}")
-    classifier.outputs = _outputs_of(classifier)
-    if class_names is None and classifier.predict(_grey(classifier)).shape[1] == 1000:
+    outputs = _outputs_on_grey(classifier)
+    classifier.outputs = "probabilities" if is_probability_rows(outputs) else "logits"
+    if class_names is None and outputs.shape[-1] == 1000:
         classifier.class_names = imagenet_classes()
     return classifier
 
@@ -106,19 +114,14 @@ def _or_default(batch_size: int | None) -> int:
     return 64 if batch_size is None else batch_size
 
 
-def _grey(classifier: Classifier) -> np.ndarray:
-    """One mid-grey image of the classifier's input size (224 where it takes any)."""
+def _outputs_on_grey(classifier: OnnxClassifier | TorchClassifier) -> np.ndarray:
+    """The model's outputs as they are on one mid-grey image of its input size (224 where it
+    takes any): rows that are >= 0 and sum to 1 are probabilities, anything else logits. Not
+    counted as an evaluation: it is part of loading."""
     height, width, channels = (size or default for size, default in
                                zip(classifier.input_shape, (224, 224, 3)))
-    return np.full((1, height, width, channels), 0.5)
-
-
-def _outputs_of(classifier: OnnxClassifier | TorchClassifier) -> str:
-    """``"probabilities"`` when the model's outputs on a grey image are rows of probabilities,
-    else ``"logits"``. Not counted as an evaluation: it is part of loading."""
-    classifier.outputs = "probabilities"
-    outputs = classifier._probabilities(_grey(classifier))
-    return "probabilities" if is_probability_rows(outputs) else "logits"
+    classifier.outputs = "probabilities"  # so that no softmax is applied
+    return classifier._probabilities(np.full((1, height, width, channels), 0.5))
 
 
 def load_model_file(path: str | os.PathLike):
