@@ -498,7 +498,7 @@ def quarter_net(torch, classes=1000):
 
 @pytest.fixture(scope="module")
 def explain_inputs(tmp_path_factory):
-    """The model files (1000 and 3 classes), a 256-pixel photo (white top-left quarter, grey
+    """The model files (1000, 3 and 2 classes), a 256-pixel photo (white top-left quarter, grey
     bottom-right one), the same photo as CMYK JPEG, 16-bit grey and RGBA PNG, and a broken one."""
     torch = pytest.importorskip("torch")
     import warnings
@@ -508,7 +508,7 @@ def explain_inputs(tmp_path_factory):
     root = tmp_path_factory.mktemp("explain_inputs")
     with warnings.catch_warnings():  # torch.jit is deprecated in torch 2.13, and still works
         warnings.simplefilter("ignore", DeprecationWarning)
-        for name, classes in (("quarter.pt", 1000), ("three.pt", 3)):
+        for name, classes in (("quarter.pt", 1000), ("three.pt", 3), ("two.pt", 2)):
             torch.jit.save(torch.jit.script(quarter_net(torch, classes)), str(root / name))
     pixels = np.zeros((256, 256, 3), np.uint8)
     pixels[:128, :128] = 255
@@ -519,7 +519,7 @@ def explain_inputs(tmp_path_factory):
     Image.fromarray(pixels).convert("RGBA").save(root / "rgba.png")
     (root / "broken.jpg").write_text("not a JPEG")
     return {name.split(".")[0]: str(root / name) for name in (
-        "quarter.pt", "three.pt", "photo.png", "cmyk.jpg", "grey16.png", "rgba.png",
+        "quarter.pt", "three.pt", "two.pt", "photo.png", "cmyk.jpg", "grey16.png", "rgba.png",
         "broken.jpg")}
 
 
@@ -640,6 +640,21 @@ def test_explain_image_explains_the_classes_named_by_target(explain_inputs, tmp_
     record = read_json(tmp_path / "photo_explained.json")
     assert [(row["class"], row["name"]) for row in record["maps"]] == [
         (ESPRESSO, "espresso"), (TABBY, "tabby"), (555, "fire engine")]
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.*deprecated:DeprecationWarning")
+def test_explain_photos_in_python_quietly_and_for_fewer_classes_than_the_default_top(
+        explain_inputs, tmp_path, capsys, quick_maps):
+    from ildl.explain import explain_photos
+
+    records = explain_photos(explain_inputs["photo"], model=explain_inputs["two"],
+                             methods="occlusion", out=str(tmp_path), verbose=0)
+    assert capsys.readouterr().out == ""
+    assert [row["name"] for row in records[0]["maps"]] == ["class 1", "class 0"]  # 2 rows
+    records = explain_photos([explain_inputs["photo"]], model=explain_inputs["quarter"],
+                             methods=["occlusion"], targets="tabby", out=str(tmp_path),
+                             overwrite=True, verbose=0)
+    assert [row["class"] for row in records[0]["maps"]] == [TABBY]
 
 
 @pytest.mark.filterwarnings("ignore:`torch.jit.*deprecated:DeprecationWarning")

@@ -125,6 +125,7 @@ def _checked_run(photos, model, methods, top, targets, layer, out, overwrite, th
     is written yet."""
     paths = _check_photo_paths(photos)
     asked = None if methods is None else check_methods(methods)
+    targets = [targets] if isinstance(targets, str | int) else targets
     _check_top(top, targets)
     check_theme(theme)
     check_out_folder(out, "the figures and JSON files need a folder")
@@ -143,9 +144,13 @@ def _check_photo_paths(photos: Sequence[str]) -> list[str]:
     """The photo paths, each once; two files whose outputs would share a name are refused."""
     if isinstance(photos, str | os.PathLike):
         photos = [photos]
-    paths = list(dict.fromkeys(os.fspath(photo) for photo in photos))
+    paths = list(dict.fromkeys(os.fspath(photo) if isinstance(photo, os.PathLike) else photo
+                               for photo in photos))
     if not paths:
         raise ArgumentError("no photo given; pass one or more image files (JPEG, PNG, ...)")
+    for path in paths:
+        if not isinstance(path, str):
+            raise ArgumentError(f"photos must be paths of image files, got {path!r}")
     by_name = {}
     for path in paths:
         name = os.path.splitext(os.path.basename(path))[0]
@@ -224,7 +229,7 @@ def _read(path: str, name: str, classifier: Classifier, top: int | None,
         chosen = list(dict.fromkeys(_class_index(target, classifier, classes)
                                     for target in targets))
     else:
-        top = DEFAULT_TOP if top is None else top
+        top = min(DEFAULT_TOP, classes) if top is None else top
         if top > classes:
             raise ArgumentError(f"--top {top} is out of range: {classifier.description} has "
                                 f"only {classes} classes; pass --top {classes} or fewer")
@@ -267,7 +272,8 @@ def _timed_first_class(run: _Run, say, verbose: int) -> dict[tuple[int, str], Ex
         "timed on the first class, and the rest estimated from it")
     found = {}
     _make_maps(run, photo, [(target, method) for method in methods],
-               f"{photo.name}: {run.classifier.class_name(target)}", found, verbose)
+               f"{photo.name}: every method for {run.classifier.class_name(target)}", found,
+               verbose)
     seconds = {method: found[target, method].seconds for method in methods}
     per_class = sum(seconds.values())
     say("one class: " + ", ".join(f"{method} {map_seconds(time)}" for method, time in
@@ -296,10 +302,13 @@ def _make_maps(run: _Run, photo: _Photo, jobs: list[tuple[int, str]], title: str
     with a progress bar (its rate counts the images the model evaluated)."""
     bar = ProgressBar(len(jobs), title=title, interactive=None if verbose else False)
     evaluations = 0
-    for step, (target, method) in enumerate(jobs, start=1):
+    for step, (target, method) in enumerate(jobs):
+        # on a terminal, the line says which map is being made (LIME's takes many seconds)
+        bar.title = f"{photo.name}: {method} for {run.classifier.class_name(target)}"
+        bar.update(step, evaluations, {})
         found[target, method] = explain(run.classifier, photo.image, target, method,
                                         **run.options.get(method, {}))
         evaluations += found[target, method].evaluations
-        bar.update(step, evaluations, {})
+    bar.title = title
     if verbose:
         bar.finish(len(jobs), evaluations, {})
