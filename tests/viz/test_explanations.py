@@ -17,10 +17,17 @@ from ildl.viz.explanations import (
 matplotlib.use("Agg")
 
 
-def test_normalised_heat_keeps_positive_evidence_scaled_to_one():
+def test_normalised_heat_keeps_positive_evidence_its_hottest_percent_at_one():
     heat = np.array([[-2.0, 0.0], [1.0, 4.0]])
-    np.testing.assert_allclose(normalised_heat(heat), [[0, 0], [0.25, 1]])
+    # the 99th percentile of the positive values 1 and 4, interpolated: 1 + 0.99 * 3
+    np.testing.assert_allclose(normalised_heat(heat), [[0, 0], [1 / 3.97, 1]])
     assert not normalised_heat(-np.ones((2, 2))).any()  # no positive evidence: nothing shown
+    # a sparse map (integrated gradients' kind): 3 pixels of 200 over values from 0 to 1; the
+    # three are drawn at 1, and a pixel of 0.5 at about 0.5, not at 0.5 / 200
+    sparse = np.linspace(0, 1, 400)
+    sparse[-3:] = 200.0
+    shown = normalised_heat(sparse.reshape(20, 20)).ravel()
+    assert (shown[-3:] == 1).all() and abs(shown[200] - sparse[200]) < 0.02
 
 
 def made_up(target, method, probabilities, class_name=None):

@@ -21,20 +21,27 @@ from ..progress import format_seconds
 HEAT_CMAP = "inferno"
 #: Opacity of the hottest pixel; colder pixels are proportionally more transparent.
 HEAT_ALPHA = 0.6
+#: The percentile of a map's positive values drawn at full heat (the hottest 1% saturate).
+SATURATE_AT = 99
 # Size of one panel of the grid, in inches (at the 100-120 dpi figures are saved with, about
 # 250 pixels: a 224-pixel network input shown at its own size).
 PANEL_INCHES = 2.3
 
 
 def normalised_heat(heatmap: np.ndarray) -> np.ndarray:
-    """(H, W) -> (H, W) in [0, 1]: positive evidence scaled by its maximum, the rest 0.
+    """(H, W) -> (H, W) in [0, 1]: positive evidence divided by the ``SATURATE_AT`` percentile
+    of the positive values (capped at 1), the rest 0.
 
     Methods differ in scale and sign (gradients, probabilities, Shapley values); only where each
-    puts its *positive* evidence is comparable, so that is what the panels show.
+    puts its *positive* evidence is comparable, so that is what the panels show. A percentile
+    rather than the maximum: integrated gradients on a real network puts its largest values on a
+    few pixels, and scaled by the maximum the rest of its map would be invisible.
     """
     positive = np.clip(np.asarray(heatmap, dtype=float), 0, None)
-    peak = positive.max()
-    return positive / peak if peak > 0 else positive
+    hot = positive[positive > 0]
+    if not hot.size:
+        return positive
+    return np.minimum(positive / np.percentile(hot, SATURATE_AT), 1)
 
 
 def display_image(image: np.ndarray) -> np.ndarray:
@@ -143,11 +150,11 @@ def _cost(seconds: float, evaluations: int) -> str:
 
 
 def _draw_scale(ax) -> None:
-    """The colour scale beside the maps, from no evidence (bottom) to each map's maximum."""
+    """The colour scale beside the maps, from no evidence (bottom) to each map's hottest."""
     ax.imshow(heat_scale()[:, None, :], origin="lower", aspect="auto", extent=(0, 1, 0, 1))
     ax.set_xticks([])
     ax.yaxis.tick_right()
     ax.yaxis.set_label_position("right")
     ax.set_yticks([0, 0.5, 1], ["0", "half", "max"], fontsize=9)
-    ax.set_ylabel("evidence for the row's class\n(each map scaled to its own largest value;\n"
-                  "evidence against is not drawn)", fontsize=9)
+    ax.set_ylabel("evidence for the row's class\n(each map scaled to its own: its hottest 1% "
+                  "at max;\nevidence against is not drawn)", fontsize=9)
