@@ -768,6 +768,11 @@ def test_explain_image_layer_of_an_ildl_model(tmp_path, capsys):
     assert capsys.readouterr().err.startswith(
         f"ildl: error: --layer '{first}x' is not a layer of the ildl model "
         f"'{model.name}' (did you mean '{first}'?)")
+    assert main([*command, "--layer", model.layers[2].name]) == 2  # Flatten: 12 * 12 * 4
+    assert capsys.readouterr().err == (
+        f"ildl: error: --layer '{model.layers[2].name}' outputs shape (576,), but Grad-CAM "
+        "needs feature maps (height, width, channels): choose a convolutional layer\n")
+    assert not (tmp_path / "run").exists()
     assert main([*command, "--layer", first]) == 0
     record = read_json(tmp_path / "run" / "tiny_explained.json")
     assert record["maps"][0]["options"] == {"layer": first}

@@ -138,6 +138,7 @@ def _checked_run(photos, model, methods, top, targets, layer, out, overwrite, th
     chosen, skipped = _usable_methods(asked, classifier)
     options = _check_layer(layer, chosen, skipped, classifier)
     read = [_read(path, names[path], classifier, top, targets) for path in paths]
+    _check_layer_outputs(classifier, read[0], options)
     name = model if isinstance(model, str) else classifier.description
     return _Run(classifier, name, read, chosen, options, skipped)
 
@@ -218,6 +219,20 @@ def _check_layer(layer: str | None, methods: list[str], skipped: dict[str, str],
         raise ArgumentError(f"--layer {layer!r} is not a layer of {classifier.description}"
                             f"{did_you_mean(layer, names)}; its layers are {', '.join(shown)}")
     return {"gradcam": {"layer": layer}}
+
+
+def _check_layer_outputs(classifier: Classifier, photo: _Photo, options: dict) -> None:
+    """Grad-CAM needs feature maps: refuse a ``--layer`` whose outputs are not (N, H', W', C),
+    from its outputs on the first photo (one evaluation), before any map is made."""
+    layer = options.get("gradcam", {}).get("layer")
+    if layer is None:
+        return
+    activations, _ = classifier.activations_and_gradient(photo.image[None], photo.targets[0],
+                                                         layer)
+    if activations.ndim != 4:
+        raise ArgumentError(f"--layer {layer!r} outputs shape {activations.shape[1:]}, but "
+                            "Grad-CAM needs feature maps (height, width, channels): choose a "
+                            "convolutional layer")
 
 
 def _read(path: str, name: str, classifier: Classifier, top: int | None,
