@@ -20,7 +20,7 @@ PACKAGE = Path(ildl.__file__).parent
 # utilities (errors, files written atomically, the cache folder, optional packages, the progress
 # bar, figure files) sit below everything.
 BOTTOM = {"ildl", "ildl.errors", "ildl.validation", "ildl.atomic", "ildl.cache", "ildl.optional",
-          "ildl.progress", "ildl.graphics", "ildl.images"}
+          "ildl.progress", "ildl.graphics", "ildl.images", "ildl.outputs"}
 ALLOWED = {
     "nn": set(),
     "data": set(),

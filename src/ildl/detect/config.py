@@ -12,8 +12,9 @@ default, help), so a new option is added here once::
     ildl.errors.ArgumentError: --imgsz 100 is not valid: imgsz must be a multiple of 32 from 32
     to 2048 (side of the square model input in pixels; ...); the nearest valid sides are 96 and 128
 
-The output folder (``--out``) of ``train``, ``val`` and ``predict`` is checked here too, the same
-way for the three: ``check_out_folder`` before any work, ``make_out_folder`` when it is needed.
+The output folder (``--out``) of ``train``, ``val`` and ``predict`` is checked the same way for
+the three, with ``ildl.outputs``: ``check_out_folder`` before any work, ``make_out_folder`` when
+it is needed.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from collections.abc import Callable
 from dataclasses import MISSING, Field, dataclass, field, fields
 from typing import Any
 
-from ..errors import ArgumentError, OverwriteError
+from ..errors import ArgumentError
+from ..outputs import is_path
 from ..validation import is_integer, is_number
 
 # The detector's sizes (``model.SIZES`` holds their channels; a test keeps the two equal) and
@@ -84,8 +86,7 @@ PROBABILITY = number(0, 1)
 LARGEST_IMGSZ = 2048
 IMGSZ = integer(LARGEST_STRIDE, LARGEST_IMGSZ, multiple_of=LARGEST_STRIDE)
 FLAG = Rule(lambda value: isinstance(value, bool), "true or false")
-PATH = Rule(lambda value: isinstance(value, str) and value != "" and "\0" not in value,
-            "a path")
+PATH = Rule(is_path, "a path")
 
 
 def setting(default: Any, help: str, rule: Rule) -> Any:
@@ -174,26 +175,3 @@ def _invalid_setting_message(setting_field: Field, value: Any) -> str:
         fix = f"the nearest valid sides are {below} and {below + LARGEST_STRIDE}"
     return (f"{option_name(name)} {value!r} is not valid: {name} must be {rule.expected} "
             f"({help}); {fix}")
-
-
-def check_out_folder(out: Any, needs: str) -> None:
-    """Refuse an ``--out`` that cannot be an output folder, before any work: not a path
-    (``PATH``), or an existing file. ``needs`` says what the folder is for, in the message
-    ("the run needs a folder for best.pt and last.pt")."""
-    if not PATH.accepts(out):
-        raise ArgumentError(f"--out {out!r} is not valid: it must be {PATH.expected}")
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise OverwriteError(f"--out {out!r} is a file; {needs}: choose another --out")
-
-
-def make_out_folder(out: str, folder: str | None = None) -> None:
-    """Create the folder ``--out`` names (or ``folder``, the one its file goes in) with its
-    parents; what the system refuses (a file on the way, no permission, a read-only disk, a
-    name too long) raises ``ArgumentError`` naming ``--out``."""
-    folder = out if folder is None else folder
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError as error:
-        where = "the folder" if folder == out else f"its folder {folder!r}"
-        raise ArgumentError(f"--out {out!r}: cannot create {where} ({error.strerror}); choose "
-                            "another --out") from None

@@ -16,8 +16,9 @@ import numpy as np
 from ..atomic import write_bytes_atomically
 from ..errors import ArgumentError, ModelFileError, OverwriteError
 from ..optional import require
+from ..outputs import make_out_folder
 from .checkpoint import load_detector
-from .config import PATH, make_out_folder
+from .config import PATH
 from .model import STRIDES
 
 OUTPUT_NAMES = tuple(f"stride{stride}" for stride in STRIDES)  # one grid per stride

@@ -21,8 +21,9 @@ import numpy as np
 from ..atomic import write_bytes_atomically
 from ..errors import ArgumentError, MissingDependencyError, MissingFileError, OverwriteError
 from ..graphics import SERIES_COLORS, write_frames
+from ..outputs import check_out_folder, make_out_folder
 from .checkpoint import load_detector
-from .config import PATH, check_out_folder, make_out_folder
+from .config import PATH
 from .data_yaml import IMAGE_SUFFIXES, image_files
 from .images import load_image
 from .letterbox import Letterbox, letterbox

@@ -34,6 +34,7 @@ from ..errors import (
     TrainingError,
     UsageError,
 )
+from ..outputs import check_out_folder, make_out_folder
 from ..progress import ProgressBar, format_seconds
 from .augment import Augment
 from .boxes import cxcywh_to_xyxy_torch
@@ -47,11 +48,7 @@ from .checkpoint import (
     load_weights,
     save_checkpoint,
 )
-from .config import (  # TrainConfig lived here before: ildl.detect.train.TrainConfig works
-    TrainConfig,
-    check_out_folder,
-    make_out_folder,
-)
+from .config import TrainConfig  # it lived here before: ildl.detect.train.TrainConfig works
 from .data_yaml import load_data_yaml
 from .dataset import DetectionDataset, collate
 from .loss import DetectionLoss

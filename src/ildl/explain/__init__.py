@@ -15,9 +15,10 @@ module; ``occlusion``, ``rise``, ``lime`` and ``shap`` only need predictions. li
 their image tools are optional: ``pip install "ildl[explain]"``.
 
 ``plot_explanations(model, image, methods, top_k=3)`` draws every method's map for the top
-classes side by side. Which method to trust? ``run_benchmark`` (``ildl explain bench``)
-measures them all on shape images whose object masks are known (``default_task``), with the
-metrics of ``metrics``.
+classes side by side; ``explain_photos(["cat.jpg"])`` (``ildl explain image``) does it for photo
+files and writes each figure with a JSON record of the classes and of every map's cost. Which
+method to trust? ``run_benchmark`` (``ildl explain bench``) measures them all on shape images
+whose object masks are known (``default_task``), with the metrics of ``metrics``.
 """
 
 from .bench import run_benchmark
@@ -25,6 +26,7 @@ from .compare import plot_explanations
 from .explanation import Explanation
 from .methods import METHODS, explain
 from .models import Classifier
+from .photo_run import explain_photos
 from .photos import read_photo, sample_photos
 from .preprocessing import Preprocessing
 from .pretrained import PRETRAINED, imagenet_classes, load_pretrained
@@ -32,5 +34,6 @@ from .shapes_task import default_task
 from .sources import as_classifier
 
 __all__ = ["METHODS", "PRETRAINED", "Classifier", "Explanation", "Preprocessing",
-           "as_classifier", "default_task", "explain", "imagenet_classes", "load_pretrained",
+           "as_classifier", "default_task", "explain", "explain_photos", "imagenet_classes",
+           "load_pretrained",
            "plot_explanations", "read_photo", "run_benchmark", "sample_photos"]
