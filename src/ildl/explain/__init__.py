@@ -16,8 +16,8 @@ their image tools are optional: ``pip install "ildl[explain]"``.
 
 ``plot_explanations(model, image, methods, top_k=3)`` draws every method's map for the top
 classes side by side. Which method to trust? ``run_benchmark`` (``ildl explain bench``)
-measures them all on shape images whose object masks are known (``default_task``), with the
-metrics of ``metrics``.
+measures them all on shape images whose object masks are known (``default_task``), and with
+``run_benchmark("efficientnet-lite0")`` on the sample photos, with the metrics of ``metrics``.
 """
 
 from .bench import run_benchmark

@@ -57,7 +57,7 @@ def check_supported(method: str, classifier: Classifier) -> None:
 def method_options(method: str, seed: int, fewer: bool = False) -> dict:
     """The benchmarks' settings of ``method``: its defaults, except that every method hides
     pixels with black, and every random draw is seeded; with ``fewer``, fewer samples (quick
-    runs, and the many maps of the randomisation cascade).
+    runs).
 
     Black is what "absent" means in the deletion and insertion curves, and what occlusion, RISE
     and integrated gradients use by default; lime's mean colours and shap's blur answer another
