@@ -148,6 +148,7 @@ def run_photo_benchmark(model, methods: Sequence[str], photos: Sequence | None,
     cascade_steps = _cascade_steps(classifier, sanity, notes)
     if verbose:
         _announce(classifier, chosen, methods, options, len(sanity) * cascade_steps)
+        print("".join(f"note: {note}\n" for note in notes), end="")
     scores = {method: PhotoScores(method) for method in methods}
     originals = _explain_photos(classifier, chosen, scores, options, notes,
                                 len(sanity) * cascade_steps, verbose)
@@ -236,6 +237,8 @@ def _explain_photos(classifier: Classifier, photos: list[Photo], scores: dict,
                 heatmap = _score_map(scores[method], classifier, photo, index, options)
             except ImportError as error:  # lime, shap... are not installed
                 notes.append(f"{method} was skipped: {error}")
+                if verbose:
+                    print(f"note: {notes[-1]}")
                 del scores[method]
                 continue
             if index < options.sanity_images:
