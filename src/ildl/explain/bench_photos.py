@@ -229,9 +229,11 @@ def _explain_photos(classifier: Classifier, photos: list[Photo], scores: dict,
     ``{(method, photo index): heatmap}``."""
     kept = {}
     start = time.perf_counter()
+    curve_evaluations = 2 * len(BASELINES) * (options.steps + 1)
     for index, photo in enumerate(photos):
         bar = ProgressBar(len(scores), title=f"{photo.name:>14}",
                           interactive=None if verbose else False)
+        evaluations = 0  # the bar's "samples": images the model ran on
         for done, method in enumerate(list(scores), start=1):
             try:
                 heatmap = _score_map(scores[method], classifier, photo, index, options)
@@ -243,9 +245,10 @@ def _explain_photos(classifier: Classifier, photos: list[Photo], scores: dict,
                 continue
             if index < options.sanity_images:
                 kept[method, index] = heatmap
-            bar.update(done, done, {})
+            evaluations += scores[method].evaluations[-1] + curve_evaluations
+            bar.update(done, evaluations, {})
         if verbose:
-            bar.finish(len(scores), len(scores), {})
+            bar.finish(len(scores), evaluations, {})
         if index == 0 and verbose and (len(photos) > 1 or cascade_maps):
             _print_estimate(time.perf_counter() - start, scores, len(photos), cascade_maps)
     return kept
@@ -290,17 +293,19 @@ def _cascade(classifier: TorchClassifier, photos: list[Photo], scores: dict, ori
         randomized = _same_classifier(classifier, module, names)
         bar = ProgressBar(len(scores), title=f"{'→ ' + names[-1]:>14}",
                           interactive=None if verbose else False)
+        evaluations = 0
         for done, (method, result) in enumerate(scores.items(), start=1):
             correlations = []
             for index, photo in enumerate(photos):
-                heatmap, _, _ = heatmap_and_cost(
+                heatmap, _, cost = heatmap_and_cost(
                     randomized, photo.image, photo.target, method,
                     method_options(method, options.seed + index, fewer=options.quick))
                 correlations.append(sanity_correlation(originals[method, index], heatmap))
+                evaluations += cost
             result.cascade.append(mean_of_numbers(correlations))
-            bar.update(done, done, {})
+            bar.update(done, evaluations, {})
         if verbose:
-            bar.finish(len(scores), len(scores), {})
+            bar.finish(len(scores), evaluations, {})
         layers.append(names[-1])
     return layers
 
