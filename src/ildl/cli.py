@@ -266,13 +266,12 @@ def _add_detect_commands(areas) -> None:
 
 def _explain_bench(args: argparse.Namespace) -> int:
     from .explain.bench import run_benchmark
-    from .explain.bench_report import table
+    from .explain.bench_report import summary
 
     rows = run_benchmark(args.model, images=args.images, methods=args.methods, out_dir=args.out,
-                         quick=args.quick, seed=args.seed)
-    print("\n" + table(rows))
-    print(f"report: {args.out}/explain_bench.md, {args.out}/explain_bench.csv, "
-          f"{args.out}/explain_curves.png")
+                         quick=args.quick, seed=args.seed, steps=args.steps, task=args.task,
+                         photos=args.photos, sanity_images=args.sanity_images)
+    print("\n" + summary(rows, args.out))
     return 0
 
 
@@ -369,19 +368,31 @@ def build_parser() -> argparse.ArgumentParser:
     explain_parser = areas.add_parser("explain", help="explain image classifiers and benchmark "
                                       "the explainers")
     explain_commands = explain_parser.add_subparsers(dest="command", required=True)
-    bench = explain_commands.add_parser("bench", help="time and score every explainer on "
-                                        "held-out shape images with known object masks")
-    bench.add_argument("--model", help="a saved ildl model (.ildl) or a TorchScript file taking "
-                       "32x32 RGB images (default: the benchmark's CNN, trained once and cached)")
-    bench.add_argument("--images", type=int, help="images explained per method (100; 12 with "
-                       "--quick)")
+    bench = explain_commands.add_parser("bench", help="time and score every explainer: on "
+                                        "shape images with known object masks, or with "
+                                        "--model NAME on real photos")
+    bench.add_argument("--model", help="a pretrained name (efficientnet-lite0) or an ONNX file: "
+                       "the photo task; a saved ildl model (.ildl) or a TorchScript file taking "
+                       "32x32 RGB images: the shapes task (default: the shapes CNN, trained "
+                       "once and cached)")
+    bench.add_argument("--task", choices=["shapes", "photos"], help="which task (default: "
+                       "photos for a pretrained name, an ONNX file or --photos, else shapes)")
+    bench.add_argument("--photos", nargs="+", metavar="PHOTO", help="photo files for the "
+                       "photo task (default: the sample photos of installed packages)")
+    bench.add_argument("--images", type=int, help="images explained per method (shapes: 100, "
+                       "12 with --quick; photos: all, 2 with --quick)")
+    bench.add_argument("--sanity-images", type=int, help="photos of the cascading "
+                       "randomisation, the first ones (1; 0: none)")
+    bench.add_argument("--steps", type=int, help="steps of the deletion and insertion curves "
+                       "(shapes 32; photos 16, 8 with --quick)")
     bench.add_argument("--methods", nargs="+", choices=list(METHODS), metavar="METHOD",
                        help=f"methods to compare (default: all the model supports): "
                        f"{', '.join(METHODS)}; the random floor is always added")
-    bench.add_argument("--out", default="explain_bench", help="folder for explain_bench.md, "
-                       ".csv and explain_curves.png (explain_bench)")
-    bench.add_argument("--quick", action="store_true", help="a model trained on fewer "
-                       "images, fewer held-out images and samples per method, for tests")
+    bench.add_argument("--out", default="explain_bench", help="folder of the report "
+                       "(explain_bench): explain_bench.md, .csv and explain_curves.png; "
+                       "for photos explain_photos.md, .csv, explain_cascade.csv and .png")
+    bench.add_argument("--quick", action="store_true", help="fewer images and samples per "
+                       "method (shapes: a model trained on fewer images), for tests")
     bench.add_argument("--seed", type=int, default=0, help="seed of every random draw (0)")
     bench.set_defaults(run=_explain_bench)
     _add_explain_image_command(explain_commands)

@@ -1,15 +1,17 @@
 """The quality metrics against independent references: a toy model whose deletion and insertion
-AUCs are known in closed form, scipy's Spearman correlation and ranks, a brute-force distance
-for the pointing game's tolerance, and hand-made maps."""
+AUCs are known in closed form, scipy's Spearman correlation and ranks, scipy's Gaussian filter
+for the blurred baseline, a brute-force distance for the pointing game's tolerance, and
+hand-made maps and curves."""
 
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import ndimage, stats
 from scipy.integrate import trapezoid
 
 from ildl.explain.metrics import (
     auc,
     average_ranks,
+    blurred,
     deletion_curve,
     dilated,
     energy_in_mask,
@@ -80,6 +82,71 @@ def test_curves_run_from_the_image_to_the_baseline_in_one_batch(rng):
     assert deletion[0] == pytest.approx(image.mean()) and deletion[-1] == pytest.approx(0.25)
     assert insertion[0] == pytest.approx(canvas.mean())
     assert insertion[-1] == pytest.approx(image.mean())
+
+
+def test_curves_in_batches_equal_the_curves_in_one_batch(rng):
+    calls = []
+
+    def predict(images):
+        calls.append(len(images))
+        weights = np.linspace(0.1, 1.0, images[0].size)
+        score = images.reshape(len(images), -1) @ weights / weights.sum()
+        return np.stack([1 - score, score], axis=1)
+
+    image, heatmap, canvas = rng.random((6, 5, 3)), rng.random((6, 5)), rng.random((6, 5, 3))
+    for curve in (deletion_curve, insertion_curve):
+        whole = curve(predict, image, heatmap, 1, 7, canvas, seed=2)
+        calls.clear()
+        np.testing.assert_allclose(curve(predict, image, heatmap, 1, 7, canvas, seed=2,
+                                         batch_size=3), whole, rtol=0, atol=1e-15)
+        assert calls == [3, 3, 2]
+
+
+@pytest.mark.parametrize(("shape", "sigma"), [((12, 9, 3), 1.5), ((224, 224, 3), None),
+                                              ((5, 4, 2), 3.0), ((7, 6, 1), 11.2)])
+def test_blurred_equals_scipys_gaussian_filter(shape, sigma, rng):
+    """scipy's ``mode="reflect"`` is the mirror ``c b a | a b c``; a sigma wider than the image
+    reflects the image again and again (the last two cases)."""
+    image = rng.random(shape)
+    expected_sigma = 0.05 * min(shape[:2]) if sigma is None else sigma
+    expected = ndimage.gaussian_filter(image, (expected_sigma, expected_sigma, 0),
+                                       mode="reflect", truncate=4.0)
+    np.testing.assert_allclose(blurred(image, sigma), expected, rtol=0, atol=1e-12)
+
+
+def test_deletion_and_insertion_on_the_blurred_baseline_by_hand():
+    """A 2x2 one-channel image blurred with sigma 0.5: the kernel reaches 2 pixels, weights
+    w0 = 1, w1 = e^-2, w2 = e^-8 over offsets 0, +-1, +-2 (divided by their sum s). With the
+    mirror (-1 -> 0, -2 -> 1, 2 -> 1, 3 -> 0), pixel 0 of a line gets (w0 + w1) / s of itself
+    and (w1 + 2 w2) / s of pixel 1, and the same the other way round; rows, then columns."""
+    w0, w1, w2 = 1.0, np.exp(-2.0), np.exp(-8.0)
+    s = w0 + 2 * w1 + 2 * w2
+    line = np.array([[w0 + w1, w1 + 2 * w2], [w1 + 2 * w2, w0 + w1]]) / s
+    image = np.array([[1.0, 0.0], [0.0, 0.0]])[..., None]
+    by_hand = line @ image[..., 0] @ line.T  # here: the outer product of line[:, 0]
+    np.testing.assert_allclose(by_hand, np.outer(line[:, 0], line[:, 0]))
+    baseline = blurred(image, 0.5)
+    np.testing.assert_allclose(baseline[..., 0], by_hand, rtol=0, atol=1e-15)
+
+    def predict(images):  # p(class 1) = the weighted sum 0.4 x00 + 0.3 x01 + 0.2 x10 + 0.1 x11
+        score = images[..., 0].reshape(len(images), 4) @ np.array([0.4, 0.3, 0.2, 0.1])
+        return np.stack([1 - score, score], axis=1)
+
+    heatmap = np.array([[0.9, 0.1], [0.5, 0.7]])  # hottest first: (0, 0), (1, 1), (1, 0), (0, 1)
+    weights = {(0, 0): 0.4, (0, 1): 0.3, (1, 0): 0.2, (1, 1): 0.1}
+    order = [(0, 0), (1, 1), (1, 0), (0, 1)]
+    deleted, inserted = [], []
+    for k in range(5):  # steps=4: one more pixel switched at each point
+        gone = order[:k]
+        deleted.append(sum(w * (by_hand[p] if p in gone else image[p][0])
+                           for p, w in weights.items()))
+        inserted.append(sum(w * (image[p][0] if p in gone else by_hand[p])
+                            for p, w in weights.items()))
+    np.testing.assert_allclose(deletion_curve(predict, image, heatmap, 1, 4, baseline),
+                               deleted, rtol=0, atol=1e-15)
+    np.testing.assert_allclose(insertion_curve(predict, image, heatmap, 1, 4, baseline),
+                               inserted, rtol=0, atol=1e-15)
+    assert deleted[0] == pytest.approx(0.4) and inserted[-1] == pytest.approx(0.4)
 
 
 def test_auc_is_the_trapezoid_rule_over_0_1():
@@ -204,3 +271,7 @@ def test_bad_inputs_get_clear_errors(rng):
         spearman(np.ones(3), np.ones(4))
     with pytest.raises(ValueError, match="auc needs a curve of at least 2 points"):
         auc(np.ones(1))
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        deletion_curve(predict, image, np.ones((8, 8)), 1, batch_size=0)
+    with pytest.raises(ValueError, match="sigma is the blur's standard deviation in pixels"):
+        blurred(image, sigma=0)

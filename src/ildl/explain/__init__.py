@@ -18,7 +18,8 @@ their image tools are optional: ``pip install "ildl[explain]"``.
 classes side by side; ``explain_photos(["cat.jpg"])`` (``ildl explain image``) does it for photo
 files and writes each figure with a JSON record of the classes and of every map's cost. Which
 method to trust? ``run_benchmark`` (``ildl explain bench``) measures them all on shape images
-whose object masks are known (``default_task``), with the metrics of ``metrics``.
+whose object masks are known (``default_task``), and with ``run_benchmark("efficientnet-lite0")``
+on the sample photos, with the metrics of ``metrics``.
 """
 
 from .bench import run_benchmark
@@ -35,5 +36,4 @@ from .sources import as_classifier
 
 __all__ = ["METHODS", "PRETRAINED", "Classifier", "Explanation", "Preprocessing",
            "as_classifier", "default_task", "explain", "explain_photos", "imagenet_classes",
-           "load_pretrained",
-           "plot_explanations", "read_photo", "run_benchmark", "sample_photos"]
+           "load_pretrained", "plot_explanations", "read_photo", "run_benchmark", "sample_photos"]

@@ -1,11 +1,14 @@
-"""``run_benchmark``: every explainer on the same held-out images, measured for cost and quality.
+"""``run_benchmark``: every explainer on the same images, measured for cost and quality.
 
-For each method and image, the method explains the labelled class (the object in the image) and
-is measured: seconds and model evaluations, deletion and insertion AUC, pointing game, energy in
-the object's mask, and the rank correlation with its explanation of a randomised copy of the
-model (``ildl.explain.metrics`` defines each number). A row of uniform noise, ``random``, is the
-floor. The table goes to ``explain_bench.md`` and ``explain_bench.csv``, the mean deletion and
-insertion curves to ``explain_curves.png`` (``ildl.explain.bench_report``).
+Two tasks. On the **shapes** (this module), held-out 32x32 images whose object masks are known,
+each method explains the labelled class and is measured: seconds and model evaluations, deletion
+and insertion AUC, pointing game, energy in the object's mask, and the rank correlation with its
+explanation of a randomised copy of the model (``ildl.explain.metrics`` defines each number).
+On real **photos** (``ildl.explain.bench_photos``), which have no masks, a pretrained network is
+measured for cost, faithfulness under two baselines and the cascading randomisation check. A row
+of uniform noise, ``random``, is the floor. The shapes table goes to ``explain_bench.md`` and
+``explain_bench.csv``, the mean deletion and insertion curves to ``explain_curves.png``; the
+photos' report to ``explain_photos.md`` and its companions (``ildl.explain.bench_report``).
 """
 
 from __future__ import annotations
@@ -19,18 +22,26 @@ import numpy as np
 
 from ..errors import ArgumentError
 from ..progress import ProgressBar
-from .bench_report import RANDOM, BenchSettings, write_report
-from .methods import METHODS, explain
+from .bench_methods import (
+    RANDOM,
+    Unsupported,
+    check_supported,
+    chosen_methods,
+    heatmap_and_cost,
+    mean_of_numbers,
+    method_options,
+)
+from .bench_photos import PhotoBenchOptions, run_photo_benchmark
+from .bench_report import BenchSettings, write_report
 from .metrics import (
     auc,
     deletion_curve,
     energy_in_mask,
     insertion_curve,
     pointing_game,
-    random_heatmap,
     sanity_correlation,
 )
-from .models import Classifier, TorchClassifier
+from .models import Classifier
 from .randomize import randomized_copy
 from .shapes_task import FULL, QUICK, TaskConfig, accuracy, cached_model, make_shapes
 from .sources import as_classifier, load_model_file
@@ -68,17 +79,12 @@ class MethodScores:
             "pointing_game": float(np.mean(self.pointing)),
             "energy_in_mask": float(np.mean(self.energy)),
             # NaN where a map is constant (no ranking); such images are left out of the mean
-            "sanity_rank_correlation": _mean_of_numbers(self.sanity),
+            "sanity_rank_correlation": mean_of_numbers(self.sanity),
         }
 
     def mean_curves(self) -> tuple[np.ndarray, np.ndarray]:
         """The mean deletion and insertion curves over the images, each ``(steps + 1,)``."""
         return np.mean(self.deletion, axis=0), np.mean(self.insertion, axis=0)
-
-
-def _mean_of_numbers(values: list) -> float:
-    numbers = [value for value in values if not np.isnan(value)]
-    return float(np.mean(numbers)) if numbers else float("nan")
 
 
 @dataclass(frozen=True)
@@ -96,33 +102,85 @@ class _Run:
     verbose: int
 
 
-class _Unsupported(Exception):
-    """A method that cannot explain this kind of model."""
+TASKS = ("shapes", "photos")
+# Model files the shapes task reads itself (ildl.nn models, TorchScript modules); a pretrained
+# name or an ONNX file takes photos.
+SHAPES_MODEL_FILES = (".ildl", ".pt", ".pth", ".ts")
 
 
 def run_benchmark(model=None, images: int | None = None, methods: Sequence[str] | None = None,
                   out_dir: str | os.PathLike = "explain_bench", quick: bool = False,
-                  seed: int = 0, steps: int = 32, verbose: int = 1) -> list[dict]:
-    """Explain ``images`` held-out shape images with each method and measure the explanations
-    (default: 100, or 12 in quick mode).
+                  seed: int = 0, steps: int | None = None, verbose: int = 1, *,
+                  task: str | None = None, photos: Sequence[str | os.PathLike] | None = None,
+                  sanity_images: int | None = None) -> list[dict]:
+    """Explain images with each method and measure the explanations; writes the report into
+    ``out_dir`` and returns one dict per method (the CSV's columns).
 
-    ``model``: None (the default CNN of ``shapes_task``, trained and cached on first use), an
-    ildl.nn ``Sequential``, a ``torch.nn.Module`` taking NCHW images, or the path of either
-    (``load_model_file``); it must take the task's 32x32 RGB images and return probabilities of
-    its classes (circle, square, triangle). ``methods``: names from ``METHODS`` (default: all);
-    the ``random`` floor is always added. A method that cannot run (an optional package is
-    missing, shap_gradient on a model that is not a torch module) is skipped with a note in
-    the report. ``quick``: the small task and fewer samples per method. ``steps``: points of
-    the deletion and insertion curves after the first. Returns one dict per method, the CSV's
-    columns (``bench_report.COLUMNS``).
+    Two tasks (``task``; by default ``"photos"`` when ``photos`` are given or ``model`` is a
+    pretrained name such as ``"efficientnet-lite0"``, an ONNX file or a classifier with
+    preprocessing, else ``"shapes"``):
+
+    - ``"shapes"``: ``images`` held-out 32x32 shape images whose object masks are known
+      (default 100, 12 with ``quick``), each explained for its labelled class: cost,
+      deletion/insertion AUC on black, pointing game, energy in mask, rank correlation with the
+      map of a randomised copy. ``model``: None (the default CNN of ``shapes_task``, trained and
+      cached on first use), an ildl.nn ``Sequential``, a ``torch.nn.Module`` taking NCHW images,
+      or the path of either (``load_model_file``), giving probabilities of the task's classes
+      (circle, square, triangle). ``steps`` default 32. Report: ``bench_report.SHAPES_FILES``;
+      3.5 min on one core.
+    - ``"photos"``: real photographs (``photos``: file paths, default ``sample_photos()``; the
+      first ``images`` of them, default all, 2 with ``quick``), each explained for the model's
+      top-1 class: cost, deletion and insertion AUC on black and on the blurred photo, and the
+      cascading randomisation on the first ``sanity_images`` (default 1); see
+      ``ildl.explain.bench_photos``. ``model``: anything ``as_classifier`` takes. ``steps``
+      default 16 (8 with ``quick``). Report: ``bench_report.PHOTO_FILES``. The time of the
+      whole run is printed after the first photo; with every method at its defaults on
+      EfficientNet-Lite0, the 8 photos take tens of minutes on 2 cores (see the README).
+
+    ``methods``: names from ``METHODS`` (default: all); the ``random`` floor is always added. A
+    method that cannot run (an optional package is missing, a gradient method on a model without
+    gradients) is skipped with a note in the report. ``quick``: fewer images and fewer samples
+    per method. ``steps``: points of the deletion and insertion curves after the first.
 
     >>> rows = run_benchmark(images=20, methods=["gradcam", "occlusion"], out_dir="bench")
     >>> [(row["method"], round(row["insertion_auc"], 2)) for row in rows]
     [('gradcam', 0.56), ('occlusion', 0.85), ('random', 0.39)]
+    >>> rows = run_benchmark("efficientnet-lite0", methods=["gradcam", "occlusion"])
+    >>> rows[0]["insertion_auc_blurred"], rows[0]["cascade"]["stem"]
     """
+    chosen = chosen_methods(methods) + [RANDOM]
+    if _task(model, task, photos) == "photos":
+        options = PhotoBenchOptions.chosen(images, sanity_images, steps, quick, seed)
+        return run_photo_benchmark(model, chosen, photos, options, out_dir, verbose)
+    if photos is not None or sanity_images is not None:
+        raise ArgumentError("photos and sanity_images belong to the photo task, but the "
+                            "shapes task was asked for; pass task='photos' (--task photos) "
+                            "with a model that takes photos")
+    return _shapes_benchmark(model, chosen, out_dir, images, quick, seed,
+                             32 if steps is None else steps, verbose)
+
+
+def _task(model, task: str | None, photos) -> str:
+    """The task asked for, or the one that fits ``model`` (see ``run_benchmark``)."""
+    if task is not None:
+        if task not in TASKS:
+            raise ArgumentError(f"task must be one of {TASKS}, got {task!r}")
+        return task
+    if photos is not None:
+        return "photos"
+    if isinstance(model, str | os.PathLike):
+        return "shapes" if os.fspath(model).lower().endswith(SHAPES_MODEL_FILES) else "photos"
+    if isinstance(model, Classifier) and model.preprocessing is not None:
+        return "photos"
+    return "shapes"
+
+
+def _shapes_benchmark(model, chosen: list[str], out_dir: str | os.PathLike,
+                      images: int | None, quick: bool, seed: int, steps: int,
+                      verbose: int) -> list[dict]:
+    """The shapes task: see ``run_benchmark``."""
     start = time.perf_counter()
     config = QUICK if quick else FULL
-    chosen = _chosen_methods(methods) + [RANDOM]
     count = _image_count(images, config.test_images, quick)
     model, name = _benchmark_model(model, config, verbose)
     all_images, all_labels, all_masks = make_shapes(config.test_images, config)
@@ -165,7 +223,8 @@ def _task_classifier(model, image_shape: tuple, class_names: tuple) -> Classifie
         raise ArgumentError(
             f"{classifier.description} gives probabilities of {classes} classes but "
             f"the benchmark's images hold {len(class_names)} {class_names}; train "
-            f"it on ildl.explain.shapes_task.make_shapes images with their labels")
+            f"it on ildl.explain.shapes_task.make_shapes images with their labels, or, for "
+            f"a classifier of photos, run the photo task (task='photos', --task photos)")
     return classifier
 
 
@@ -179,55 +238,14 @@ def _image_count(images: int | None, available: int, quick: bool) -> int:
     return int(images)
 
 
-def _chosen_methods(methods: Sequence[str] | None) -> list[str]:
-    """The methods asked for, once each and without the floor (added anyway), or all."""
-    if methods is None:
-        return list(METHODS)
-    unknown = [name for name in methods if name not in METHODS and name != RANDOM]
-    if unknown:
-        raise ArgumentError(f"unknown method(s) {unknown}; choose from {list(METHODS)} (the "
-                            f"{RANDOM!r} floor is always included)")
-    return [name for name in dict.fromkeys(methods) if name != RANDOM]
-
-
-def _check_supported(method: str, classifier: Classifier) -> None:
-    """Refuse, with the reason, a method that cannot explain this kind of model."""
-    if method == "shap_gradient" and not isinstance(classifier, TorchClassifier):
-        raise _Unsupported(f"shap.GradientExplainer needs a torch.nn.Module, not "
-                           f"{classifier.description}")
-    if method == "gradcam" and isinstance(classifier, TorchClassifier):
-        import torch
-
-        if isinstance(classifier.module, torch.jit.ScriptModule):
-            raise _Unsupported("a TorchScript module runs its layers in compiled code, where no "
-                               "hook can read a convolution's activations; benchmark the "
-                               "torch.nn.Module itself (run_benchmark(module)) for Grad-CAM")
-
-
-def _options(method: str, quick: bool, seed: int) -> dict:
-    """The benchmark's settings of ``method``: its defaults, except that every method hides
-    pixels with black, and every random draw is seeded; in quick mode fewer samples.
-
-    Black is what "absent" means in the deletion and insertion curves, and what occlusion, RISE
-    and integrated gradients use by default; lime's mean colours and shap's blur answer another
-    question, and score far lower on those curves (shap below the random floor)."""
-    black = {"lime": {"hide_color": 0.0}, "shap": {"masker": 0.0}}
-    seeded = {"rise": {"seed": seed}, "lime": {"seed": seed}, "shap_gradient": {"seed": seed},
-              RANDOM: {"seed": seed}}
-    fewer = {"integrated_gradients": {"steps": 16}, "rise": {"samples": 250},
-             "lime": {"samples": 250}, "shap": {"samples": 250}, "shap_gradient": {"samples": 50}}
-    return {**black.get(method, {}), **seeded.get(method, {}),
-            **(fewer.get(method, {}) if quick else {})}
-
-
 def _score_methods(methods: list[str], run: _Run) -> tuple[list[MethodScores], list[str]]:
     """The scores of each method, and a note for each one that was skipped, saying why."""
     results, notes = [], []
     for method in methods:
         try:
-            _check_supported(method, run.classifier)
+            check_supported(method, run.classifier)
             results.append(_score_method(method, run))
-        except (_Unsupported, ImportError) as error:  # ImportError: lime, shap... are missing
+        except (Unsupported, ImportError) as error:  # ImportError: lime, shap... are missing
             notes.append(f"{method} was skipped: {error}")
             if run.verbose:
                 print(f"note: {notes[-1]}")
@@ -253,10 +271,10 @@ def _score_image(scores: MethodScores, run: _Run, index: int) -> None:
     weights differ between the two maps of the sanity check."""
     image, target, mask = run.images[index], int(run.labels[index]), run.masks[index]
     seed = run.seed + index  # new random draws for each image
-    options = _options(scores.method, run.quick, seed)
-    heatmap, seconds, evaluations = _heatmap(run.classifier, image, target, scores.method,
-                                             options)
-    control, _, _ = _heatmap(run.control, image, target, scores.method, options)
+    options = method_options(scores.method, seed, fewer=run.quick)
+    heatmap, seconds, evaluations = heatmap_and_cost(run.classifier, image, target,
+                                                     scores.method, options)
+    control, _, _ = heatmap_and_cost(run.control, image, target, scores.method, options)
     predict = run.classifier.predict
     scores.seconds.append(seconds)
     scores.evaluations.append(evaluations)
@@ -272,16 +290,3 @@ def _running_means(scores: MethodScores) -> dict:
     row = scores.row()
     return {"deletion": row["deletion_auc"], "insertion": row["insertion_auc"],
             "pointing": row["pointing_game"]}
-
-
-def _heatmap(classifier: Classifier, image: np.ndarray, target: int, method: str,
-             options: dict) -> tuple[np.ndarray, float, int]:
-    """The map of ``method`` with what it cost: ``(heatmap (H, W), seconds, evaluations)``.
-    The random floor draws noise from ``options["seed"]`` and never runs the model, so its map
-    is the same for the trained and the randomised model."""
-    if method == RANDOM:
-        start = time.perf_counter()
-        heatmap = random_heatmap(image.shape[:2], **options)
-        return heatmap, time.perf_counter() - start, 0
-    explanation = explain(classifier, image, target, method, **options)
-    return explanation.heatmap, explanation.seconds, explanation.evaluations

@@ -3,6 +3,8 @@
 - **faithfulness** (Petsiuk et al. 2018): does the map rank pixels by how much the model needs
   them? ``deletion_curve`` removes the hottest pixels first (the probability should drop fast),
   ``insertion_curve`` puts them back first (it should rise fast); ``auc`` sums up a curve.
+  "Removed" means replaced by a baseline: black, or ``blurred(image)``, the same photo without
+  its details (a few sharp pixels on black are an image no photo looks like).
 - **localisation**: does the map fall on the object? ``pointing_game`` (Zhang et al. 2016) looks
   at the map's maximum, ``energy_in_mask`` (Wang et al. 2020, Score-CAM) at all its positive heat.
 - **sanity** (Adebayo et al. 2018): does the map depend on what the model learned?
@@ -46,56 +48,122 @@ def pixel_order(heatmap: np.ndarray, seed: int = 0) -> np.ndarray:
 
 def deletion_curve(predict: Predict, image: np.ndarray, heatmap: np.ndarray, target: int,
                    steps: int = 32, baseline: float | np.ndarray = 0.0,
-                   seed: int = 0) -> np.ndarray:
+                   seed: int = 0, batch_size: int = 32) -> np.ndarray:
     """``p_target`` as the hottest pixels are replaced by ``baseline``: ``(steps + 1,)`` values.
 
     Point ``k`` replaces the first ``round(k H W / steps)`` pixels of ``pixel_order(heatmap)``
     (all channels) by the baseline, so point 0 is the image and point ``steps`` the baseline.
-    Default baseline: 0, a black image, as in Petsiuk et al. A faithful map makes the curve fall
-    fast: a low ``auc``. One batch of ``steps + 1`` evaluations.
+    Default baseline: 0, a black image, as in Petsiuk et al.; ``blurred(image)`` removes the
+    details but leaves an image like a photo. A faithful map makes the curve fall fast: a low
+    ``auc``. ``steps + 1`` evaluations, made ``batch_size`` images at a time (memory stays
+    bounded whatever ``steps``).
 
     >>> curve = deletion_curve(classifier.predict, image, heatmap, target=2)
+    >>> blurry = deletion_curve(classifier.predict, image, heatmap, 2, baseline=blurred(image))
     """
     start = _image(image)
     end = _like(baseline, start, "baseline")
-    return _replacement_curve(predict, start, end, heatmap, target, steps, seed)
+    return _replacement_curve(predict, start, end, heatmap, target, steps, seed, batch_size)
 
 
 def insertion_curve(predict: Predict, image: np.ndarray, heatmap: np.ndarray, target: int,
                     steps: int = 32, canvas: float | np.ndarray = 0.0,
-                    seed: int = 0) -> np.ndarray:
+                    seed: int = 0, batch_size: int = 32) -> np.ndarray:
     """``p_target`` as the hottest pixels are copied onto ``canvas``: ``(steps + 1,)`` values.
 
     Point ``k`` shows the first ``round(k H W / steps)`` pixels of ``pixel_order(heatmap)`` and
     the canvas elsewhere, so point 0 is the canvas and point ``steps`` the image. Default canvas:
-    0, a black image. Petsiuk et al. start from a blurred copy of the photo instead (pass it as
-    ``canvas``), since a few pixels on black can look like a new object; but a blur keeps a
-    light object's blob, which a model may recognise before any pixel is back. A faithful map
-    makes the curve rise fast: a high ``auc``. One batch of ``steps + 1`` evaluations.
+    0, a black image. Petsiuk et al. start from a blurred copy of the photo instead
+    (``canvas=blurred(image)``), since a few pixels on black can look like a new object; but a
+    blur keeps a light object's blob, which a model may recognise before any pixel is back. A
+    faithful map makes the curve rise fast: a high ``auc``. ``steps + 1`` evaluations,
+    ``batch_size`` images at a time.
 
     >>> curve = insertion_curve(classifier.predict, image, heatmap, target=2)
     """
     end = _image(image)
     start = _like(canvas, end, "canvas")
-    return _replacement_curve(predict, start, end, heatmap, target, steps, seed)
+    return _replacement_curve(predict, start, end, heatmap, target, steps, seed, batch_size)
 
 
 def _replacement_curve(predict: Predict, start: np.ndarray, end: np.ndarray,
-                       heatmap: np.ndarray, target: int, steps: int, seed: int) -> np.ndarray:
+                       heatmap: np.ndarray, target: int, steps: int, seed: int,
+                       batch_size: int) -> np.ndarray:
     """``p_target`` of ``steps + 1`` images going from ``start`` to ``end``, the hottest pixels
-    switching first."""
+    switching first; the images are made and evaluated ``batch_size`` at a time."""
     heatmap = np.asarray(heatmap, dtype=np.float64)
     size = np.broadcast_shapes(np.shape(start), np.shape(end))[:2]  # one of them is the image
     _check_map(heatmap, size, "heatmap")
-    if not isinstance(steps, int | np.integer) or steps < 1:
-        raise ArgumentError(f"steps must be a positive integer (points on the curve after the "
-                            f"first), got {steps!r}")
+    for name, value in (("steps", steps), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ArgumentError(f"{name} must be a positive integer (steps: points on the curve "
+                                f"after the first; batch_size: images evaluated at once), got "
+                                f"{value!r}")
     pixels = heatmap.size
     place = np.empty(pixels, dtype=np.int64)  # place[i]: when pixel i switches
     place[pixel_order(heatmap, seed)] = np.arange(pixels)
     switched = np.round(np.arange(steps + 1) * pixels / steps)  # pixels switched at each point
-    masks = (place[None, :] < switched[:, None]).reshape(steps + 1, *size, 1)
-    return np.asarray(predict(np.where(masks, end, start)))[:, target]
+    scores = []
+    for first in range(0, steps + 1, batch_size):
+        counts = switched[first:first + batch_size]
+        masks = (place[None, :] < counts[:, None]).reshape(len(counts), *size, 1)
+        scores.append(np.asarray(predict(np.where(masks, end, start)))[:, target])
+    return np.concatenate(scores)
+
+
+# The blurred baseline: a Gaussian whose standard deviation is this share of the image's shorter
+# side (11.2 px on a 224-px image). Measured on EfficientNet-Lite0 and the shipped photos: at
+# 5 px (close to the 11x11 kernel of sigma 5 in Petsiuk et al.'s code) the cat and the espresso
+# keep 0.29 and 0.13 of their probability; at 11 px every photo's top class falls below 0.01,
+# as on black, while the colours and the layout of the scene stay: the class is gone, the photo
+# is still a photo.
+BLUR_SHARE = 0.05
+# The Gaussian is cut at this many standard deviations (as scipy.ndimage.gaussian_filter).
+BLUR_TRUNCATE = 4.0
+
+
+def blurred(image: np.ndarray, sigma: float | None = None) -> np.ndarray:
+    """The image through a Gaussian blur of standard deviation ``sigma`` pixels (default:
+    ``BLUR_SHARE`` of the shorter side), edges reflected (``c b a | a b c``): the baseline "the
+    same photo without its details". Shapes: ``(H, W, C)`` in and out.
+
+    Rows, then columns, each by one matrix product per channel: ``B_H @ image[..., c] @ B_W.T``
+    (``gaussian_matrix``).
+
+    >>> blurred(image).shape == image.shape
+    True
+    """
+    image = _image(image)
+    height, width = image.shape[:2]
+    sigma = BLUR_SHARE * min(height, width) if sigma is None else sigma
+    if isinstance(sigma, bool) or not isinstance(sigma, int | float | np.number) or sigma <= 0:
+        raise ArgumentError(f"sigma is the blur's standard deviation in pixels and must be a "
+                            f"number > 0, got {sigma!r}")
+    channels_first = np.moveaxis(image, -1, 0)  # (C, H, W): a stack of matrices
+    smooth = gaussian_matrix(height, sigma) @ channels_first @ gaussian_matrix(width, sigma).T
+    return np.moveaxis(smooth, 0, -1)
+
+
+def gaussian_matrix(size: int, sigma: float) -> np.ndarray:
+    """The ``(size, size)`` matrix that blurs a column of ``size`` pixels: row ``i`` holds the
+    weights ``exp(-k^2 / (2 sigma^2))``, ``|k| <= BLUR_TRUNCATE sigma``, normalised to sum to 1,
+    of the pixels ``i + k``; a pixel beyond an edge is its mirror image (``-1 -> 0``,
+    ``size -> size - 1``), as often as the kernel is wide.
+
+    >>> gaussian_matrix(3, 1.0).sum(axis=1)
+    array([1., 1., 1.])
+    """
+    radius = int(BLUR_TRUNCATE * sigma + 0.5)
+    offsets = np.arange(-radius, radius + 1)
+    weights = np.exp(-offsets ** 2 / (2 * sigma ** 2))
+    weights /= weights.sum()
+    # mirror into 0..size-1: the reflected signal repeats every 2 * size pixels
+    columns = (np.arange(size)[:, None] + offsets[None, :]) % (2 * size)
+    columns = np.where(columns < size, columns, 2 * size - 1 - columns)
+    matrix = np.zeros((size, size))
+    np.add.at(matrix, (np.repeat(np.arange(size), len(offsets)), columns.ravel()),
+              np.tile(weights, size))
+    return matrix
 
 
 def auc(curve: np.ndarray) -> float:
