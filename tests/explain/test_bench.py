@@ -282,7 +282,9 @@ def test_a_model_without_weights_skips_gradients_and_the_cascade(tmp_path, photo
         brightness = images.mean(axis=(1, 2, 3))
         return np.stack([1 - brightness, brightness], axis=1)
 
-    classifier = as_classifier(predict, preprocessing=Preprocessing(size=16))
+    # pixels in [0, 1] reach the function as they are (no normalisation)
+    classifier = as_classifier(predict, preprocessing=Preprocessing(size=16, mean=(0, 0, 0),
+                                                                    std=(1, 1, 1)))
     rows = run_benchmark(classifier, methods=["saliency", "lime", "occlusion"], images=1,
                          photos=photo_files, steps=2, out_dir=tmp_path, verbose=0)
     assert [row["method"] for row in rows] == ["occlusion", "random"]
