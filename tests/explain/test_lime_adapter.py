@@ -77,7 +77,27 @@ def test_segments_never_collapse_on_a_flat_image():
         np.testing.assert_array_equal(np.unique(labels), np.arange(16))
 
 
-def test_segment_refuses_unknown_names():
+def test_segment_refuses_unknown_names_and_bad_compactness():
     with pytest.raises(ValueError, match=r"segmentation must be one of \('slic', 'grid'\), got "
                                          r"'quickshift'"):
         segment(np.zeros((4, 4, 3)), 4, "quickshift")
+    for compactness in (0, -5.0, "20"):
+        with pytest.raises(ValueError, match=r"lime's SLIC segmentation: compactness must be a "
+                                             r"number > 0, got"):
+            segment(np.zeros((4, 4, 3)), 4, compactness=compactness)
+
+
+def test_compactness_reaches_slic(rng):
+    """The option is SLIC's: our segments equal scikit-image's at two compactness values, and
+    the two differ (colour edges win at the lower one)."""
+    image = rng.random((32, 32, 3)) * 0.2
+    image[4:20, 6:26] += 0.7
+    image[0, 0] = 0  # so that image / max is the rescaling to [0, 1] that segment makes
+    for compactness in (2.0, 40.0):
+        expected = skimage_segmentation.slic(image / image.max(), n_segments=12,
+                                             compactness=compactness, sigma=1, start_label=0,
+                                             channel_axis=-1)
+        np.testing.assert_array_equal(segment(image, 12, compactness=compactness),
+                                      np.unique(expected, return_inverse=True)[1].reshape(32, 32))
+    assert not np.array_equal(segment(image, 12, compactness=2.0),
+                              segment(image, 12, compactness=40.0))

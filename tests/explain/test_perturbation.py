@@ -3,7 +3,7 @@ looks at one region only) and its normalisation (a constant model gives a consta
 
 import numpy as np
 import pytest
-from explain_reference import linear_softmax
+from explain_reference import IMAGE_SHAPE, linear_softmax, torch_cnn
 
 from ildl.explain import as_classifier, explain
 
@@ -122,3 +122,20 @@ def test_rise_refuses_bad_options(rng):
         explain(predict, image, method="rise", keep=1.5)
     with pytest.raises(ValueError, match="samples must be a positive integer, got 0"):
         explain(predict, image, method="rise", samples=0)
+
+
+@pytest.mark.parametrize("method, options", [
+    ("occlusion", {"window": 4, "stride": 3}),
+    ("rise", {"samples": 50, "cells": 3, "seed": 1}),
+])
+def test_batch_size_does_not_change_the_map_of_a_torch_model(method, options, rng, torch):
+    """Masks made and sent in chunks of batch_size: one image at a time, seven at a time and all
+    at once give the same map from the same number of evaluations."""
+    module = torch_cnn(torch, seed=11)
+    image = rng.random(IMAGE_SHAPE)
+    maps = [explain(as_classifier(module, batch_size=batch_size), image, 3, method, **options)
+            for batch_size in (1, 7, 256)]
+    for other in maps[1:]:
+        np.testing.assert_allclose(other.heatmap, maps[0].heatmap, rtol=1e-12, atol=1e-15)
+        assert other.evaluations == maps[0].evaluations
+    assert np.ptp(maps[0].heatmap) > 0

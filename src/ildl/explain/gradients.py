@@ -30,18 +30,22 @@ def integrated_gradients(classifier: Classifier, image: np.ndarray, target: int,
     (a number or an ``(H, W, C)`` image); the integral by the midpoint rule, ``a_k = (k + 1/2) /
     steps`` with weight ``1 / steps`` (captum's ``method="riemann_middle"``). The map is signed and
     sums to about ``p_target(x) - p_target(x')``. Shapes: image ``(H, W, C)`` -> ``(H, W)``;
-    ``steps`` gradient evaluations.
+    ``steps`` gradient evaluations, made ``classifier.batch_size`` points of the path at a time
+    (memory does not grow with ``steps``).
 
     >>> heatmap = integrated_gradients(as_classifier(model), image, target=3, steps=64)
     """
-    if not isinstance(steps, int) or steps < 1:
+    if not isinstance(steps, int | np.integer) or steps < 1:
         raise ArgumentError(f"steps must be a positive integer (points on the path from the "
                             f"baseline to the image), got {steps!r}")
     baseline = _baseline_like(baseline, image)
     alphas = (np.arange(steps) + 0.5) / steps
-    path = baseline + alphas[:, None, None, None] * (image - baseline)  # (steps, H, W, C)
-    mean_gradient = classifier.input_gradient(path, target).mean(axis=0)
-    return ((image - baseline) * mean_gradient).sum(axis=-1)
+    gradient_sum = np.zeros(image.shape)
+    for start in range(0, steps, classifier.batch_size):
+        some = alphas[start:start + classifier.batch_size, None, None, None]
+        path = baseline + some * (image - baseline)  # (batch, H, W, C): never the whole path
+        gradient_sum += classifier.input_gradient(path, target).sum(axis=0)
+    return ((image - baseline) * gradient_sum / steps).sum(axis=-1)
 
 
 def _baseline_like(baseline, image: np.ndarray) -> np.ndarray:

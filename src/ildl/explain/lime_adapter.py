@@ -15,18 +15,22 @@ import numpy as np
 
 from ..errors import ArgumentError
 from ..optional import require
+from ..validation import check_number
 from .models import Classifier
 
 SEGMENTATIONS = ("slic", "grid")
+# SLIC's balance of space against colour (CIELAB units), scikit-image's default (see ``segment``).
+COMPACTNESS = 10.0
 
 
 def lime(classifier: Classifier, image: np.ndarray, target: int, samples: int = 1000,
          segments: int = 50, segmentation: str = "slic", hide_color: float | None = None,
-         seed: int = 0) -> np.ndarray:
+         seed: int = 0, compactness: float = COMPACTNESS) -> np.ndarray:
     """LIME's weight of each segment for ``target``, painted over the segment's pixels.
 
-    ``segmentation``: ``"slic"`` (scikit-image SLIC superpixels, about ``segments`` of them) or
-    ``"grid"`` (a square grid of about ``segments`` cells). ``samples`` perturbed images, so
+    ``segmentation``: ``"slic"`` (scikit-image SLIC superpixels, about ``segments`` of them,
+    ``compactness`` trading colour for square shapes: see ``segment``) or ``"grid"`` (a square
+    grid of about ``segments`` cells). ``samples`` perturbed images, so
     ``samples`` evaluations; ``seed`` fixes lime's random draws. ``hide_color=None`` paints a
     switched-off segment with its mean colour (lime's default; RGB or grayscale images). Shapes:
     image ``(H, W, C)`` -> ``(H, W)``.
@@ -34,7 +38,7 @@ def lime(classifier: Classifier, image: np.ndarray, target: int, samples: int = 
     >>> heatmap = lime(as_classifier(predict), image, target=3, samples=500, segmentation="grid")
     """
     lime_image = require("lime.lime_image", "method='lime'", extra="explain")
-    labels = segment(image, segments, segmentation)
+    labels = segment(image, segments, segmentation, compactness)
     picture, predict = _lime_view(classifier, image, hide_color)
     explainer = lime_image.LimeImageExplainer(random_state=seed)
     with contextlib.redirect_stderr(io.StringIO()):  # lime draws a progress bar on stderr
@@ -62,12 +66,18 @@ def _lime_view(classifier: Classifier, image: np.ndarray, hide_color):
     return image, classifier.predict
 
 
-def segment(image: np.ndarray, segments: int = 50, segmentation: str = "slic") -> np.ndarray:
+def segment(image: np.ndarray, segments: int = 50, segmentation: str = "slic",
+            compactness: float = COMPACTNESS) -> np.ndarray:
     """Segment labels ``(H, W)``, numbered 0, 1, ... (lime indexes segments by these numbers).
 
-    ``"slic"``: ``skimage.segmentation.slic(n_segments=segments, compactness=10, sigma=1)`` on the
-    image rescaled to [0, 1] (so compactness means the same for any pixel range); ``"grid"``:
-    ``round(sqrt(segments))`` rows and columns of equal cells.
+    ``"slic"``: ``skimage.segmentation.slic(n_segments=segments, compactness=compactness,
+    sigma=1)`` on the image rescaled to [0, 1] (so compactness means the same for any pixel
+    range; SLIC measures colour in CIELAB on RGB images). A larger ``compactness`` makes
+    squarer segments, a smaller one follows colours more closely. On 224-pixel photos, 50
+    segments of compactness 10 give about 30 to 40 superpixels that follow an object's edges (a
+    cup's rim, a motorcycle's red tank, a cat's eye) and that LIME's 1000 samples can weigh; at
+    compactness 20 they are more regular but follow those edges less closely.
+    ``"grid"``: ``round(sqrt(segments))`` rows and columns of equal cells.
 
     >>> segment(np.zeros((4, 4, 1)), segments=4, segmentation="grid")[:, 0]
     array([0, 0, 2, 2])
@@ -76,8 +86,9 @@ def segment(image: np.ndarray, segments: int = 50, segmentation: str = "slic") -
         raise ArgumentError(f"segmentation must be one of {SEGMENTATIONS}, got {segmentation!r}")
     if not isinstance(segments, int | np.integer) or segments < 1:
         raise ArgumentError(f"segments must be a positive integer, got {segments!r}")
+    check_number(compactness, "compactness", "lime's SLIC segmentation", low=0, bounds="(]")
     labels = _grid(image.shape[:2], max(1, round(segments ** 0.5))) if segmentation == "grid" \
-        else _slic(image, segments)
+        else _slic(image, segments, compactness)
     # consecutive numbers even when a cell or superpixel is empty
     return np.unique(labels, return_inverse=True)[1].reshape(labels.shape)
 
@@ -88,9 +99,9 @@ def _grid(size: tuple[int, int], cells: int) -> np.ndarray:
     return rows[:, None] * cells + columns[None, :]
 
 
-def _slic(image: np.ndarray, segments: int) -> np.ndarray:
+def _slic(image: np.ndarray, segments: int, compactness: float) -> np.ndarray:
     slic = require("skimage.segmentation", "lime's segmentation='slic'", extra="explain").slic
     span = np.ptp(image)
     scaled = (image - image.min()) / (span if span > 0 else 1)
-    return slic(scaled, n_segments=segments, compactness=10, sigma=1, start_label=0,
+    return slic(scaled, n_segments=segments, compactness=compactness, sigma=1, start_label=0,
                 channel_axis=-1)

@@ -19,6 +19,7 @@ cost measure of every explainer::
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 from collections.abc import Callable, Sequence
 
@@ -27,6 +28,7 @@ import numpy as np
 from ..errors import ArgumentError, ModelFileError
 from ..nn import Conv2D, Sequential
 from ..nn.activations import softmax
+from ..validation import did_you_mean
 from .checks import check_image, check_probabilities
 from .preprocessing import Preprocessing
 
@@ -305,15 +307,28 @@ class TorchClassifier(Classifier):
             return modules[layer]
         if any(layer is module for module in modules.values()):
             return layer
-        raise ArgumentError(f"{layer!r} is not a submodule of {self.description}; pass one of its "
-                            f"modules or their names: {_some_names(modules)}")
+        names = [name for name in modules if name]
+        typo = did_you_mean(layer, names) if isinstance(layer, str) else ""
+        raise ArgumentError(f"{layer!r} is not a submodule of {self.description}{typo}; pass "
+                            f"one of its modules or their names: {_layer_names(names)}")
 
 
-def _some_names(modules: dict) -> str:
-    """The first and last names of a module's submodules (a big network has hundreds)."""
-    names = [name for name in modules if name]
-    return str(names) if len(names) <= 12 else \
-        f"{names[:6]} ... {names[-6:]} ({len(names)} in all)"
+def _layer_names(names: list[str]) -> str:
+    """The names of a module's submodules, briefly (a network has hundreds): those at most two
+    levels deep, numbered runs shortened to ``blocks.0 ... blocks.15``."""
+    shallow = [name for name in names if name.count(".") <= 1]
+
+    def run_key(name: str) -> tuple[str, bool]:  # numbered siblings share their parent's key
+        parent, _, last = name.rpartition(".")
+        return (parent, True) if last.isdigit() else (name, False)
+
+    shown = []
+    for _, run in itertools.groupby(shallow, run_key):
+        run = list(run)
+        shown += run if len(run) < 3 else [f"{run[0]} ... {run[-1]}"]
+    deeper = [name for name in names if name.count(".") > 1]
+    return ", ".join(shown) + (f" (and {len(deeper)} deeper ones, e.g. {deeper[-1]!r})"
+                               if deeper else "")
 
 
 class OnnxClassifier(Classifier):

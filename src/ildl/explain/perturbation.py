@@ -73,9 +73,11 @@ def _masked_scores(classifier: Classifier, image: np.ndarray, target: int,
                    mask_chunks: Iterable[np.ndarray], fill: float
                    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """For each chunk of masks ``(n, H, W)``: the chunk, and ``p_target`` under each mask."""
+    shown = image - fill
     for masks in mask_chunks:
-        kept = masks[..., None]  # the same mask on every channel
-        yield masks, classifier.predict(image * kept + fill * (1 - kept))[:, target]
+        masked = masks[..., None] * shown  # the same mask on every channel
+        masked += fill  # x M + fill (1 - M), in two passes over the chunk
+        yield masks, classifier.predict(masked)[:, target]
 
 
 def _check_window(window, stride, size: tuple[int, int]) -> None:
