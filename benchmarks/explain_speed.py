@@ -11,14 +11,15 @@ Each method runs in its own process with ``--threads`` torch threads (default 2;
 is its own), after one untimed forward and backward pass (a torch process's first pass
 allocates its buffers). The machine's load average is printed with the table. On cores shared
 with other jobs, two threads wait for each other at every layer (when the operating system
-runs another job on one core, its partner stalls: about 5 ms per layer), so the wall time
+runs another job on one core, its partner stalls for milliseconds per layer), so the wall time
 there can be many times the work; the CPU seconds and a run with ``--threads 1`` show the
 work itself.
 
     PYTHONPATH=src python benchmarks/explain_speed.py [--photos chelsea,coffee,motorcycle | all]
         [--methods gradcam,lime,...] [--threads 2]
 
-Three photos and all eight methods take about 5 minutes on 2 idle cores.
+Three photos and all eight methods took 400 s with ``--threads 1`` at a load average of 3
+(``--photos all``: eight photos, about 2.7 times as long).
 """
 
 from __future__ import annotations

@@ -31,7 +31,9 @@ def integrated_gradients(classifier: Classifier, image: np.ndarray, target: int,
     steps`` with weight ``1 / steps`` (captum's ``method="riemann_middle"``). The map is signed and
     sums to about ``p_target(x) - p_target(x')``. Shapes: image ``(H, W, C)`` -> ``(H, W)``;
     ``steps`` gradient evaluations, made ``classifier.batch_size`` points of the path at a time
-    (memory does not grow with ``steps``).
+    (memory does not grow with ``steps``). Check the sum on photos: a class can appear within a
+    few percent of the path (EfficientNet-Lite0 finds the cat in ``chelsea`` from 4% of its
+    brightness on), and 50 steps then leave the sum 20% off where 100 steps leave 2%.
 
     >>> heatmap = integrated_gradients(as_classifier(model), image, target=3, steps=64)
     """
