@@ -59,9 +59,10 @@ class SamePaddingConv2d(nn.Conv2d):
         height, width = inputs.shape[-2:]
         pad_height = self._padding_along(height, 0)
         pad_width = self._padding_along(width, 1)
-        padded = F.pad(inputs, (pad_width // 2, pad_width - pad_width // 2,
-                                pad_height // 2, pad_height - pad_height // 2))
-        return F.conv2d(padded, self.weight, self.bias, self.stride, 0, self.dilation,
+        if pad_height or pad_width:  # 1x1 convolutions need none: skip the copy
+            inputs = F.pad(inputs, (pad_width // 2, pad_width - pad_width // 2,
+                                    pad_height // 2, pad_height - pad_height // 2))
+        return F.conv2d(inputs, self.weight, self.bias, self.stride, 0, self.dilation,
                         self.groups)
 
     def _padding_along(self, size: int, axis: int) -> int:

@@ -31,7 +31,7 @@ from .models import TorchClassifier
 from .preprocessing import Preprocessing
 
 # Gradient methods keep the activations of every image of a batch for the backward pass:
-# about 50 MB per 224-pixel image for EfficientNet-Lite0, so batches stay small.
+# about 95 MB per 224-pixel image for EfficientNet-Lite0 (1.8 GB peak at 16), so batches stay small.
 PRETRAINED_BATCH_SIZE = 16
 
 
