@@ -21,8 +21,16 @@ import csv
 from pathlib import Path
 
 from ..problems import DatasetError
-from .record import Annotations, BadAnnotation, Place, SourceImage, check_box, find_image, \
-    image_size, number
+from .record import (
+    Annotations,
+    BadAnnotation,
+    Place,
+    SourceImage,
+    check_box,
+    find_image,
+    image_size,
+    number,
+)
 
 COLUMNS = ("image_path", "xmin", "ymin", "xmax", "ymax", "label")
 _MAKESENSE_FIELDS = 8
