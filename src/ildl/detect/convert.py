@@ -143,6 +143,7 @@ def _check_arguments(source, out, source_format, names, mapping, tile, overlap, 
     check_integer(seed, "seed (--seed)", _WHERE, minimum=0)
     check_flag(strict, "strict (--strict)", _WHERE)
     check_flag(overwrite, "overwrite (--overwrite)", _WHERE)
+    _refuse_full(Path(out), overwrite)  # now, not after minutes of reading
 
 
 def _name_classes(found: Annotations, names: list[str] | None,
@@ -261,7 +262,9 @@ def _write_source(image: SourceImage, stem: str, split: str, out: Path, classes:
     for x1, y1, x2, y2 in grid:
         clipped, kept = boxes_in_tile(image.boxes, (x1, y1, x2, y2))
         keep = kept >= max(min_area, np.nextafter(0, 1))  # a box outside the tile keeps 0
-        result.dropped[SMALL_PART] += int(((kept > 0) & ~keep).sum())
+        small = int(((kept > 0) & ~keep).sum())
+        if small:
+            result.dropped[SMALL_PART] += small
         name = stem if len(grid) == 1 else f"{stem}_x{x1}_y{y1}"
         if pixels is not None:
             _write_png(pixels[y1:y2, x1:x2], out / "images" / split / f"{name}.png")
@@ -283,6 +286,12 @@ def _data_yaml_text(out: Path, classes: list[str], splits: set[str]) -> str:
             f"{folders}nc: {len(classes)}\nnames:\n{names}")
 
 
+def _refuse_full(out: Path, overwrite: bool) -> None:
+    if not overwrite and out.is_dir() and any(out.iterdir()):
+        raise OverwriteError(f"--out {out} is not empty; pass --overwrite to replace the "
+                             "dataset in it, or choose another --out")
+
+
 def _prepare_out(out: Path, found: Annotations, overwrite: bool) -> None:
     """Refuse an ``out`` that holds an input or, without ``overwrite``, anything; with it, remove
     the earlier dataset (``data.yaml`` first, so a half-removed one never looks complete)."""
@@ -292,9 +301,7 @@ def _prepare_out(out: Path, found: Annotations, overwrite: bool) -> None:
         raise OverwriteError(f"--out {out}: holds input images ({inside[0]}); choose a new "
                              "folder, outside the source")
     if out.is_dir() and any(out.iterdir()):
-        if not overwrite:
-            raise OverwriteError(f"--out {out} is not empty; pass --overwrite to replace the "
-                                 "dataset in it, or choose another --out")
+        _refuse_full(out, overwrite)
         (out / "data.yaml").unlink(missing_ok=True)
         for folder in ("images", "labels"):
             shutil.rmtree(out / folder, ignore_errors=True)
