@@ -197,6 +197,68 @@ def _add_config_options(parser: argparse.ArgumentParser, config_class: type) -> 
                             f"{help} (default: {str(setting.default).lower()})")
 
 
+def _detect_convert(args: argparse.Namespace) -> int:
+    from .detect.convert import convert_dataset, parse_mapping
+    from .errors import ArgumentError
+
+    if args.tile is None and (args.overlap is not None or args.min_area is not None):
+        raise ArgumentError("--overlap and --min-area apply to tiles: add --tile SIZE (e.g. "
+                            "--tile 640), or leave them out")
+    optional = {name: value for name, value in (("overlap", args.overlap),
+                                                ("min_area", args.min_area)) if value is not None}
+    result = convert_dataset(args.source, args.out, args.source_format, names=args.names,
+                             mapping=parse_mapping(args.map or []), tile=args.tile,
+                             val=args.val, seed=args.seed, val_images=args.val_images,
+                             images=args.images, strict=args.strict, overwrite=args.overwrite,
+                             **optional)
+    print(result.format_summary())
+    return 0
+
+
+def _add_convert_command(detect_commands) -> None:
+    from .detect.convert import DEFAULT_MIN_AREA, DEFAULT_OVERLAP, DEFAULT_VAL
+    from .detect.formats import READERS
+
+    convert = detect_commands.add_parser(
+        "convert", help="convert labels (Pascal VOC XML, COCO JSON, CSV, YOLO) into a YOLO "
+        "dataset, tiling large images", description="Write the YOLO layout (images/, labels/, "
+        "data.yaml written last) from another tool's labels. The split into train and val is "
+        "made by source image, never by tile. Bad labels are reported with their file and "
+        "line or element and skipped (--strict: refused).")
+    convert.add_argument("source", metavar="SRC", help="voc: a folder of .xml files (or one); "
+                         "coco: the .json file; csv: the .csv file; yolo: the data.yaml")
+    convert.add_argument("--from", dest="source_format", required=True, choices=list(READERS),
+                         help="the format of SRC")
+    convert.add_argument("--out", required=True, help="the dataset folder to write (new or "
+                         "empty, or --overwrite)")
+    convert.add_argument("--images", metavar="DIR", help="the folder of the images, when they "
+                         "are not beside the labels")
+    convert.add_argument("--names", nargs="+", metavar="NAME", help="the classes, in the order "
+                         "of their ids; a box of another class is reported (default: the "
+                         "classes found, sorted)")
+    convert.add_argument("--map", nargs="+", metavar="OLD=NEW", help="rename classes before "
+                         "--names; two old names to one new merge them (--map Alive=tree "
+                         "Dead=tree)")
+    convert.add_argument("--tile", type=int, metavar="SIZE", help="cut images larger than SIZE "
+                         "pixels into overlapping SIZE x SIZE tiles (PNG), boxes clipped")
+    convert.add_argument("--overlap", type=float, metavar="F", help="share of a tile shared "
+                         f"with its neighbour, 0 to 0.5 (default: {DEFAULT_OVERLAP})")
+    convert.add_argument("--min-area", type=float, metavar="F", help="drop a box from a tile "
+                         "that holds less than this share of its area, 0 to 1 (default: "
+                         f"{DEFAULT_MIN_AREA})")
+    split = convert.add_mutually_exclusive_group()
+    split.add_argument("--val", type=float, metavar="F", help="share of the source images drawn "
+                       f"at random for validation, 0 to <1 (default: {DEFAULT_VAL})")
+    split.add_argument("--val-images", nargs="+", metavar="NAME", help="the source images for "
+                       "validation, by file name (the others train)")
+    convert.add_argument("--seed", type=int, default=0, help="seed of the --val draw (0)")
+    convert.add_argument("--strict", action="store_true", help="refuse any bad label or image "
+                         "instead of skipping it")
+    convert.add_argument("--overwrite", action="store_true", help="replace the dataset in a "
+                         "non-empty --out")
+    convert.set_defaults(run=_detect_convert)
+
+
 def _add_detect_commands(areas) -> None:
     from .data.shapes import DEFAULT_CLASSES, SHAPES
     from .detect.config import TrainConfig
@@ -227,6 +289,8 @@ def _add_detect_commands(areas) -> None:
                               help="also write a video of moving shapes (.gif or .mp4)")
     make_dataset.add_argument("--frames", type=int, default=48, help="video frames (48)")
     make_dataset.set_defaults(run=_detect_make_dataset)
+
+    _add_convert_command(detect_commands)
 
     train = detect_commands.add_parser("train", help="train a detector on a data.yaml")
     _add_config_options(train, TrainConfig)

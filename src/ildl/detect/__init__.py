@@ -1,7 +1,7 @@
 """Object detection: train your own YOLO-style detector on data in the YOLO/Ultralytics layout.
 
-The workflow in Python, as on the command line (``ildl detect make-dataset|train|val|predict|
-export``)::
+The workflow in Python, as on the command line (``ildl detect make-dataset|convert|train|val|
+predict|export``)::
 
     from ildl.data.shapes import write_dataset
     from ildl.detect.export import export_onnx
@@ -16,6 +16,9 @@ The modules, from the data to the commands:
 
 ==============  ===========================================================================
 ``problems``    what can be wrong in a dataset (``Problem``) and the error (``DatasetError``)
+``formats``     readers of labelling tools' files: VOC XML, COCO JSON, CSV, YOLO
+``tiles``       the grid of overlapping tiles over a large image, boxes clipped to a tile
+``convert``     other formats into the YOLO layout, tiled and split by source image
 ``data_yaml``   reads and checks ``data.yaml``; finds each split's images and label files
 ``labels``      reads and checks YOLO label lines (``class cx cy w h``)
 ``images``      decodes images by their format's range, and checks them whole
