@@ -336,3 +336,25 @@ def test_fuzz_resuming_an_edited_checkpoint_works_or_fails_with_an_ildl_error(ma
             assert str(error) and "\n" not in str(error)
 
     check()
+
+
+@pytest.mark.parametrize("scores, warmup_epochs, patience, epochs_trained", [
+    # 0 for three epochs (a detector from scratch finds nothing at first), then 0.1 and no
+    # better: training stops two epochs after the first 0.1, not two after the first 0
+    ([0.0, 0.0, 0.0, 0.1, 0.1, 0.1, 0.1, 0.1], 1, 2, 6),
+    # no gain after epoch 1, but the warm-up lasts 3 epochs: the count starts at epoch 3
+    ([0.1] * 8, 3, 1, 3),
+])
+def test_patience_counts_after_the_warm_up_once_the_model_finds_something(
+        tiny_data, tmp_path, monkeypatch, scores, warmup_epochs, patience, epochs_trained):
+    """Validation scores scripted, so the early stop is checked against the rule alone."""
+    import types
+
+    import ildl.detect.train as training
+
+    scripted = iter(scores)
+    monkeypatch.setattr(training, "evaluate", lambda model, dataset: types.SimpleNamespace(
+        map50=0.0, map50_95=next(scripted)))
+    result = train(tiny_data, epochs=len(scores), imgsz=64, batch=8, patience=patience,
+                   warmup_epochs=warmup_epochs, out=str(tmp_path), verbose=False)
+    assert [row["map50_95"] for row in result["history"]] == scores[:epochs_trained]

@@ -117,7 +117,8 @@ class TrainConfig:
     warmup_epochs: float = setting(2.0, "epochs of linear learning-rate warm-up before the "
                                    "cosine decay", number(0))
     patience: int = setting(20, "stop early after this many epochs without a better "
-                            "validation mAP50-95", integer(1))
+                            "validation mAP50-95, counted after the warm-up once the mAP is "
+                            "above 0", integer(1))
     device: str = setting("cpu", "where to train",
                           matches(r"cpu|mps|cuda(:\d+)?", "cpu, cuda, cuda:N or mps"))
     time_limit: float | None = setting(None, "minutes of training: after each epoch the "

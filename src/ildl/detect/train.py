@@ -5,7 +5,11 @@ following a cosine) -> EMA of the weights. After each epoch the EMA weights are 
 validation split (mAP@0.5:0.95 and mAP@0.5 in the COCO definition, ``metrics.py``), and
 ``<out>/last.pt`` and, when validation improved, ``<out>/best.pt`` are written atomically
 (``checkpoint.py``: a SHA-256 digest, read back with ``weights_only=True``). Training stops early
-when validation mAP has not improved for ``patience`` epochs; ``resume=True`` continues from
+when validation mAP has not improved for ``patience`` epochs, counted once the learning-rate
+warm-up is over and the model finds something (a validation mAP above 0): on a small real dataset
+an epoch can be a single optimizer step, and a detector from scratch scores 0 for its first few
+dozen steps, so counting from the first epoch stopped training before it began (21 epochs of one
+step each, at mAP 0, on 36 aerial tiles of trees); ``resume=True`` continues from
 ``last.pt`` exactly where it stopped (weights, EMA, optimizer, schedule, epoch).
 
 What a run depends on is a ``TrainConfig`` (``config.py``), checked before anything is read or
@@ -36,6 +40,7 @@ from ..errors import (
 )
 from ..outputs import check_out_folder, make_out_folder
 from ..progress import ProgressBar, format_seconds
+from .advice import training_advice
 from .augment import Augment
 from .boxes import cxcywh_to_xyxy_torch
 from .checkpoint import (
@@ -159,6 +164,8 @@ class Trainer:
                                           strict=config.strict, seed=config.seed, cache=True)
         if self.verbose:
             print(self.train_set.format_summary() + "\n" + self.val_set.format_summary())
+            for line in training_advice(self.train_set.split, config.imgsz, config.batch):
+                print(f"advice: {line}")
         self.names = self.train_set.names
         self.model = Detector(len(self.names), config.size).to(self.device)
         self.ema = ModelEMA(self.model)
@@ -320,7 +327,9 @@ class Trainer:
                                  "map50_95": metrics.map50_95})
             improved = metrics.map50_95 > self.best
             self.best = max(self.best, metrics.map50_95)
-            self.epochs_without_gain = 0 if improved else self.epochs_without_gain + 1
+            waiting = self.best > 0 and epoch + 1 >= self.config.warmup_epochs
+            self.epochs_without_gain = 0 if improved or not waiting else \
+                self.epochs_without_gain + 1
             if self.config.time_limit is not None:
                 self._fit_schedule_to_time_limit(epoch + 1)
             if self.rank == 0:  # every process holds the same weights; one writes them
