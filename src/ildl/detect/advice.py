@@ -48,10 +48,10 @@ def small_objects_advice(sides: np.ndarray, imgsz: int) -> str | None:
     """Advice when the median shorter side of the objects is below ``SMALL_OBJECT_SIDE``."""
     if not len(sides):
         return None
-    median = float(np.median(sides.min(axis=1)))
+    # to a tenth of a pixel, as said: float32 labels put 8.0 a hair below 8
+    median = round(float(np.median(sides.min(axis=1))), 1)
     if median >= SMALL_OBJECT_SIDE:
         return None
-    # rounded first: float32 labels make an exact multiple of 32 land a hair above it
     larger = int(np.ceil(round(imgsz * SMALL_OBJECT_SIDE / median / 32, 3)) * 32)
     return (f"half the training objects are {median:.1f} pixels or less on their shorter side "
             f"at --imgsz {imgsz}, too small for the finest grid (cells of 4 pixels): train at "
