@@ -9,7 +9,7 @@ batches of 32). Target: mAP@0.5 >= 0.9
 within 15 minutes.
 
 With ``--ultralytics PYTHON`` (the interpreter of a separate environment that has ultralytics),
-``ultralytics_shapes.py`` trains YOLOv8n from scratch on the same data for the same minutes; its
+``ultralytics_train.py`` trains YOLOv8n from scratch on the same data for the same minutes; its
 detections are scored by the same evaluator (COCO definition) and printed as a second row.
 The last columns score the same models on 200 scenes of ``other_shapes.py``, a generator that
 shares no code with ``ildl.data.shapes`` (never trained on): does the detector know shapes, or
@@ -22,63 +22,11 @@ only one generator's habits?
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
-import time
 
-import numpy as np
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def truth_by_path(dataset) -> dict[str, dict]:
-    """Ground truth of every image of a split in its own pixels (xyxy), keyed by absolute path."""
-    from ildl.detect.boxes import cxcywh_to_xyxy
-
-    truth = {}
-    for example in dataset.split.examples:
-        width, height = example.size
-        boxes = cxcywh_to_xyxy(example.boxes * np.array([width, height, width, height]))
-        truth[os.path.abspath(example.image)] = {"boxes": boxes, "classes": example.classes}
-    return truth
-
-
-def score(detections: dict[str, dict], truth: dict[str, dict], names: list[str]):
-    """COCO metrics of detections keyed by image path against ``truth_by_path``."""
-    from ildl.detect.metrics import DetectionEvaluator
-
-    evaluator = DetectionEvaluator(names)
-    empty = {"boxes": np.zeros((0, 4)), "scores": np.zeros(0), "classes": np.zeros(0, int)}
-    for path, target in truth.items():
-        found = detections.get(path, empty)
-        evaluator.add({name: np.asarray(value) for name, value in found.items()}, target)
-    return evaluator.compute()
-
-
-def ildl_detections(model, dataset, imgsz: int) -> tuple[dict[str, dict], float]:
-    """Detections of every image of ``dataset`` read from its file, and images per second."""
-    from ildl.detect.dataset import load_image
-    from ildl.detect.predict import detect_frames
-
-    paths = [os.path.abspath(example.image) for example in dataset.split.examples]
-    start = time.perf_counter()
-    found = detect_frames(model, [load_image(path) for path in paths], imgsz,
-                          score_threshold=0.001, batch=32)
-    rate = len(paths) / (time.perf_counter() - start)
-    return dict(zip(paths, found)), rate
-
-
-def run_ultralytics(python: str, data_yaml: str, minutes: float, imgsz: int,
-                    also: list[str]) -> dict:
-    out = os.path.abspath("runs/bench/ultralytics.json")
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    subprocess.run([python, os.path.join(HERE, "ultralytics_shapes.py"), data_yaml, out,
-                    "--minutes", str(minutes), "--imgsz", str(imgsz), "--project",
-                    os.path.abspath("runs/bench/ultralytics"), "--also", *also], check=True)
-    with open(out) as file:
-        return json.load(file)
+from detection import ildl_detections, run_ultralytics, score, truth_by_path
 
 
 def main() -> None:
