@@ -55,6 +55,14 @@ from .loss import DetectionLoss
 from .metrics import DetectionEvaluator
 from .model import Detector
 from .nms import decode
+from .run_report import (
+    REPORT_FILES,
+    TRAIN_BATCHES,
+    write_args,
+    write_results,
+    write_train_batch,
+    write_val_batch,
+)
 from .schedule import ModelEMA, warmup_cosine
 
 RUN_FILES = ("best.pt", "last.pt")
@@ -175,10 +183,12 @@ class Trainer:
         if resumed is not None:
             self._resume(resumed)
         elif overwrite and self.rank == 0:  # the replaced run must not leave a stale best.pt
-            for name in RUN_FILES:
+            for name in RUN_FILES + REPORT_FILES:
                 if os.path.exists(os.path.join(config.out, name)):
                     os.remove(os.path.join(config.out, name))
         make_out_folder(config.out)
+        if self.rank == 0:
+            write_args(config.out, config)
 
     def _resumable(self, names: list[str]) -> dict:
         """last.pt, if this run can continue it: a detector of this size and these class
@@ -247,6 +257,8 @@ class Trainer:
                           interactive=None if self.verbose else False)
         sums = {"box": 0.0, "obj": 0.0, "cls": 0.0}
         for step, (images, targets) in enumerate(loader):
+            if epoch == 0 and step < TRAIN_BATCHES and self.rank == 0:
+                write_train_batch(self.config.out, step, images, targets, self.names)
             factor = warmup_cosine(epoch * steps_per_epoch + step, total_steps, warmup)
             for group in self.optimizer.param_groups:
                 group["lr"] = self.config.lr * factor
@@ -317,7 +329,11 @@ class Trainer:
             losses = self._train_epoch(epoch, loader, steps_per_epoch)
             metrics = evaluate(self.ema.model, self.val_set)
             self.history.append({"epoch": epoch + 1, **losses, "map50": metrics.map50,
-                                 "map50_95": metrics.map50_95})
+                                 "map50_95": metrics.map50_95,
+                                 "precision": metrics.mean_precision,
+                                 "recall": metrics.mean_recall,
+                                 "lr": [group["lr"] for group in self.optimizer.param_groups],
+                                 "time": self._minutes() * 60})
             improved = metrics.map50_95 > self.best
             self.best = max(self.best, metrics.map50_95)
             self.epochs_without_gain = 0 if improved else self.epochs_without_gain + 1
@@ -328,6 +344,7 @@ class Trainer:
                 save_checkpoint(self.last_path, state)
                 if improved:
                     save_checkpoint(self.best_path, state)
+                write_results(self.config.out, self.history)
             if self.verbose:
                 print(f"  val: mAP50 {metrics.map50:.3f}  mAP50-95 {metrics.map50_95:.3f}  "
                       f"(best {self.best:.3f}; {format_seconds(self._minutes() * 60)} so far)")
@@ -336,6 +353,10 @@ class Trainer:
                 if self.verbose:
                     print(f"early stop: no gain in mAP50-95 for {self.config.patience} epochs")
                 break
+        if self.rank == 0 and self.history:  # the best weights on the first val images
+            weights = self.best_path if os.path.exists(self.best_path) else self.last_path
+            write_val_batch(self.config.out, load_detector(weights)[0], self.val_set,
+                            self.names)
         # Name only files that exist: with a NaN validation mAP, best.pt is never written.
         return {"best_map50_95": self.best, "history": self.history, "minutes": self._minutes(),
                 **{kind: path if os.path.exists(path) else None
