@@ -109,6 +109,8 @@ def results_figure(columns: dict[str, list[float | None]], theme: str = "dark"):
 
     from ..graphics import SERIES_COLORS, themed
 
+    # blue, then red: both read on the dark and the light background (the yellow does not)
+    line_colors = (SERIES_COLORS[3], SERIES_COLORS[1])
     epochs = columns["epoch"]
     marker = "o" if len(epochs) <= 30 else None  # a few epochs are points, many a line
     with themed(theme):
@@ -118,15 +120,17 @@ def results_figure(columns: dict[str, list[float | None]], theme: str = "dark"):
                 else [name]
             for index, key in enumerate(names):
                 values = [math.nan if value is None else value for value in columns[key]]
+                # dashed after the first: groups that share one rate still show both lines
                 axes.plot(epochs, values, marker=marker, markersize=3, linewidth=1.5,
-                          color=SERIES_COLORS[index % len(SERIES_COLORS)], label=key)
+                          linestyle="-" if index == 0 else "--",
+                          color=line_colors[index % len(line_colors)], label=key)
             if len(names) > 1:
                 axes.legend(fontsize=8)
             axes.set_title("learning rate" if name == "lr" else name)
             axes.set_xlabel("epoch")
             axes.grid(alpha=0.3)
-            if name.startswith("metrics/"):
-                axes.set_ylim(0, 1)
+            if name.startswith("metrics/"):  # fractions: the same scale in all four
+                axes.set_ylim(-0.03, 1.03)
     return figure
 
 
@@ -166,7 +170,8 @@ def _save_jpeg(pixels: np.ndarray, path: str) -> str:
     from PIL import Image
 
     buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="JPEG", quality=90)
+    # Full-resolution colour (no 4:2:0 subsampling), or the thin coloured box outlines blur.
+    Image.fromarray(pixels).save(buffer, format="JPEG", quality=90, subsampling=0)
     write_bytes_atomically(path, buffer.getvalue())
     return path
 
