@@ -8,6 +8,10 @@ validation split (mAP@0.5:0.95 and mAP@0.5 in the COCO definition, ``metrics.py`
 when validation mAP has not improved for ``patience`` epochs; ``resume=True`` continues from
 ``last.pt`` exactly where it stopped (weights, EMA, optimizer, schedule, epoch).
 
+The run folder also shows what training did (``run_report.py``, Ultralytics' files):
+``args.yaml``, ``results.csv`` and ``results.png`` (one row, one point per epoch), the first
+training batches and validation images with their boxes drawn.
+
 What a run depends on is a ``TrainConfig`` (``config.py``), checked before anything is read or
 written. An ``out`` folder that already holds a run is never silently replaced: pass ``resume``
 to continue it or ``overwrite`` to start again in it.
@@ -227,6 +231,8 @@ class Trainer:
             self.best = float(checkpoint["best_map"])
             self.epochs_without_gain = int(checkpoint["epochs_without_gain"])
             self.history = list(checkpoint["history"])
+            if not all(isinstance(entry, dict) for entry in self.history):
+                raise TypeError("its history is not a list of epoch records")
             schedule_epochs = int(checkpoint["schedule_epochs"])
             self.minutes_before = float(checkpoint["minutes"])
         except (TypeError, ValueError) as error:  # an edited file with a digest made anew
