@@ -15,8 +15,9 @@
 from ``Trainer.history``, the list of epoch records that ``last.pt`` carries. So the file always
 shows the epochs of the checkpoint a ``--resume`` continues from: no epoch twice and none missing,
 even when a run was killed between writing ``last.pt`` and the table. The figure is redrawn every
-epoch too (a fraction of a second), so a long run can be watched, and one stopped by a time limit,
-Ctrl-C or a crash still has it. Boxes are drawn by ``predict.draw_detections``.
+epoch too (about half a second, measured under load), so a long run can be watched, and one
+stopped by a time limit, Ctrl-C or a crash still has it. Boxes are drawn by
+``predict.draw_detections``.
 
 >>> write_results("runs/shapes", trainer.history)                  # doctest: +SKIP
 """
