@@ -1,5 +1,5 @@
-"""Callbacks: History, EarlyStopping (against Keras' rule), ModelCheckpoint, LambdaCallback, and
-the progress output of fit(verbose=...)."""
+"""Callbacks: History, EarlyStopping (against Keras' rule), ModelCheckpoint, CSVLogger (Keras'
+file layout), LambdaCallback, and the progress output of fit(verbose=...)."""
 
 import io
 import sys
@@ -202,6 +202,87 @@ def test_resuming_from_a_checkpoint_continues_identically(data, tmp_path):
     assert history.epoch == [2, 3]
     for a, b in zip(resumed.get_weights(), straight.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+# --------------------------------------------------------------------------------------
+# CSVLogger: Keras' file, written out by hand
+# --------------------------------------------------------------------------------------
+
+def log_epochs(logger, logs_per_epoch, first_epoch=0):
+    """Drive ``logger`` as fit does: begin, one on_epoch_end per entry, end."""
+    logger.on_train_begin({})
+    for epoch, logs in enumerate(logs_per_epoch, start=first_epoch):
+        logger.on_epoch_end(epoch, logs)
+    logger.on_train_end({})
+
+
+def test_csv_logger_writes_epoch_then_the_sorted_log_names(tmp_path):
+    path = tmp_path / "log.csv"
+    log_epochs(callbacks.CSVLogger(path), [{"loss": 0.5, "accuracy": 0.75, "val_loss": 0.625},
+                                           {"val_loss": 0.25, "loss": 0.125, "accuracy": 1.0}])
+    # Keras: "epoch" (0-based) first, the first epoch's names sorted, Excel's \r\n line ends
+    assert path.read_bytes() == (b"epoch,accuracy,loss,val_loss\r\n"
+                                 b"0,0.75,0.5,0.625\r\n"
+                                 b"1,1.0,0.125,0.25\r\n")
+
+
+def test_csv_logger_writes_na_for_a_missing_name_and_ignores_a_new_one(tmp_path):
+    path = tmp_path / "log.csv"
+    log_epochs(callbacks.CSVLogger(path, separator=";"),
+               [{"loss": 0.5, "lr": 0.01}, {"loss": 0.25, "extra": 3.0}])
+    assert path.read_bytes() == b"epoch;loss;lr\r\n0;0.5;0.01\r\n1;0.25;NA\r\n"
+
+
+def test_csv_logger_append_continues_a_file_without_a_second_header(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_bytes(b"epoch,loss\r\n0,0.5\r\n1,0.25\r\n")
+    log_epochs(callbacks.CSVLogger(path, append=True), [{"loss": 0.125}], first_epoch=2)
+    assert path.read_bytes() == b"epoch,loss\r\n0,0.5\r\n1,0.25\r\n2,0.125\r\n"
+    # without append, training starts the file afresh (already when it begins, as Keras)
+    logger = callbacks.CSVLogger(path)
+    logger.on_train_begin({})
+    assert path.read_bytes() == b""
+    # appending to an empty or absent file writes the header
+    for target in (path, tmp_path / "new" / "log.csv"):
+        log_epochs(callbacks.CSVLogger(target, append=True), [{"loss": 0.5}])
+        assert target.read_bytes() == b"epoch,loss\r\n0,0.5\r\n"
+
+
+def test_csv_logger_in_fit_logs_what_history_holds_and_resumes(data, tmp_path):
+    path = tmp_path / "log.csv"
+    model = small_model()
+    history = model.fit(*data, epochs=2, batch_size=8, validation_split=0.25, verbose=0,
+                        callbacks=[callbacks.CSVLogger(path)])
+    model.fit(*data, epochs=3, batch_size=8, validation_split=0.25, verbose=0,
+              initial_epoch=2, callbacks=[callbacks.CSVLogger(path, append=True)])
+    lines = path.read_text().splitlines()
+    assert lines[0] == "epoch,accuracy,loss,val_accuracy,val_loss"
+    assert [line.split(",")[0] for line in lines[1:]] == ["0", "1", "2"]
+    for line, epoch in zip(lines[1:3], range(2)):
+        values = [float(v) for v in line.split(",")[1:]]
+        assert values == [history.history[name][epoch] for name in
+                          ("accuracy", "loss", "val_accuracy", "val_loss")]
+
+
+def test_csv_logger_leaves_the_names_fit_logs_known_in_advance(data, tmp_path):
+    """It adds nothing to the logs: a monitor fit will not log is still refused at the start."""
+    model = small_model()
+    with pytest.raises(errors.MetricNotFoundError, match="EarlyStopping monitors 'acc'"):
+        model.fit(*data, epochs=2, verbose=0, callbacks=[
+            callbacks.CSVLogger(tmp_path / "log.csv"), callbacks.EarlyStopping(monitor="acc")])
+    assert model.epochs_trained == 0
+
+
+@pytest.mark.parametrize("arguments, words", [
+    ((3,), ["filename", "log.csv", "3"]),
+    (("log.csv", ", "), ["separator", "one character", "', '"]),
+    (("log.csv", "\n"), ["separator", "line break"]),
+    (("log.csv", ",", "yes"), ["append", "True or False"]),
+])
+def test_csv_logger_arguments_are_checked(arguments, words):
+    with pytest.raises(errors.ArgumentError) as error:
+        callbacks.CSVLogger(*arguments)
+    assert all(word in str(error.value) for word in words), str(error.value)
 
 
 # --------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ The modules, from the data to the commands:
 ``config``      what a training run depends on (``TrainConfig``; no torch), checks of ``--out``
 ``checkpoint``  checkpoint files: saved with a digest, read back checked (``load_detector``)
 ``train``       training (``train``, ``Trainer``) and ``evaluate`` (``ildl detect val``)
+``run_report``  what the run folder shows: args.yaml, results.csv/.png, batches drawn
 ``predict``     detection in images, folders, GIFs and videos: drawn, and listed in JSON
 ``export``      ONNX export, checked against PyTorch with onnxruntime
 ==============  ===========================================================================

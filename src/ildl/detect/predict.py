@@ -79,18 +79,18 @@ def _to_frame(boxes: np.ndarray, fit: Letterbox) -> np.ndarray:
 
 def draw_detections(frame: np.ndarray, detections: dict, names: list[str]) -> np.ndarray:
     """A copy of ``frame`` with each box outlined in its class colour and labelled
-    ``name score``."""
+    ``name score``; ``name`` alone for ground-truth labels (``detections`` without "scores")."""
     from PIL import Image, ImageDraw
 
     image = Image.fromarray(frame)
     draw = ImageDraw.Draw(image)
     line = max(1, round(min(frame.shape[:2]) / 160))
-    for box, score, label in zip(detections["boxes"], detections["scores"],
-                                 detections["classes"]):
+    scores = detections.get("scores")
+    for index, (box, label) in enumerate(zip(detections["boxes"], detections["classes"])):
         colour = SERIES_COLORS[int(label) % len(SERIES_COLORS)]
         x1, y1, x2, y2 = (float(v) for v in box)
         draw.rectangle((x1, y1, x2, y2), outline=colour, width=line)
-        text = f"{names[int(label)]} {score:.2f}"
+        text = names[int(label)] if scores is None else f"{names[int(label)]} {scores[index]:.2f}"
         left, top, right, bottom = draw.textbbox((x1, y1), text)
         lift = bottom - top + 2
         draw.rectangle((x1, y1 - lift, x1 + right - left + 4, y1), fill=colour)

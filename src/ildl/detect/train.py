@@ -12,6 +12,10 @@ dozen steps, so counting from the first epoch stopped training before it began (
 step each, at mAP 0, on 36 aerial tiles of trees); ``resume=True`` continues from
 ``last.pt`` exactly where it stopped (weights, EMA, optimizer, schedule, epoch).
 
+The run folder also shows what training did (``run_report.py``, Ultralytics' files):
+``args.yaml``, ``results.csv`` and ``results.png`` (one row, one point per epoch), the first
+training batches and validation images with their boxes drawn.
+
 What a run depends on is a ``TrainConfig`` (``config.py``), checked before anything is read or
 written. An ``out`` folder that already holds a run is never silently replaced: pass ``resume``
 to continue it or ``overwrite`` to start again in it.
@@ -60,6 +64,14 @@ from .loss import DetectionLoss
 from .metrics import DetectionEvaluator
 from .model import Detector
 from .nms import decode
+from .run_report import (
+    REPORT_FILES,
+    TRAIN_BATCHES,
+    write_args,
+    write_results,
+    write_train_batch,
+    write_val_batch,
+)
 from .schedule import ModelEMA, warmup_cosine
 
 RUN_FILES = ("best.pt", "last.pt")
@@ -182,10 +194,12 @@ class Trainer:
         if resumed is not None:
             self._resume(resumed)
         elif overwrite and self.rank == 0:  # the replaced run must not leave a stale best.pt
-            for name in RUN_FILES:
+            for name in RUN_FILES + REPORT_FILES:
                 if os.path.exists(os.path.join(config.out, name)):
                     os.remove(os.path.join(config.out, name))
         make_out_folder(config.out)
+        if self.rank == 0:
+            write_args(config.out, config)
 
     def _resumable(self, names: list[str]) -> dict:
         """last.pt, if this run can continue it: a detector of this size and these class
@@ -224,6 +238,8 @@ class Trainer:
             self.best = float(checkpoint["best_map"])
             self.epochs_without_gain = int(checkpoint["epochs_without_gain"])
             self.history = list(checkpoint["history"])
+            if not all(isinstance(entry, dict) for entry in self.history):
+                raise TypeError("its history is not a list of epoch records")
             schedule_epochs = int(checkpoint["schedule_epochs"])
             self.minutes_before = float(checkpoint["minutes"])
         except (TypeError, ValueError) as error:  # an edited file with a digest made anew
@@ -254,6 +270,8 @@ class Trainer:
                           interactive=None if self.verbose else False)
         sums = {"box": 0.0, "obj": 0.0, "cls": 0.0}
         for step, (images, targets) in enumerate(loader):
+            if epoch == 0 and step < TRAIN_BATCHES and self.rank == 0:
+                write_train_batch(self.config.out, step, images, targets, self.names)
             factor = warmup_cosine(epoch * steps_per_epoch + step, total_steps, warmup)
             for group in self.optimizer.param_groups:
                 group["lr"] = self.config.lr * factor
@@ -324,7 +342,11 @@ class Trainer:
             losses = self._train_epoch(epoch, loader, steps_per_epoch)
             metrics = evaluate(self.ema.model, self.val_set)
             self.history.append({"epoch": epoch + 1, **losses, "map50": metrics.map50,
-                                 "map50_95": metrics.map50_95})
+                                 "map50_95": metrics.map50_95,
+                                 "precision": metrics.mean_precision,
+                                 "recall": metrics.mean_recall,
+                                 "lr": [group["lr"] for group in self.optimizer.param_groups],
+                                 "time": self._minutes() * 60})
             improved = metrics.map50_95 > self.best
             self.best = max(self.best, metrics.map50_95)
             waiting = self.best > 0 and epoch + 1 >= self.config.warmup_epochs
@@ -337,6 +359,7 @@ class Trainer:
                 save_checkpoint(self.last_path, state)
                 if improved:
                     save_checkpoint(self.best_path, state)
+                write_results(self.config.out, self.history)
             if self.verbose:
                 print(f"  val: mAP50 {metrics.map50:.3f}  mAP50-95 {metrics.map50_95:.3f}  "
                       f"(best {self.best:.3f}; {format_seconds(self._minutes() * 60)} so far)")
@@ -345,6 +368,10 @@ class Trainer:
                 if self.verbose:
                     print(f"early stop: no gain in mAP50-95 for {self.config.patience} epochs")
                 break
+        if self.rank == 0 and self.history:  # the best weights on the first val images
+            weights = self.best_path if os.path.exists(self.best_path) else self.last_path
+            write_val_batch(self.config.out, load_detector(weights)[0], self.val_set,
+                            self.names)
         # Name only files that exist: with a NaN validation mAP, best.pt is never written.
         return {"best_map50_95": self.best, "history": self.history, "minutes": self._minutes(),
                 **{kind: path if os.path.exists(path) else None

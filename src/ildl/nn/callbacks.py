@@ -3,14 +3,17 @@
 ``fit`` calls, in order: ``on_train_begin``, then per epoch ``on_epoch_begin``, per batch
 ``on_train_batch_begin``/``on_train_batch_end``, ``on_epoch_end`` (with the epoch's ``logs``:
 ``loss``, metrics, ``val_*``), and finally ``on_train_end``. A callback may stop training by setting
-``self.model.stop_training = True``::
+``self.model.stop_training = True``; ``CSVLogger`` keeps every epoch's logs in a file::
 
     stop = nn.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
-    model.fit(x, y, epochs=200, validation_split=0.2, callbacks=[stop])
+    log = nn.callbacks.CSVLogger("runs/moons/log.csv")
+    model.fit(x, y, epochs=200, validation_split=0.2, callbacks=[stop, log])
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import string
@@ -19,6 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..atomic import write_bytes_atomically
 from ..errors import ArgumentError, MetricNotFoundError
 from ..progress import ProgressBar
 from ..validation import check_flag, check_integer, check_number, did_you_mean
@@ -82,7 +86,7 @@ def expected_logs(logged: list[str], callbacks: list[Callback]) -> list[str] | N
     """What every epoch's logs will hold: ``logged``, the loss and metrics ``fit`` computes, or
     None (not known in advance) when a callback of the user's own takes part, since it may add
     quantities of its own to the logs."""
-    own = (History, ProgbarLogger, EarlyStopping, ModelCheckpoint)
+    own = (History, ProgbarLogger, EarlyStopping, ModelCheckpoint, CSVLogger)
     return logged if all(type(callback) in own for callback in callbacks) else None
 
 
@@ -230,6 +234,60 @@ def _placeholders(filepath: str) -> list[str]:
                             "use formats for numbers such as {epoch:03d} or {val_loss:.3f}") \
             from None
     return sorted(set(names) - {"epoch"})
+
+
+class CSVLogger(Callback):
+    """Write each epoch's logs as one row of a CSV file (Keras' ``CSVLogger``).
+
+    Columns, as Keras writes them: ``epoch`` (the 0-based index ``fit`` passes, so a resumed
+    ``fit(initial_epoch=3)`` continues at 3), then the names in the first epoch's logs, sorted;
+    a later epoch without one of them gets ``NA``. Rows end in ``\\r\\n`` (the csv module's
+    Excel dialect, as Keras). ``append=False`` starts the file afresh when training begins;
+    ``append=True`` continues an existing file, with no second header (a header is written only
+    into an empty or new file). Keras appends to the open file; here the whole file is written
+    again, atomically, after each epoch, so a crash or a reader never meets half a row::
+
+        log = nn.callbacks.CSVLogger("runs/moons/log.csv")
+        model.fit(x, y, epochs=50, validation_split=0.2, callbacks=[log])
+        # log.csv begins:  epoch,accuracy,loss,val_accuracy,val_loss
+        #                  0,0.53125,0.6931...,0.5,0.6902...
+    """
+
+    def __init__(self, filename: str | os.PathLike, separator: str = ",", append: bool = False):
+        super().__init__()
+        try:
+            self.filename = os.fspath(filename)
+        except TypeError:
+            raise ArgumentError(f"CSVLogger: filename must be a path such as 'log.csv', got "
+                                f"{filename!r}") from None
+        if not isinstance(separator, str) or len(separator) != 1 or separator in "\r\n\"":
+            raise ArgumentError(f"CSVLogger: separator must be one character such as ',' or "
+                                f"';' (not a quote or a line break), got {separator!r}")
+        self.separator = separator
+        self.append = check_flag(append, "append", "CSVLogger")
+        self.keys: list[str] | None = None
+
+    def on_train_begin(self, logs=None):
+        self.content = b""
+        if self.append and os.path.isfile(self.filename):
+            with open(self.filename, "rb") as file:
+                self.content = file.read()
+        self.keys = None  # each fit takes its columns from its own first epoch, as Keras
+        # Written now, as Keras opens the file now: a path that cannot be written fails before
+        # the first epoch is spent.
+        write_bytes_atomically(self.filename, self.content)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        lines = io.StringIO()
+        writer = csv.writer(lines, dialect="excel", delimiter=self.separator)
+        if self.keys is None:
+            self.keys = sorted(logs)
+            if not self.content:
+                writer.writerow(["epoch", *self.keys])
+        writer.writerow([epoch, *(logs.get(key, "NA") for key in self.keys)])
+        self.content += lines.getvalue().encode()
+        write_bytes_atomically(self.filename, self.content)
 
 
 class LambdaCallback(Callback):
