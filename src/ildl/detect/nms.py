@@ -19,8 +19,8 @@ from .model import decode_outputs
 box_iou = box_iou_torch
 
 
-# Rows of the IoU matrix computed at once: memory is IOU_ROWS x K, not K x K (K boxes), so the
-# merge of a tiled image's ten thousand boxes (``sliced``) needs 80 MB, not 400 MB.
+# Rows of the IoU matrix computed at once: memory grows as IOU_ROWS x K, not K x K (K boxes), so
+# the merge of a tiled image's ten thousand boxes (``sliced``) takes some 100 MB, not gigabytes.
 IOU_ROWS = 256
 
 

@@ -26,8 +26,7 @@ from .checkpoint import load_detector
 from .config import PATH
 from .data_yaml import IMAGE_SUFFIXES, image_files
 from .images import load_image
-from .letterbox import Letterbox, letterbox
-from .nms import decode
+from .inference import detect_frames  # it lived here before: still importable
 
 ANIMATIONS = (".gif", ".mp4", ".avi", ".mov", ".mkv", ".webm")
 
@@ -53,28 +52,6 @@ def read_frames(path: str) -> tuple[list[np.ndarray], float]:
     width, height = meta["size"]
     frames = [np.frombuffer(chunk, np.uint8).reshape(height, width, 3).copy() for chunk in reader]
     return frames, float(meta.get("fps", 25))
-
-
-def detect_frames(model, frames: list[np.ndarray], imgsz: int, score_threshold: float = 0.25,
-                  iou_threshold: float = 0.5, batch: int = 16) -> list[dict[str, np.ndarray]]:
-    """Detections per frame in the frame's own pixel coordinates (xyxy), sorted by score."""
-    import torch
-
-    results = []
-    for start in range(0, len(frames), batch):
-        squares, fits = zip(*(letterbox(frame, imgsz) for frame in frames[start:start + batch]))
-        images = torch.from_numpy(np.stack(squares)).permute(0, 3, 1, 2).float() / 255
-        with torch.no_grad():
-            found = decode(model(images), model.strides, score_threshold, iou_threshold)
-        for detections, fit in zip(found, fits):
-            results.append({"boxes": _to_frame(detections["boxes"].numpy(), fit),
-                            "scores": detections["scores"].numpy(),
-                            "classes": detections["classes"].numpy()})
-    return results
-
-
-def _to_frame(boxes: np.ndarray, fit: Letterbox) -> np.ndarray:
-    return fit.to_original(boxes) if len(boxes) else boxes.reshape(0, 4)
 
 
 def draw_detections(frame: np.ndarray, detections: dict, names: list[str]) -> np.ndarray:
