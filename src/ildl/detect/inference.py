@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from .letterbox import Letterbox, letterbox
-from .nms import decode
+
+# torch is imported when detecting, so the command line reads MAX_DETECTIONS without it.
 
 #: Detections kept per model input (an image, or a tile of one), as Ultralytics' ``max_det``.
 MAX_DETECTIONS = 300
@@ -28,6 +29,8 @@ def detect_frames(model, frames: list[np.ndarray], imgsz: int, score_threshold: 
     (K, 4) xyxy, ``scores`` (K,) and ``classes`` (K,), sorted by score, K <= ``max_detections``.
     The model sees ``batch`` frames at a time."""
     import torch
+
+    from .nms import decode
 
     results = []
     for start in range(0, len(frames), batch):

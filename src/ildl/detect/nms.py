@@ -32,7 +32,9 @@ def non_max_suppression(boxes: torch.Tensor, scores: torch.Tensor, classes: torc
     ``iou_threshold``, repeat; stop once ``max_kept`` boxes are kept (all of them by default).
     Boxes of different classes never suppress each other.
     """
-    order = scores.argsort(descending=True)
+    # Stable: equal scores keep their order, so suppressing again what NMS kept changes nothing
+    # (the merge of a single tile, ``sliced``, returns the whole-image result as it was).
+    order = scores.argsort(descending=True, stable=True)
     if not len(order):
         return order
     suppresses = _suppressed_later(boxes[order], classes[order], iou_threshold)

@@ -6,7 +6,8 @@ the model's square input, detected, and the boxes are mapped back to the frame's
 Outputs in ``out``: annotated images (as .png, in the source folder's subfolders) or an annotated
 GIF/MP4 for an animation, and ``detections.json``, one entry per image or frame: ``{"source",
 "frame", "boxes": [[x1, y1, x2, y2], ...] (pixels), "scores", "classes", "names"}``. An output
-never replaces an input.
+never replaces an input. ``tile=`` cuts images larger than the model's input into overlapping
+tiles and merges what they find (``sliced``).
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ from ..atomic import write_bytes_atomically
 from ..errors import ArgumentError, MissingDependencyError, MissingFileError, OverwriteError
 from ..graphics import SERIES_COLORS, write_frames
 from ..outputs import check_out_folder, make_out_folder
+from ..validation import check_integer
 from .checkpoint import load_detector
 from .config import PATH
 from .data_yaml import IMAGE_SUFFIXES, image_files
 from .images import load_image
-from .inference import detect_frames  # it lived here before: still importable
+from .inference import MAX_DETECTIONS, detect_frames  # detect_frames lived here before
+from .sliced import detect_tiled
+from .tiles import DEFAULT_OVERLAP, check_tiling
 
 ANIMATIONS = (".gif", ".mp4", ".avi", ".mov", ".mkv", ".webm")
 
@@ -112,18 +116,25 @@ def _refuse_overlap(source: Path, out: Path) -> None:
 
 
 def predict(weights: str, source: str, out: str, score_threshold: float = 0.25,
-            iou_threshold: float = 0.5) -> list[dict]:
+            iou_threshold: float = 0.5, tile: int | None = None, overlap: float = DEFAULT_OVERLAP,
+            max_detections: int = MAX_DETECTIONS, verbose: bool = True) -> list[dict]:
     """Detect objects in ``source`` (image, folder, GIF or video) with the checkpoint
     ``weights``; write annotated files and ``detections.json`` into ``out``; return the records.
 
     The annotated image of ``source/a/x.jpg`` is ``out/a/x.png``. Nothing is written when an
     output would replace an input (``out`` is, is inside or contains a source folder, or an
-    output file is the source file).
+    output file is the source file). With ``tile``, each image or frame is cut into tiles of
+    ``tile`` pixels overlapping by ``overlap`` (``sliced.detect_tiled``; a progress bar over
+    the tiles when ``verbose``). ``max_detections``: kept per model input (image, or tile).
 
     >>> predict("runs/shapes/best.pt", "clip.gif", "runs/predict")   # doctest: +SKIP
+    >>> predict("best.pt", "orthophoto.png", "runs/trees", tile=400)  # doctest: +SKIP
     """
     _check_threshold(score_threshold, "score_threshold", "--conf")
     _check_threshold(iou_threshold, "iou_threshold", "--iou")
+    check_integer(max_detections, "max_detections", "--max-det", minimum=1)
+    if tile is not None:
+        check_tiling(tile, overlap)
     if not PATH.accepts(source):
         raise ArgumentError(f"--source {source!r} is not valid: it must be {PATH.expected}")
     check_out_folder(out, "annotated images and detections.json need a folder")
@@ -148,19 +159,27 @@ def predict(weights: str, source: str, out: str, score_threshold: float = 0.25,
                                  "annotated copy; choose another --out")
     model, checkpoint = load_detector(weights)
     names, imgsz = checkpoint["names"], checkpoint["train_config"]["imgsz"]
+
+    def detect(frames: list[np.ndarray], title: str) -> list[dict]:
+        if tile is None:
+            return detect_frames(model, frames, imgsz, score_threshold, iou_threshold,
+                                 max_detections=max_detections)
+        return [detect_tiled(model, frame, imgsz, tile, overlap, score_threshold,
+                             iou_threshold, max_detections=max_detections,
+                             title=title if verbose else None) for frame in frames]
+
     make_out_folder(out)
     records = []
     if animation:
         frames, fps = read_frames(source)
-        found = detect_frames(model, frames, imgsz, score_threshold, iou_threshold)
+        found = detect(frames, source_path.name)
         drawn = [draw_detections(f, d, names) for f, d in zip(frames, found)]
         write_frames(drawn, str(outputs[0]), fps)
         records = [_record(source, index, d, names) for index, d in enumerate(found)]
     else:
         for image, output in zip(images, outputs):
             frame = load_image(image)
-            detections = detect_frames(model, [frame], imgsz, score_threshold,
-                                       iou_threshold)[0]
+            detections = detect([frame], image.name)[0]
             _save_png(draw_detections(frame, detections, names), output)
             records.append(_record(str(image), None, detections, names))
     write_bytes_atomically(os.path.join(out, "detections.json"),

@@ -50,7 +50,7 @@ from .images import load_image
 from .inference import MAX_DETECTIONS, detect_frames
 from .metrics import DetectionEvaluator, DetectionMetrics
 from .nms import non_max_suppression
-from .tiles import check_tiling, tile_grid
+from .tiles import DEFAULT_OVERLAP, check_tiling, tile_grid
 
 if TYPE_CHECKING:
     from .dataset import DetectionDataset
@@ -109,7 +109,7 @@ def _covered_by_a_whole_box(boxes: np.ndarray, classes: np.ndarray, tile_of_box:
     return covered
 
 
-def detect_tiled(model, image: np.ndarray, imgsz: int, tile: int, overlap: float = 0.2,
+def detect_tiled(model, image: np.ndarray, imgsz: int, tile: int, overlap: float = DEFAULT_OVERLAP,
                  score_threshold: float = 0.25, iou_threshold: float = 0.5, batch: int = 16,
                  max_detections: int = MAX_DETECTIONS, title: str | None = None
                  ) -> dict[str, np.ndarray]:
@@ -148,7 +148,7 @@ def detect_tiled(model, image: np.ndarray, imgsz: int, tile: int, overlap: float
     return {"boxes": boxes[keep], "scores": scores[keep], "classes": classes[keep]}
 
 
-def evaluate_tiled(model, dataset: DetectionDataset, tile: int, overlap: float = 0.2,
+def evaluate_tiled(model, dataset: DetectionDataset, tile: int, overlap: float = DEFAULT_OVERLAP,
                    batch: int = 16, max_detections: int = MAX_DETECTIONS,
                    score_threshold: float = 0.001, verbose: bool = True) -> DetectionMetrics:
     """COCO metrics (``metrics.py``) of the tiled prediction (``detect_tiled``) of each
