@@ -33,6 +33,8 @@ from .sliced import detect_tiled
 from .tiles import DEFAULT_OVERLAP, check_tiling
 
 ANIMATIONS = (".gif", ".mp4", ".avi", ".mov", ".mkv", ".webm")
+#: Images with more boxes than this are drawn with outlines only (see ``draw_detections``).
+MAX_LABELLED = 100
 
 
 def read_frames(path: str) -> tuple[list[np.ndarray], float]:
@@ -60,23 +62,44 @@ def read_frames(path: str) -> tuple[list[np.ndarray], float]:
 
 def draw_detections(frame: np.ndarray, detections: dict, names: list[str]) -> np.ndarray:
     """A copy of ``frame`` with each box outlined in its class colour and labelled
-    ``name score``."""
+    ``name score``.
+
+    Sized to be read with the image seen whole: labels of 10 pixels up to 640-pixel images and
+    in proportion above (a 2472-pixel orthophoto shown on a screen is shrunk about four times);
+    lines of a 160th of the image's shorter side, but never more than a tenth of a box's side,
+    so they do not hide small objects. Beyond ``MAX_LABELLED`` boxes only the outlines are drawn:
+    hundreds of labels would cover what they name (names and scores are in detections.json).
+    """
     from PIL import Image, ImageDraw
 
     image = Image.fromarray(frame)
     draw = ImageDraw.Draw(image)
+    font = _label_font(max(10, round(10 * max(frame.shape[:2]) / 640)))
     line = max(1, round(min(frame.shape[:2]) / 160))
+    labelled = len(detections["boxes"]) <= MAX_LABELLED
     for box, score, label in zip(detections["boxes"], detections["scores"],
                                  detections["classes"]):
         colour = SERIES_COLORS[int(label) % len(SERIES_COLORS)]
         x1, y1, x2, y2 = (float(v) for v in box)
-        draw.rectangle((x1, y1, x2, y2), outline=colour, width=line)
+        width = max(1, min(line, round(min(x2 - x1, y2 - y1) / 10)))
+        draw.rectangle((x1, y1, x2, y2), outline=colour, width=width)
+        if not labelled:
+            continue
         text = f"{names[int(label)]} {score:.2f}"
-        left, top, right, bottom = draw.textbbox((x1, y1), text)
+        left, top, right, bottom = draw.textbbox((x1, y1), text, font=font)
         lift = bottom - top + 2
         draw.rectangle((x1, y1 - lift, x1 + right - left + 4, y1), fill=colour)
-        draw.text((x1 + 2, y1 - lift), text, fill="black")
+        draw.text((x1 + 2, y1 - lift), text, fill="black", font=font)
     return np.asarray(image)
+
+
+def _label_font(size: int):
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size)
+    except TypeError:  # Pillow before 10.1: one bitmap font of one size
+        return ImageFont.load_default()
 
 
 def _record(source: str, frame: int | None, detections: dict, names: list[str]) -> dict:
