@@ -20,6 +20,7 @@ from PIL import Image  # noqa: E402
 
 from ildl.cli import main  # noqa: E402
 from ildl.detect.model import STRIDES  # noqa: E402
+from ildl.detect.nms import non_max_suppression  # noqa: E402
 from ildl.detect.sliced import (  # noqa: E402
     cut_by_tile_edge,
     detect_tiled,
@@ -121,6 +122,9 @@ def test_a_box_cut_by_a_tile_edge_gives_way_to_the_whole_box_of_the_neighbour():
                           for t, tile in enumerate(tiles)])
     assert cut.tolist() == [False, True, False]
     assert merge_tiles(boxes, scores, classes, tile_of_box, cut, 0.5).tolist() == [2, 0]
+    plain_nms = non_max_suppression(torch.tensor(boxes), torch.tensor(scores),
+                                    torch.tensor(classes), 0.5)
+    assert plain_nms.tolist() == [1, 2, 0]  # what NMS alone keeps: the partial box, first
     # a whole box of another class does not stand for the cut one; nor does nothing at all
     assert merge_tiles(boxes, scores, np.array([1, 0, 0]), tile_of_box, cut, 0.5).tolist() \
         == [1, 2, 0]
