@@ -32,6 +32,9 @@ The modules, from the data to the commands:
 ``config``      what a training run depends on (``TrainConfig``; no torch), checks of ``--out``
 ``checkpoint``  checkpoint files: saved with a digest, read back checked (``load_detector``)
 ``train``       training (``train``, ``Trainer``) and ``evaluate`` (``ildl detect val``)
+``inference``   the detector on a batch of images of any size (``detect_frames``)
+``tiles``       the grid of overlapping tiles over a large image, and boxes clipped to a tile
+``sliced``      detection in images larger than the input: tiles, then the merge
 ``predict``     detection in images, folders, GIFs and videos: drawn, and listed in JSON
 ``export``      ONNX export, checked against PyTorch with onnxruntime
 ==============  ===========================================================================
