@@ -19,8 +19,8 @@ from .model import decode_outputs
 box_iou = box_iou_torch
 
 
-# Rows of the IoU matrix computed at once: memory grows as IOU_ROWS x K, not K x K (K boxes), so
-# the merge of a tiled image's ten thousand boxes (``sliced``) takes some 100 MB, not gigabytes.
+# Boxes compared at once with the others: memory grows as IOU_ROWS x K at most, not K x K (K
+# boxes), so the merge of a tiled image's ten thousand boxes (``sliced``) fits.
 IOU_ROWS = 256
 
 
@@ -53,18 +53,32 @@ def non_max_suppression(boxes: torch.Tensor, scores: torch.Tensor, classes: torc
 def _suppressed_later(boxes: torch.Tensor, classes: torch.Tensor,
                       iou_threshold: float) -> list[np.ndarray]:
     """For each box i of boxes (K, 4) sorted best first: the boxes j > i of its class that it
-    overlaps by more than ``iou_threshold`` (an index array), found ``IOU_ROWS`` rows at a
-    time."""
-    rows, columns = [], []
+    overlaps by more than ``iou_threshold`` (an index array).
+
+    The pairs are found along x: with the boxes sorted by left edge, each block of ``IOU_ROWS``
+    boxes is compared only with the boxes after it that start left of its rightmost right edge,
+    the only ones that can overlap it. For boxes spread over a large image that is a thin band
+    of the IoU matrix, not the whole of it.
+    """
+    by_left = boxes[:, 0].argsort()
+    boxes, classes = boxes[by_left], classes[by_left]
+    lefts = boxes[:, 0].contiguous()
+    firsts, seconds = [], []
     for start in range(0, len(boxes), IOU_ROWS):
-        block = box_iou_torch(boxes[start:start + IOU_ROWS], boxes) > iou_threshold
-        block &= classes[start:start + IOU_ROWS, None] == classes[None]
-        row, column = block.nonzero(as_tuple=True)  # row by row, so each box's pairs are together
-        later = column > row + start
-        rows.append(row[later] + start)
-        columns.append(column[later])
-    rows, columns = torch.cat(rows).cpu().numpy(), torch.cat(columns).cpu().numpy()
-    return np.split(columns, np.cumsum(np.bincount(rows, minlength=len(boxes)))[:-1])
+        stop = min(start + IOU_ROWS, len(boxes))
+        end = max(stop, int(torch.searchsorted(lefts, boxes[start:stop, 2].max())))
+        block = box_iou_torch(boxes[start:stop], boxes[start:end]) > iou_threshold
+        block &= classes[start:stop, None] == classes[None, start:end]
+        row, column = block.nonzero(as_tuple=True)
+        once = column > row  # the block holds both (a, b) and (b, a) of its own pairs
+        firsts.append(by_left[row[once] + start])
+        seconds.append(by_left[column[once] + start])
+    first, second = torch.cat(firsts).cpu().numpy(), torch.cat(seconds).cpu().numpy()
+    # The better-scored box of a pair (the smaller index) suppresses the other.
+    better, worse = np.minimum(first, second), np.maximum(first, second)
+    grouped = np.argsort(better, kind="stable")
+    counts = np.bincount(better, minlength=len(boxes))
+    return np.split(worse[grouped], np.cumsum(counts)[:-1])
 
 
 @torch.no_grad()
