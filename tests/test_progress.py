@@ -43,3 +43,9 @@ def test_by_default_it_redraws_on_a_terminal_only(stream, redraws):
 
 def test_the_old_home_hands_out_the_same_bar():
     assert ildl.nn.progress.ProgressBar is ProgressBar
+
+
+def test_the_rate_names_its_unit():
+    out = run(ProgressBar(4, "photo.png", stream=io.StringIO(), min_interval=0,
+                          interactive=True, unit="tiles"))
+    assert "tiles/s  ETA" in out and "samples" not in out

@@ -135,17 +135,20 @@ def _detect_val(args: argparse.Namespace) -> int:
     from .detect.checkpoint import check_classes, load_detector
     from .detect.dataset import DetectionDataset, load_data_yaml
     from .detect.metrics import plot_confusion_matrix, plot_pr_curves
+    from .detect.sliced import evaluate_tiled
     from .detect.train import evaluate
     from .outputs import check_out_folder, make_out_folder
 
     check_out_folder(args.out, "pr_curves.png and confusion_matrix.png need a folder")
+    _check_tile_options(args)
     model, checkpoint = load_detector(args.weights)
     data = load_data_yaml(args.data)
     check_classes(checkpoint, data.names, args.weights, args.data)
     dataset = DetectionDataset(data, args.split, checkpoint["train_config"]["imgsz"])
     print(dataset.format_summary())
     make_out_folder(args.out)  # before the evaluation, which takes the time
-    metrics = evaluate(model, dataset)
+    metrics = evaluate(model, dataset) if args.tile is None else \
+        evaluate_tiled(model, dataset, args.tile, args.overlap, max_detections=args.max_det)
     print(metrics.table(markdown=True))
     plot_pr_curves(metrics, os.path.join(args.out, "pr_curves.png"))
     plot_confusion_matrix(metrics, os.path.join(args.out, "confusion_matrix.png"))
@@ -156,11 +159,42 @@ def _detect_val(args: argparse.Namespace) -> int:
 def _detect_predict(args: argparse.Namespace) -> int:
     from .detect.predict import predict
 
-    records = predict(args.weights, args.source, args.out, args.conf, args.iou)
+    _check_tile_options(args)
+    records = predict(args.weights, args.source, args.out, args.conf, args.iou, args.tile,
+                      args.overlap, args.max_det)
     found = sum(len(record["boxes"]) for record in records)
     print(f"{found} detections in {len(records)} image(s)/frame(s); annotated files and "
           f"detections.json in {args.out}/")
     return 0
+
+
+def _check_tile_options(args: argparse.Namespace) -> None:
+    from .detect.tiles import DEFAULT_OVERLAP, check_tiling
+    from .errors import ArgumentError
+    from .validation import check_integer
+
+    check_integer(args.max_det, "max_det", "--max-det", minimum=1)
+    if args.tile is None and args.overlap is not None:
+        raise ArgumentError(f"--overlap {args.overlap} needs --tile SIZE (the tiles it overlaps); "
+                            "add --tile, e.g. --tile 640, or leave out --overlap")
+    args.overlap = DEFAULT_OVERLAP if args.overlap is None else args.overlap
+    if args.tile is not None:
+        check_tiling(args.tile, args.overlap)
+
+
+def _add_tile_options(parser: argparse.ArgumentParser) -> None:
+    """--tile, --overlap and --max-det, shared by ``detect predict`` and ``detect val``."""
+    from .detect.inference import MAX_DETECTIONS
+    from .detect.tiles import DEFAULT_OVERLAP
+
+    parser.add_argument("--tile", type=int, metavar="SIZE", help="cut images into tiles of "
+                        "SIZE pixels (>= 32) and merge what they find: for images larger than "
+                        "the model's input (default: whole images)")
+    parser.add_argument("--overlap", type=float, help="share of a tile that overlaps its "
+                        f"neighbour, 0 to 0.5 (with --tile; default {DEFAULT_OVERLAP}); larger "
+                        "than your objects")
+    parser.add_argument("--max-det", type=int, default=MAX_DETECTIONS, help="detections kept "
+                        f"per image, or per tile with --tile (default: {MAX_DETECTIONS})")
 
 
 def _detect_export(args: argparse.Namespace) -> int:
@@ -306,6 +340,7 @@ def _add_detect_commands(areas) -> None:
     val.add_argument("--split", default="val", choices=("train", "val", "test"),
                      help="split to evaluate (val)")
     val.add_argument("--out", default="runs/val", help="folder for the figures")
+    _add_tile_options(val)
     val.set_defaults(run=_detect_val)
 
     predict = detect_commands.add_parser("predict", help="detect in an image, a folder, a GIF "
@@ -318,6 +353,7 @@ def _add_detect_commands(areas) -> None:
                          "(0.25)")
     predict.add_argument("--iou", type=float, default=0.5, help="NMS IoU threshold, 0 to 1 "
                          "(0.5)")
+    _add_tile_options(predict)
     predict.set_defaults(run=_detect_predict)
 
     export = detect_commands.add_parser("export", help="export to ONNX (checked with "

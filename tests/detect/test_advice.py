@@ -5,14 +5,14 @@ from pathlib import Path
 import numpy as np
 
 from ildl.detect.advice import (
-    MAX_DETECTIONS_PER_IMAGE,
-    batch_advice,
+        batch_advice,
     crowded_images_advice,
     imbalance_advice,
     object_sides,
     training_advice,
 )
 from ildl.detect.dataset import Example, Split
+from ildl.detect.inference import MAX_DETECTIONS
 
 
 def split_of(*images) -> Split:
@@ -40,7 +40,7 @@ def test_small_objects_ask_for_a_larger_input_or_tiles():
 
 
 def test_crowded_images_batch_and_imbalance():
-    assert crowded_images_advice([10, MAX_DETECTIONS_PER_IMAGE]) is None
+    assert crowded_images_advice([10, MAX_DETECTIONS]) is None
     advice = crowded_images_advice([574, 10, 301])
     assert advice.startswith("2 training image(s) hold more than 300 objects (up to 574)")
     assert batch_advice(64, 32) is None

@@ -10,6 +10,7 @@ import pytest
 from ildl.detect.boxes import (
     box_area,
     box_area_torch,
+    box_intersection,
     box_iou,
     box_iou_torch,
     clip_boxes,
@@ -85,6 +86,13 @@ def test_area_and_clip():
 def test_iou_hand_values(a, b, expected):
     assert box_iou([a], [b])[0, 0] == pytest.approx(expected)
     assert box_iou([b], [a])[0, 0] == pytest.approx(expected)  # symmetric
+
+
+def test_intersection_hand_values():
+    # a 10 x 10 square against: its corner overlap (5 x 5), a box inside it (4 x 3), a box apart
+    found = box_intersection([[0, 0, 10, 10]], [[5, 5, 15, 15], [2, 2, 6, 5], [11, 0, 12, 1]])
+    assert found.tolist() == [[25.0, 12.0, 0.0]]
+    assert box_intersection(np.zeros((0, 4)), [[0, 0, 1, 1]]).shape == (0, 1)
 
 
 def test_iou_matrix_matches_pycocotools():

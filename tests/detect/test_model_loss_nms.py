@@ -122,7 +122,9 @@ def iou_pair(a, b):
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_nms_equals_a_naive_greedy_loop(seed):
+@pytest.mark.parametrize("rows_at_once", [256, 7])  # one block of the IoU matrix, or nine
+def test_nms_equals_a_naive_greedy_loop(seed, rows_at_once, monkeypatch):
+    monkeypatch.setattr("ildl.detect.nms.IOU_ROWS", rows_at_once)
     rng = np.random.default_rng(seed)
     corners = rng.uniform(0, 100, size=(60, 2))
     boxes = np.concatenate([corners, corners + rng.uniform(5, 40, size=(60, 2))], axis=1)

@@ -1,9 +1,11 @@
 """``ildl detect predict``: outputs never land on an input, images of the same name in different
-subfolders keep their own outputs, and bad thresholds are refused before anything is written."""
+subfolders keep their own outputs, bad thresholds are refused before anything is written, and
+boxes are drawn legibly on big images."""
 
 import json
 import os
 
+import numpy as np
 import pytest
 
 pytest.importorskip("torch")
@@ -94,3 +96,29 @@ def test_a_missing_source_or_an_out_that_is_a_file_is_refused(images, tmp_path, 
     assert predict(weights, folder, tmp_path / "notes.txt") == 2
     assert "notes.txt' is a file" in capsys.readouterr().err
     assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def test_a_big_image_gets_large_labels_and_many_boxes_get_outlines_only():
+    from ildl.detect.predict import MAX_LABELLED, draw_detections
+
+    def drawn(side, boxes):
+        found = {"boxes": np.array(boxes, dtype=float), "scores": np.full(len(boxes), 0.5),
+                 "classes": np.zeros(len(boxes), dtype=int)}
+        return draw_detections(np.zeros((side, side, 3), np.uint8), found, ["tree"]).any(axis=2)
+
+    # one box at y 100..140: its label is a filled band just above it, as tall as the text
+    def label_height(side):
+        column = drawn(side, [[100, 100, 140, 140]])[:100, 102]
+        return int(column.sum())
+
+    assert label_height(320) < 20 and label_height(2560) > 2 * label_height(320)
+    # past MAX_LABELLED boxes, nothing is drawn outside the boxes
+    grid = [[x, y, x + 20, y + 20] for x in range(40, 1000, 60) for y in range(40, 600, 60)]
+    assert len(grid) > MAX_LABELLED
+    painted = drawn(1000, grid)
+    inside = np.zeros_like(painted)
+    for x1, y1, x2, y2 in grid:
+        inside[y1:y2 + 1, x1:x2 + 1] = True
+    assert painted.any() and not (painted & ~inside).any()
+    # lines no thicker than a tenth of a 20-pixel box (2 px), though the image asks for 6
+    assert painted[50, 40:50].sum() == 2

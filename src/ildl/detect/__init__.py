@@ -36,6 +36,8 @@ The modules, from the data to the commands:
 ``checkpoint``  checkpoint files: saved with a digest, read back checked (``load_detector``)
 ``train``       training (``train``, ``Trainer``) and ``evaluate`` (``ildl detect val``)
 ``run_report``  what the run folder shows: args.yaml, results.csv/.png, batches drawn
+``inference``   the detector on a batch of images of any size (``detect_frames``)
+``sliced``      detection in images larger than the input: tiles, then the merge
 ``predict``     detection in images, folders, GIFs and videos: drawn, and listed in JSON
 ``export``      ONNX export, checked against PyTorch with onnxruntime
 ==============  ===========================================================================

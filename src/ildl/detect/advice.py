@@ -7,7 +7,7 @@ says which option to change when the data call for it:
 - **objects too small**: a box a few pixels wide at ``imgsz`` covers less than two cells of the
   finest grid (stride 4), and the detector cannot place it. Fix: a larger ``--imgsz``, or cut the
   images into tiles (``ildl detect convert --tile``), which keeps the objects' pixels;
-- **more objects in an image than the detector reports** (``max_detections``): the rest can
+- **more objects in an image than the detector reports** (``MAX_DETECTIONS``, 300): the rest can
   never be found. Fix: tiles;
 - **a batch larger than the dataset**: one optimizer step per epoch sees every image, and
   training takes few steps. Fix: a smaller ``--batch``;
@@ -26,11 +26,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from .dataset import Split
+from .inference import MAX_DETECTIONS
 
 # Below this median side (pixels at imgsz) an object spans under two cells of the stride-4 grid.
 SMALL_OBJECT_SIDE = 8.0
-# The detector's cap on detections per image (``nms.decode``) when it is trained and validated.
-MAX_DETECTIONS_PER_IMAGE = 300
 # A class this many times rarer than the commonest is worth a word.
 IMBALANCE_RATIO = 10
 
@@ -62,10 +61,10 @@ def small_objects_advice(sides: np.ndarray, imgsz: int) -> str | None:
 def crowded_images_advice(counts: Sequence[int]) -> str | None:
     """Advice when an image holds more objects than the detector reports per image."""
     most = max(counts, default=0)
-    if most <= MAX_DETECTIONS_PER_IMAGE:
+    if most <= MAX_DETECTIONS:
         return None
-    crowded = sum(count > MAX_DETECTIONS_PER_IMAGE for count in counts)
-    return (f"{crowded} training image(s) hold more than {MAX_DETECTIONS_PER_IMAGE} objects (up "
+    crowded = sum(count > MAX_DETECTIONS for count in counts)
+    return (f"{crowded} training image(s) hold more than {MAX_DETECTIONS} objects (up "
             f"to {most}), more than the detector reports per image: cut them into tiles "
             f"(ildl detect convert --tile)")
 

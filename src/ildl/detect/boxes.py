@@ -97,6 +97,19 @@ def box_area(boxes) -> np.ndarray:
     return np.clip(b[..., 2] - b[..., 0], 0, None) * np.clip(b[..., 3] - b[..., 1], 0, None)
 
 
+def box_intersection(boxes_a, boxes_b) -> np.ndarray:
+    """Area of the overlap of every box of ``boxes_a`` (N, 4) with every box of ``boxes_b``
+    (M, 4), both xyxy: an (N, M) matrix (0 where they do not overlap)."""
+    a, b = _as_boxes(boxes_a).reshape(-1, 4), _as_boxes(boxes_b).reshape(-1, 4)
+    # The intersection is the box between the larger top-left and the smaller bottom-right corner;
+    # broadcasting an (N, 1) column against a (1, M) row gives every pair at once.
+    left = np.maximum(a[:, None, 0], b[None, :, 0])
+    top = np.maximum(a[:, None, 1], b[None, :, 1])
+    right = np.minimum(a[:, None, 2], b[None, :, 2])
+    bottom = np.minimum(a[:, None, 3], b[None, :, 3])
+    return np.clip(right - left, 0, None) * np.clip(bottom - top, 0, None)
+
+
 def box_iou(boxes_a, boxes_b) -> np.ndarray:
     """Intersection over union of every box of ``boxes_a`` (N, 4) with every box of ``boxes_b``
     (M, 4), both xyxy: an (N, M) matrix of numbers in [0, 1].
@@ -106,13 +119,7 @@ def box_iou(boxes_a, boxes_b) -> np.ndarray:
     the ratio would be 0/0).
     """
     a, b = _as_boxes(boxes_a).reshape(-1, 4), _as_boxes(boxes_b).reshape(-1, 4)
-    # The intersection is the box between the larger top-left and the smaller bottom-right corner;
-    # broadcasting an (N, 1) column against a (1, M) row gives every pair at once.
-    left = np.maximum(a[:, None, 0], b[None, :, 0])
-    top = np.maximum(a[:, None, 1], b[None, :, 1])
-    right = np.minimum(a[:, None, 2], b[None, :, 2])
-    bottom = np.minimum(a[:, None, 3], b[None, :, 3])
-    intersection = np.clip(right - left, 0, None) * np.clip(bottom - top, 0, None)
+    intersection = box_intersection(a, b)
     union = box_area(a)[:, None] + box_area(b)[None, :] - intersection
     # Where the union is 0 the intersection is 0 too: report IoU 0 instead of dividing by zero.
     return np.divide(intersection, union, out=np.zeros_like(intersection), where=union > 0)

@@ -340,9 +340,11 @@ class DetectionEvaluator:
 
     A prediction has ``boxes`` (N, 4, xyxy pixels), ``scores`` (N,) and ``classes`` (N,); a target
     has ``boxes`` (M, 4) and ``classes`` (M,): dict keys or attributes, any array-like.
+    ``max_detections``: the highest-scoring detections per image and class that count (COCO's
+    100); ``None`` counts them all (a tiled aerial photo holds hundreds of trees).
     """
 
-    def __init__(self, class_names: Sequence[str], max_detections: int = MAX_DETECTIONS):
+    def __init__(self, class_names: Sequence[str], max_detections: int | None = MAX_DETECTIONS):
         self.class_names = tuple(class_names)
         self.max_detections = max_detections
         self._images: list[_Image] = []

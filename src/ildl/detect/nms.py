@@ -9,6 +9,7 @@ and ``non_max_suppression`` keeps, among boxes of one class that overlap by more
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from .boxes import box_iou_torch
@@ -16,6 +17,11 @@ from .model import decode_outputs
 
 # Kept so that ``from ildl.detect.nms import box_iou`` still works (its home is now ``boxes``).
 box_iou = box_iou_torch
+
+
+# Boxes compared at once with the others: memory grows as IOU_ROWS x K at most, not K x K (K
+# boxes), so the merge of a tiled image's ten thousand boxes (``sliced``) fits.
+IOU_ROWS = 256
 
 
 def non_max_suppression(boxes: torch.Tensor, scores: torch.Tensor, classes: torch.Tensor,
@@ -26,18 +32,53 @@ def non_max_suppression(boxes: torch.Tensor, scores: torch.Tensor, classes: torc
     ``iou_threshold``, repeat; stop once ``max_kept`` boxes are kept (all of them by default).
     Boxes of different classes never suppress each other.
     """
-    order = scores.argsort(descending=True)
-    boxes, classes = boxes[order], classes[order]
-    same_class = classes[:, None] == classes[None]
-    overlapping = (box_iou_torch(boxes, boxes) > iou_threshold) & same_class
-    # One Python step per *kept* box: each removes itself and all it suppresses from the rest.
-    remaining = torch.arange(len(order), device=boxes.device)
+    # Stable: equal scores keep their order, so suppressing again what NMS kept changes nothing
+    # (the merge of a single tile, ``sliced``, returns the whole-image result as it was).
+    order = scores.argsort(descending=True, stable=True)
+    if not len(order):
+        return order
+    suppresses = _suppressed_later(boxes[order], classes[order], iou_threshold)
+    removed = np.zeros(len(order), dtype=bool)
     kept = []
-    while len(remaining) and len(kept) != max_kept:
-        best, rest = remaining[0], remaining[1:]
-        kept.append(best)
-        remaining = rest[~overlapping[best, rest]]
-    return order[torch.stack(kept)] if kept else order[:0]
+    for index, later in enumerate(suppresses):
+        if removed[index]:
+            continue
+        kept.append(index)
+        if len(kept) == max_kept:
+            break
+        removed[later] = True
+    return order[torch.tensor(kept, dtype=torch.long, device=order.device)]
+
+
+def _suppressed_later(boxes: torch.Tensor, classes: torch.Tensor,
+                      iou_threshold: float) -> list[np.ndarray]:
+    """For each box i of boxes (K, 4) sorted best first: the boxes j > i of its class that it
+    overlaps by more than ``iou_threshold`` (an index array).
+
+    The pairs are found along x: with the boxes sorted by left edge, each block of ``IOU_ROWS``
+    boxes is compared only with the boxes after it that start left of its rightmost right edge,
+    the only ones that can overlap it. For boxes spread over a large image that is a thin band
+    of the IoU matrix, not the whole of it.
+    """
+    by_left = boxes[:, 0].argsort()
+    boxes, classes = boxes[by_left], classes[by_left]
+    lefts = boxes[:, 0].contiguous()
+    firsts, seconds = [], []
+    for start in range(0, len(boxes), IOU_ROWS):
+        stop = min(start + IOU_ROWS, len(boxes))
+        end = max(stop, int(torch.searchsorted(lefts, boxes[start:stop, 2].max())))
+        block = box_iou_torch(boxes[start:stop], boxes[start:end]) > iou_threshold
+        block &= classes[start:stop, None] == classes[None, start:end]
+        row, column = block.nonzero(as_tuple=True)
+        once = column > row  # the block holds both (a, b) and (b, a) of its own pairs
+        firsts.append(by_left[row[once] + start])
+        seconds.append(by_left[column[once] + start])
+    first, second = torch.cat(firsts).cpu().numpy(), torch.cat(seconds).cpu().numpy()
+    # The better-scored box of a pair (the smaller index) suppresses the other.
+    better, worse = np.minimum(first, second), np.maximum(first, second)
+    grouped = np.argsort(better, kind="stable")
+    counts = np.bincount(better, minlength=len(boxes))
+    return np.split(worse[grouped], np.cumsum(counts)[:-1])
 
 
 @torch.no_grad()

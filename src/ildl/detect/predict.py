@@ -6,7 +6,8 @@ the model's square input, detected, and the boxes are mapped back to the frame's
 Outputs in ``out``: annotated images (as .png, in the source folder's subfolders) or an annotated
 GIF/MP4 for an animation, and ``detections.json``, one entry per image or frame: ``{"source",
 "frame", "boxes": [[x1, y1, x2, y2], ...] (pixels), "scores", "classes", "names"}``. An output
-never replaces an input.
+never replaces an input. ``tile=`` cuts images larger than the model's input into overlapping
+tiles and merges what they find (``sliced``).
 """
 
 from __future__ import annotations
@@ -22,14 +23,18 @@ from ..atomic import write_bytes_atomically
 from ..errors import ArgumentError, MissingDependencyError, MissingFileError, OverwriteError
 from ..graphics import SERIES_COLORS, write_frames
 from ..outputs import check_out_folder, make_out_folder
+from ..validation import check_integer
 from .checkpoint import load_detector
 from .config import PATH
 from .data_yaml import IMAGE_SUFFIXES, image_files
 from .images import load_image
-from .letterbox import Letterbox, letterbox
-from .nms import decode
+from .inference import MAX_DETECTIONS, detect_frames  # detect_frames lived here before
+from .sliced import detect_tiled
+from .tiles import DEFAULT_OVERLAP, check_tiling
 
 ANIMATIONS = (".gif", ".mp4", ".avi", ".mov", ".mkv", ".webm")
+#: Images with more boxes than this are drawn with outlines only (see ``draw_detections``).
+MAX_LABELLED = 100
 
 
 def read_frames(path: str) -> tuple[list[np.ndarray], float]:
@@ -55,47 +60,46 @@ def read_frames(path: str) -> tuple[list[np.ndarray], float]:
     return frames, float(meta.get("fps", 25))
 
 
-def detect_frames(model, frames: list[np.ndarray], imgsz: int, score_threshold: float = 0.25,
-                  iou_threshold: float = 0.5, batch: int = 16) -> list[dict[str, np.ndarray]]:
-    """Detections per frame in the frame's own pixel coordinates (xyxy), sorted by score."""
-    import torch
-
-    results = []
-    for start in range(0, len(frames), batch):
-        squares, fits = zip(*(letterbox(frame, imgsz) for frame in frames[start:start + batch]))
-        images = torch.from_numpy(np.stack(squares)).permute(0, 3, 1, 2).float() / 255
-        with torch.no_grad():
-            found = decode(model(images), model.strides, score_threshold, iou_threshold)
-        for detections, fit in zip(found, fits):
-            results.append({"boxes": _to_frame(detections["boxes"].numpy(), fit),
-                            "scores": detections["scores"].numpy(),
-                            "classes": detections["classes"].numpy()})
-    return results
-
-
-def _to_frame(boxes: np.ndarray, fit: Letterbox) -> np.ndarray:
-    return fit.to_original(boxes) if len(boxes) else boxes.reshape(0, 4)
-
-
 def draw_detections(frame: np.ndarray, detections: dict, names: list[str]) -> np.ndarray:
     """A copy of ``frame`` with each box outlined in its class colour and labelled
-    ``name score``; ``name`` alone for ground-truth labels (``detections`` without "scores")."""
+    ``name score``; ``name`` alone for ground-truth labels (``detections`` without "scores").
+
+    Sized to be read with the image seen whole: labels of 10 pixels up to 640-pixel images and
+    in proportion above (a 2472-pixel orthophoto shown on a screen is shrunk about four times);
+    lines of a 160th of the image's shorter side, but never more than a tenth of a box's side,
+    so they do not hide small objects. Beyond ``MAX_LABELLED`` boxes only the outlines are drawn:
+    hundreds of labels would cover what they name (names and scores are in detections.json).
+    """
     from PIL import Image, ImageDraw
 
     image = Image.fromarray(frame)
     draw = ImageDraw.Draw(image)
+    font = _label_font(max(10, round(10 * max(frame.shape[:2]) / 640)))
     line = max(1, round(min(frame.shape[:2]) / 160))
+    labelled = len(detections["boxes"]) <= MAX_LABELLED
     scores = detections.get("scores")
     for index, (box, label) in enumerate(zip(detections["boxes"], detections["classes"])):
         colour = SERIES_COLORS[int(label) % len(SERIES_COLORS)]
         x1, y1, x2, y2 = (float(v) for v in box)
-        draw.rectangle((x1, y1, x2, y2), outline=colour, width=line)
+        width = max(1, min(line, round(min(x2 - x1, y2 - y1) / 10)))
+        draw.rectangle((x1, y1, x2, y2), outline=colour, width=width)
+        if not labelled:
+            continue
         text = names[int(label)] if scores is None else f"{names[int(label)]} {scores[index]:.2f}"
-        left, top, right, bottom = draw.textbbox((x1, y1), text)
+        left, top, right, bottom = draw.textbbox((x1, y1), text, font=font)
         lift = bottom - top + 2
         draw.rectangle((x1, y1 - lift, x1 + right - left + 4, y1), fill=colour)
-        draw.text((x1 + 2, y1 - lift), text, fill="black")
+        draw.text((x1 + 2, y1 - lift), text, fill="black", font=font)
     return np.asarray(image)
+
+
+def _label_font(size: int):
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size)
+    except TypeError:  # Pillow before 10.1: one bitmap font of one size
+        return ImageFont.load_default()
 
 
 def _record(source: str, frame: int | None, detections: dict, names: list[str]) -> dict:
@@ -135,18 +139,25 @@ def _refuse_overlap(source: Path, out: Path) -> None:
 
 
 def predict(weights: str, source: str, out: str, score_threshold: float = 0.25,
-            iou_threshold: float = 0.5) -> list[dict]:
+            iou_threshold: float = 0.5, tile: int | None = None, overlap: float = DEFAULT_OVERLAP,
+            max_detections: int = MAX_DETECTIONS, verbose: bool = True) -> list[dict]:
     """Detect objects in ``source`` (image, folder, GIF or video) with the checkpoint
     ``weights``; write annotated files and ``detections.json`` into ``out``; return the records.
 
     The annotated image of ``source/a/x.jpg`` is ``out/a/x.png``. Nothing is written when an
     output would replace an input (``out`` is, is inside or contains a source folder, or an
-    output file is the source file).
+    output file is the source file). With ``tile``, each image or frame is cut into tiles of
+    ``tile`` pixels overlapping by ``overlap`` (``sliced.detect_tiled``; a progress bar over
+    the tiles when ``verbose``). ``max_detections``: kept per model input (image, or tile).
 
     >>> predict("runs/shapes/best.pt", "clip.gif", "runs/predict")   # doctest: +SKIP
+    >>> predict("best.pt", "orthophoto.png", "runs/trees", tile=400)  # doctest: +SKIP
     """
     _check_threshold(score_threshold, "score_threshold", "--conf")
     _check_threshold(iou_threshold, "iou_threshold", "--iou")
+    check_integer(max_detections, "max_detections", "--max-det", minimum=1)
+    if tile is not None:
+        check_tiling(tile, overlap)
     if not PATH.accepts(source):
         raise ArgumentError(f"--source {source!r} is not valid: it must be {PATH.expected}")
     check_out_folder(out, "annotated images and detections.json need a folder")
@@ -171,19 +182,27 @@ def predict(weights: str, source: str, out: str, score_threshold: float = 0.25,
                                  "annotated copy; choose another --out")
     model, checkpoint = load_detector(weights)
     names, imgsz = checkpoint["names"], checkpoint["train_config"]["imgsz"]
+
+    def detect(frames: list[np.ndarray], title: str) -> list[dict]:
+        if tile is None:
+            return detect_frames(model, frames, imgsz, score_threshold, iou_threshold,
+                                 max_detections=max_detections)
+        return [detect_tiled(model, frame, imgsz, tile, overlap, score_threshold,
+                             iou_threshold, max_detections=max_detections,
+                             title=title if verbose else None) for frame in frames]
+
     make_out_folder(out)
     records = []
     if animation:
         frames, fps = read_frames(source)
-        found = detect_frames(model, frames, imgsz, score_threshold, iou_threshold)
+        found = detect(frames, source_path.name)
         drawn = [draw_detections(f, d, names) for f, d in zip(frames, found)]
         write_frames(drawn, str(outputs[0]), fps)
         records = [_record(source, index, d, names) for index, d in enumerate(found)]
     else:
         for image, output in zip(images, outputs):
             frame = load_image(image)
-            detections = detect_frames(model, [frame], imgsz, score_threshold,
-                                       iou_threshold)[0]
+            detections = detect([frame], image.name)[0]
             _save_png(draw_detections(frame, detections, names), output)
             records.append(_record(str(image), None, detections, names))
     write_bytes_atomically(os.path.join(out, "detections.json"),

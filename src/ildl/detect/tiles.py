@@ -24,6 +24,8 @@ import numpy as np
 from ..errors import ArgumentError
 from .boxes import box_area
 
+#: The overlap of ``ildl detect predict --tile`` and ``val --tile`` unless told otherwise.
+DEFAULT_OVERLAP = 0.2
 # The largest overlap allowed: at 0.5 every pixel is in two tiles per axis; more repeats work.
 MAX_OVERLAP = 0.5
 

@@ -60,6 +60,7 @@ from .checkpoint import (
 from .config import TrainConfig  # it lived here before: ildl.detect.train.TrainConfig works
 from .data_yaml import load_data_yaml
 from .dataset import DetectionDataset, collate
+from .inference import MAX_DETECTIONS
 from .loss import DetectionLoss
 from .metrics import DetectionEvaluator
 from .model import Detector
@@ -125,18 +126,19 @@ def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
 def evaluate(model: Detector, dataset: DetectionDataset, batch: int = 32,
              score_threshold: float = 0.001):
     """COCO metrics of ``model`` on ``dataset`` (a low score threshold, as mAP needs the whole
-    precision-recall curve)."""
+    precision-recall curve). Up to ``MAX_DETECTIONS`` (300) detections per image count, as in
+    Ultralytics' validation, not COCO's 100: an aerial tile can hold more than 100 trees."""
     if model.num_classes != len(dataset.names):
         raise ArgumentError(f"the detector finds {model.num_classes} classes but the dataset has "
                             f"{classes_in_words(dataset.names)}; evaluate it on data with the "
                             "classes it was trained on")
     model.eval()
     device = next(model.parameters()).device
-    evaluator = DetectionEvaluator(dataset.names)
+    evaluator = DetectionEvaluator(dataset.names, max_detections=MAX_DETECTIONS)
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch, collate_fn=collate)
     for images, targets in loader:
         detections = decode(model(images.to(device)), model.strides,
-                            score_threshold=score_threshold)
+                            score_threshold=score_threshold, max_detections=MAX_DETECTIONS)
         for index, found in enumerate(detections):
             rows = targets[targets[:, 0] == index]
             # Converted as the loss converts them (torch, float32): validation sees the same boxes.
