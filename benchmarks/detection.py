@@ -25,11 +25,13 @@ def truth_by_path(dataset) -> dict[str, dict]:
     return truth
 
 
-def score(detections: dict[str, dict], truth: dict[str, dict], names: list[str]):
-    """COCO metrics of detections keyed by image path against ``truth_by_path``."""
+def score(detections: dict[str, dict], truth: dict[str, dict], names: list[str],
+          max_detections: int | None = 100):
+    """COCO metrics of detections keyed by image path against ``truth_by_path``, counting the
+    ``max_detections`` best per image and class (COCO's 100; None: all)."""
     from ildl.detect.metrics import DetectionEvaluator
 
-    evaluator = DetectionEvaluator(names)
+    evaluator = DetectionEvaluator(names, max_detections=max_detections)
     empty = {"boxes": np.zeros((0, 4)), "scores": np.zeros(0), "classes": np.zeros(0, int)}
     for path, target in truth.items():
         found = detections.get(path, empty)
