@@ -176,11 +176,8 @@ class ModelCheckpoint(Callback):
     def __init__(self, filepath: str, monitor: str = "val_loss", save_best_only: bool = False,
                  mode: str = "auto", verbose: int = 0):
         super().__init__()
-        try:
-            self.filepath = os.fspath(filepath)
-        except TypeError:
-            raise ArgumentError(f"ModelCheckpoint: filepath must be a path such as "
-                                f"'ckpt-{{epoch:02d}}.ildl', got {filepath!r}") from None
+        self.filepath = _check_path(filepath, "ModelCheckpoint: filepath",
+                                    "'ckpt-{epoch:02d}.ildl'")
         self.placeholders = _placeholders(self.filepath)
         self.monitor = _check_monitor(monitor, "ModelCheckpoint")
         self.save_best_only = check_flag(save_best_only, "save_best_only", "ModelCheckpoint")
@@ -210,6 +207,14 @@ class ModelCheckpoint(Callback):
         self.model.save(path)
         if self.verbose:
             print(f"ModelCheckpoint: saved {path}")
+
+
+def _check_path(value, what: str, example: str) -> str:
+    """``value`` as a path string; an ``ArgumentError`` naming ``what`` when it is not one."""
+    try:
+        return os.fspath(value)
+    except TypeError:
+        raise ArgumentError(f"{what} must be a path such as {example}, got {value!r}") from None
 
 
 def _placeholders(filepath: str) -> list[str]:
@@ -255,11 +260,7 @@ class CSVLogger(Callback):
 
     def __init__(self, filename: str | os.PathLike, separator: str = ",", append: bool = False):
         super().__init__()
-        try:
-            self.filename = os.fspath(filename)
-        except TypeError:
-            raise ArgumentError(f"CSVLogger: filename must be a path such as 'log.csv', got "
-                                f"{filename!r}") from None
+        self.filename = _check_path(filename, "CSVLogger: filename", "'log.csv'")
         if not isinstance(separator, str) or len(separator) != 1 or separator in "\r\n\"":
             raise ArgumentError(f"CSVLogger: separator must be one character such as ',' or "
                                 f"';' (not a quote or a line break), got {separator!r}")
