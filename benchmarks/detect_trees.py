@@ -21,13 +21,18 @@ images/s on the val tiles; and ildl's seconds for the whole 2299x2472 orthophoto
 400`` (56 tiles). It also writes ``OUT/crowns.png``: ildl's crowns on the whole val photo.
 
     python benchmarks/detect_trees.py [--minutes 15] [--ultralytics /path/to/venv/bin/python]
-        [--out runs/bench/trees]
+        [--out runs/bench/trees] [--reuse-ultralytics]
+
+``--reuse-ultralytics`` scores the YOLOv8n run of an earlier call with the same ``--out``
+(``OUT/ultralytics.json``: its minutes, epochs, speed and detections) instead of training it
+again: the conversion writes the same files, so its detections still name them.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import sys
 import time
@@ -149,6 +154,8 @@ def main() -> None:
     parser.add_argument("--out", default="runs/bench/trees")
     parser.add_argument("--ultralytics", metavar="PYTHON",
                         help="python of an environment with ultralytics: adds a YOLOv8n row")
+    parser.add_argument("--reuse-ultralytics", action="store_true",
+                        help="score OUT/ultralytics.json of an earlier run, not a new one")
     args = parser.parse_args()
     torch.set_num_threads(2)
     data = deepforest_data()
@@ -167,11 +174,15 @@ def main() -> None:
     rows.append(("ildl n", result["minutes"], len(result["history"]), detections,
                  sites_detections, rate, f"{seconds:.1f} s ({crowns} crowns)"))
     crowns_figure(model, data, out)
-    if args.ultralytics:
+    if args.reuse_ultralytics:
+        with open(f"{out}/ultralytics.json") as file:
+            other = json.load(file)
+    elif args.ultralytics:
         sites_folder = os.path.dirname(sites.split.examples[0].image)
         other = run_ultralytics(args.ultralytics, yellowstone_yaml, args.minutes, IMGSZ,
                                 [sites_folder], project=f"{out}/ultralytics",
                                 options=("--batch", str(BATCH), "--max-det", str(MAX_DETECTIONS)))
+    if args.ultralytics or args.reuse_ultralytics:
         rows.append(("Ultralytics YOLOv8n", other["minutes"], other["epochs"],
                      other["detections"], other["detections"], other["images_per_second"], ""))
     print(f"\nDeepForest trees: {len(result['history'])} ildl epochs; train 56 tiles of one "

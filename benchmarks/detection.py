@@ -42,7 +42,7 @@ def score(detections: dict[str, dict], truth: dict[str, dict], names: list[str],
 def ildl_detections(model, dataset, imgsz: int) -> tuple[dict[str, dict], float]:
     """Detections of every image of ``dataset`` read from its file, and images per second."""
     from ildl.detect.dataset import load_image
-    from ildl.detect.predict import detect_frames
+    from ildl.detect.inference import detect_frames
 
     paths = [os.path.abspath(example.image) for example in dataset.split.examples]
     start = time.perf_counter()

@@ -147,7 +147,7 @@ def _detect_val(args: argparse.Namespace) -> int:
     dataset = DetectionDataset(data, args.split, checkpoint["train_config"]["imgsz"])
     print(dataset.format_summary())
     make_out_folder(args.out)  # before the evaluation, which takes the time
-    metrics = evaluate(model, dataset) if args.tile is None else \
+    metrics = evaluate(model, dataset, max_detections=args.max_det) if args.tile is None else \
         evaluate_tiled(model, dataset, args.tile, args.overlap, max_detections=args.max_det)
     print(metrics.table(markdown=True))
     plot_pr_curves(metrics, os.path.join(args.out, "pr_curves.png"))

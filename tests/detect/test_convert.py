@@ -52,7 +52,8 @@ def test_tiles_clip_boxes_and_drop_small_parts(tmp_path):
     assert sorted(os.listdir(labels)) == ["a_x0_y0.txt", "a_x36_y0.txt"]
     np.testing.assert_allclose(labels_of(labels / "a_x0_y0.txt"), TILE_1, atol=5e-7)
     np.testing.assert_allclose(labels_of(labels / "a_x36_y0.txt"), TILE_2, atol=5e-7)
-    assert result.dropped == {"kept < min-area of its area in a tile": 1}
+    # B's sliver in tile 1 goes; B itself is whole in tile 2, so no box is lost
+    assert result.dropped == {"box parts < min-area at a tile edge": 1}
     assert result.tiles["train"] == 2 and result.boxes["train"] == {"a": 2, "b": 1, "c": 2}
     from PIL import Image
     with Image.open(tmp_path / "out" / "images" / "train" / "a_x36_y0.png") as tile:
@@ -152,8 +153,16 @@ def test_out_checked(tmp_path):
     (tmp_path / "out" / "labels" / "train" / "stale.txt").write_text("0 0.5 0.5 0.1 0.1\n")
     convert_dataset(source, tmp_path / "out", "voc", val=0, overwrite=True)
     assert not (tmp_path / "out" / "labels" / "train" / "stale.txt").exists()
-    with pytest.raises(OverwriteError, match="holds input images"):
+    with pytest.raises(OverwriteError, match="holds an input"):
         convert_dataset(source, tmp_path, "voc", val=0, overwrite=True)
+    # labels in out/labels, images elsewhere: --overwrite would have deleted the labels
+    labels = tmp_path / "project" / "labels"
+    labels.mkdir(parents=True)
+    (labels / "a.xml").write_text((source / "a.xml").read_text())
+    with pytest.raises(OverwriteError, match="holds an input"):
+        convert_dataset(labels, tmp_path / "project", "voc", images=source, val=0,
+                        overwrite=True)
+    assert (labels / "a.xml").exists()
     (tmp_path / "file").write_text("")
     with pytest.raises(OverwriteError, match="is a file"):
         convert_dataset(source, tmp_path / "file", "voc", val=0)
@@ -211,3 +220,39 @@ def test_deepforest_soap_with_alive_and_dead_as_tree(tmp_path):
     # the first box, x 149..173, y 105..129 in 400 x 400 pixels
     first = labels_of(tmp_path / "soap/labels/train/SOAP_061.txt")[0]
     np.testing.assert_allclose(first, [0, 161 / 400, 117 / 400, 24 / 400, 24 / 400], atol=5e-7)
+
+
+def test_a_box_kept_in_no_tile_is_counted_as_lost(tmp_path):
+    # 100 x 40 in tiles of 64, overlap 0.25: tiles x 0..64 and 36..100. A box x 20..80 keeps
+    # 44/60 = 0.73 of itself in tile 1 and 44/60 in tile 2: at min-area 0.8 it is in no tile.
+    result = convert_dataset(voc_source(tmp_path, [("a", 20, 5, 80, 15)]), tmp_path / "out",
+                             "voc", tile=64, overlap=0.25, min_area=0.8, val=0)
+    assert result.dropped == {"box parts < min-area at a tile edge": 2,
+                              "boxes in no tile (every part < min-area)": 1}
+
+
+def test_names_stay_unique_whatever_the_case_and_suffixes(tmp_path):
+    source = tmp_path / "csv"
+    rows = ["image_path,xmin,ymin,xmax,ymax,label"]
+    for name in ("x/a-2.png", "x/a.png", "y/a.png", "y/A.png"):
+        write_image(source / name, 20, 20)
+        rows.append(f"{name},1,1,5,5,cat")
+    (source / "boxes.csv").write_text("\n".join(rows) + "\n")
+    result = convert_dataset(source / "boxes.csv", tmp_path / "out", "csv", val=0)
+    written = sorted(name.casefold() for name in os.listdir(tmp_path / "out/images/train"))
+    assert result.tiles["train"] == 4 and len(set(written)) == 4
+
+
+def test_one_image_named_two_ways_is_one_image(tmp_path):
+    """A CSV naming i0.png and ./i0.png: one photo, with both boxes, on one side only."""
+    source = tmp_path / "csv"
+    rows = ["image_path,xmin,ymin,xmax,ymax,label"]
+    for index in range(4):
+        write_image(source / f"i{index}.png", 20, 20)
+        rows += [f"i{index}.png,1,1,5,5,cat", f"./i{index}.png,10,10,15,15,cat"]
+    (source / "boxes.csv").write_text("\n".join(rows) + "\n")
+    result = convert_dataset(source / "boxes.csv", tmp_path / "out", "csv", val=0.5, seed=2)
+    assert result.sources == {"train": 2, "val": 2}
+    for split in ("train", "val"):
+        for label in (tmp_path / "out/labels" / split).iterdir():
+            assert len(label.read_text().splitlines()) == 2

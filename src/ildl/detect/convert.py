@@ -51,13 +51,15 @@ from .data_yaml import IMAGE_SUFFIXES
 from .formats import READERS, Annotations, SourceImage
 from .images import load_checked_image
 from .problems import DatasetError, Problem
-from .tiles import boxes_in_tile, check_tiling, tile_grid
+from .tiles import DEFAULT_OVERLAP, boxes_in_tile, check_tiling, tile_grid
 
 DEFAULT_MIN_AREA = 0.5  # the share of a box's area a tile must hold to keep it (see above)
 DEFAULT_VAL = 0.2
-DEFAULT_OVERLAP = 0.2
 SPLITS = ("train", "val")
-SMALL_PART = "kept < min-area of its area in a tile"  # the summary's name for dropped boxes
+# The summary's names for what tiling drops: a part of a box at a tile's edge (its object is
+# usually whole, or larger, in a neighbouring tile), and a box kept in no tile at all (lost).
+SMALL_PART = "box parts < min-area at a tile edge"
+LOST_BOX = "boxes in no tile (every part < min-area)"
 _WHERE = "convert_dataset"
 
 
@@ -89,7 +91,15 @@ class Conversion:
         lines += [f"  {problem}" for problem in self.problems[:examples]]
         if len(self.problems) > examples:
             lines.append(f"  ... and {len(self.problems) - examples} more")
-        lines.append(f"dataset: {self.data_yaml} (ildl detect train --data {self.data_yaml})")
+        if not self.sources["val"]:
+            lines.append(f"dataset: {self.data_yaml}, without a val split: training needs one "
+                         "(add 'val: FOLDER' to it, or convert again with --val)")
+        elif not self.sources["train"]:
+            lines.append(f"dataset: {self.data_yaml}, a val split only: for ildl detect val "
+                         "(a test set); to train, convert again with fewer --val-images")
+        else:
+            lines.append(f"dataset: {self.data_yaml} (ildl detect train --data "
+                         f"{self.data_yaml})")
         return "\n".join(lines)
 
 
@@ -177,6 +187,23 @@ def _name_classes(found: Annotations, names: list[str] | None,
     return classes
 
 
+def _merge_same_files(found: Annotations) -> None:
+    """One record per image file: records naming the same file another way (``a.png`` and
+    ``./a.png`` in a CSV, two XML files with one ``<filename>``) become one, with all their
+    boxes; otherwise the split could send one photo to both sides, each copy with part of its
+    boxes and the rest taught as background."""
+    by_file: dict[Path, SourceImage] = {}
+    for image in found.images:
+        first = by_file.setdefault(image.path.resolve(), image)
+        if first is not image and (first.width, first.height) == (image.width, image.height):
+            first.boxes = np.concatenate([first.boxes, image.boxes])
+            first.names += image.names
+            first.places += image.places
+        elif first is not image:  # sizes disagree: _check_images reports the wrong one
+            by_file[Path(f"{image.path.resolve()}#{len(by_file)}")] = image
+    found.images = list(by_file.values())
+
+
 def _check_images(found: Annotations) -> None:
     """Decode every image whole as training will; an unreadable one, or one whose size is not
     the labelled one, is a problem and leaves."""
@@ -216,20 +243,25 @@ def split_sources(images: list[SourceImage], val: float | None, seed: int,
     if val > 0:
         if count < 2:
             raise ArgumentError(f"--val {val:g} needs two source images or more to split by "
-                                f"image, and there is {count}; pass --val 0 (train only), or "
-                                "label another image for validation")
+                                f"image, and there is {count}; label another image for "
+                                "validation (a photo the model never trains on), or pass "
+                                "--val 0 and add a val split to data.yaml yourself")
         chosen = min(max(chosen, 1), count - 1)
     order = np.random.default_rng(seed).permutation(count)[:chosen]
     return ["val" if index in set(order.tolist()) else "train" for index in range(count)]
 
 
 def _unique_stems(images: list[SourceImage]) -> list[str]:
-    """A file name stem per source image, unique in the dataset (``a``, ``a-2``, ...)."""
-    used, stems = Counter(), []
+    """A file name stem per source image, unique in the dataset (``a``, ``a-2``, ...) even on
+    file systems that ignore case (``A.png`` and ``a.png`` would be one file there)."""
+    used, stems = set(), []
     for image in images:
-        used[image.path.stem] += 1
-        count = used[image.path.stem]
-        stems.append(image.path.stem if count == 1 else f"{image.path.stem}-{count}")
+        stem, count = image.path.stem, 1
+        while stem.casefold() in used:
+            count += 1
+            stem = f"{image.path.stem}-{count}"
+        used.add(stem.casefold())
+        stems.append(stem)
     return stems
 
 
@@ -259,9 +291,11 @@ def _write_source(image: SourceImage, stem: str, split: str, out: Path, classes:
     grid = tile_grid(image.width, image.height, tile, overlap) if tile else \
         [(0, 0, image.width, image.height)]
     pixels = load_checked_image(image.path) if len(grid) > 1 else None
+    in_some_tile = np.zeros(len(image.boxes), dtype=bool)
     for x1, y1, x2, y2 in grid:
         clipped, kept = boxes_in_tile(image.boxes, (x1, y1, x2, y2))
         keep = kept >= max(min_area, np.nextafter(0, 1))  # a box outside the tile keeps 0
+        in_some_tile |= keep
         small = int(((kept > 0) & ~keep).sum())
         if small:
             result.dropped[SMALL_PART] += small
@@ -277,6 +311,8 @@ def _write_source(image: SourceImage, stem: str, split: str, out: Path, classes:
         write_bytes_atomically(out / "labels" / split / f"{name}.txt", text.encode())
         result.tiles[split] += 1
         result.boxes[split].update(classes[label] for label in labels)
+    if not in_some_tile.all():
+        result.dropped[LOST_BOX] += int((~in_some_tile).sum())
 
 
 def _data_yaml_text(out: Path, classes: list[str], splits: set[str]) -> str:
@@ -292,13 +328,15 @@ def _refuse_full(out: Path, overwrite: bool) -> None:
                              "dataset in it, or choose another --out")
 
 
-def _prepare_out(out: Path, found: Annotations, overwrite: bool) -> None:
-    """Refuse an ``out`` that holds an input or, without ``overwrite``, anything; with it, remove
-    the earlier dataset (``data.yaml`` first, so a half-removed one never looks complete)."""
-    inside = [image.path for image in found.images
-              if os.path.realpath(image.path).startswith(os.path.realpath(out) + os.sep)]
+def _prepare_out(out: Path, found: Annotations, inputs: list, overwrite: bool) -> None:
+    """Refuse an ``out`` that holds an input (an image, the labels, the images' folder) or,
+    without ``overwrite``, anything; with it, remove the earlier dataset (``data.yaml`` first,
+    so a half-removed one never looks complete)."""
+    folder = os.path.realpath(out) + os.sep
+    inside = [path for path in [*inputs, *(image.path for image in found.images)]
+              if os.path.realpath(path).startswith(folder)]
     if inside:
-        raise OverwriteError(f"--out {out}: holds input images ({inside[0]}); choose a new "
+        raise OverwriteError(f"--out {out}: holds an input ({inside[0]}); choose a new "
                              "folder, outside the source")
     if out.is_dir() and any(out.iterdir()):
         _refuse_full(out, overwrite)
@@ -327,6 +365,7 @@ def convert_dataset(source: str | os.PathLike, out: str | os.PathLike, source_fo
     val = DEFAULT_VAL if val is None and val_images is None else val
     found = READERS[source_format](Path(source), images)
     classes = _name_classes(found, names, mapping)
+    _merge_same_files(found)
     _check_images(found)
     if strict and found.problems:
         raise DatasetError.of(found.problems[0])
@@ -337,11 +376,11 @@ def convert_dataset(source: str | os.PathLike, out: str | os.PathLike, source_fo
     found.images.sort(key=lambda image: str(image.path))
     splits = split_sources(found.images, val, seed, val_images)
     out = Path(out)
-    _prepare_out(out, found, overwrite)
+    _prepare_out(out, found, [source, *([images] if images is not None else [])], overwrite)
     result = Conversion(classes, out / "data.yaml", problems=found.problems)
     result.dropped.update(found.left_out)
     result.dropped.update(problem.reason for problem in found.problems)
-    progress = ProgressBar(len(found.images), "convert")
+    progress = ProgressBar(len(found.images), "convert", unit="images")
     for done, (image, stem, split) in enumerate(zip(found.images, _unique_stems(found.images),
                                                     splits), start=1):
         result.sources[split] += 1

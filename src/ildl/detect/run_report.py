@@ -35,7 +35,8 @@ import numpy as np
 from ..atomic import write_bytes_atomically
 from .boxes import cxcywh_to_xyxy
 from .config import TrainConfig
-from .predict import detect_frames, draw_detections
+from .inference import detect_frames
+from .predict import draw_detections
 
 #: results.csv's first columns, Ultralytics' names, and the key of a ``Trainer.history`` entry
 #: each is read from; then ``lr/pg0``, ``lr/pg1``, ...: entry ``lr``, the learning rate of each

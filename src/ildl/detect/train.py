@@ -124,9 +124,9 @@ def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
 
 @torch.no_grad()
 def evaluate(model: Detector, dataset: DetectionDataset, batch: int = 32,
-             score_threshold: float = 0.001):
+             score_threshold: float = 0.001, max_detections: int = MAX_DETECTIONS):
     """COCO metrics of ``model`` on ``dataset`` (a low score threshold, as mAP needs the whole
-    precision-recall curve). Up to ``MAX_DETECTIONS`` (300) detections per image count, as in
+    precision-recall curve). Up to ``max_detections`` (300) detections per image count, as in
     Ultralytics' validation, not COCO's 100: an aerial tile can hold more than 100 trees."""
     if model.num_classes != len(dataset.names):
         raise ArgumentError(f"the detector finds {model.num_classes} classes but the dataset has "
@@ -134,11 +134,11 @@ def evaluate(model: Detector, dataset: DetectionDataset, batch: int = 32,
                             "classes it was trained on")
     model.eval()
     device = next(model.parameters()).device
-    evaluator = DetectionEvaluator(dataset.names, max_detections=MAX_DETECTIONS)
+    evaluator = DetectionEvaluator(dataset.names, max_detections=max_detections)
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch, collate_fn=collate)
     for images, targets in loader:
         detections = decode(model(images.to(device)), model.strides,
-                            score_threshold=score_threshold, max_detections=MAX_DETECTIONS)
+                            score_threshold=score_threshold, max_detections=max_detections)
         for index, found in enumerate(detections):
             rows = targets[targets[:, 0] == index]
             # Converted as the loss converts them (torch, float32): validation sees the same boxes.
