@@ -64,7 +64,8 @@ def main() -> None:
     # Shapes have no "up": up-down flips are as valid as left-right ones (both models get them).
     result = train(data_yaml, epochs=args.epochs, size=args.size, imgsz=args.imgsz,
                    out="runs/bench/ildl", overwrite=True,
-                   patience=args.epochs, time_limit=args.minutes, flipud=0.5, verbose=False)
+                   patience=args.epochs, time_limit=args.minutes, flipud=0.5, verbose=False,
+                   mosaic=0.5, scale=0.3)  # tuned on shapes; the defaults are for photos
     model, _ = load_detector(result["best"])
     detections, rate = ildl_detections(model, val, args.imgsz)
     other_detections, _ = ildl_detections(model, other_val, args.imgsz)

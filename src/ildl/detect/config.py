@@ -126,10 +126,12 @@ class TrainConfig:
     time_limit: float | None = setting(None, "minutes of training: after each epoch the "
                                        "schedule shrinks to the epochs that fit",
                                        optional(number(0, low_included=False)))
-    mosaic: float = setting(0.5, "probability that a training image is a mosaic of four",
+    # Ultralytics' 1.0 and 0.5: on aerial trees they lifted mAP@0.5 on photos of other sites from
+    # 0.133 to 0.319 (0.5 and 0.3, tuned on the synthetic shapes, are what the shapes pass)
+    mosaic: float = setting(1.0, "probability that a training image is a mosaic of four",
                             PROBABILITY)
     # scale 1 could draw a zoom of 0 (the zoom is drawn from 1 - scale to 1 + scale)
-    scale: float = setting(0.3, "zoom range: each training image is zoomed by 1 +- scale",
+    scale: float = setting(0.5, "zoom range: each training image is zoomed by 1 +- scale",
                            number(0, 0.9))
     flipud: float = setting(0.0, "probability of an up-down flip, for scenes with no 'up'",
                             PROBABILITY)
