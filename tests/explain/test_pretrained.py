@@ -129,7 +129,7 @@ def test_the_classifier_carries_what_explaining_photos_needs(classifier):
     assert isinstance(classifier, TorchClassifier) and classifier.outputs == "logits"
     assert classifier.preprocessing == Preprocessing(size=224, mean=(127 / 255,) * 3,
                                                      std=(128 / 255,) * 3)
-    assert classifier.input_shape == (224, 224, 3) and classifier.batch_size == 16
+    assert classifier.input_shape == (224, 224, 3) and classifier.batch_size == 8
     assert classifier.class_names == imagenet_classes() and classifier.class_name(967) == "espresso"
     assert classifier.layer == "head"  # Grad-CAM's default: the last block, (N, 1280, 7, 7)
     assert not any(parameter.requires_grad for parameter in classifier.module.parameters())
