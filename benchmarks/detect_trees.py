@@ -104,8 +104,8 @@ def small_recall(detections: dict[str, dict], truth: dict[str, dict]) -> float:
         total += len(small)
         boxes = np.asarray(detections.get(path, {}).get("boxes", np.zeros((0, 4)))).reshape(-1, 4)
         scores = np.asarray(detections.get(path, {}).get("scores", np.zeros(0)))
-        kept = boxes[scores >= REPORTED_SCORE][np.argsort(-scores[scores >= REPORTED_SCORE],
-                                                          kind="mergesort")]
+        shown = scores >= REPORTED_SCORE
+        kept = boxes[shown][np.argsort(-scores[shown], kind="mergesort")]
         if len(small) and len(kept):
             matches = match_detections(box_iou(kept, small), np.array([0.5]))[0]
             found += int((matches >= 0).sum())

@@ -192,16 +192,17 @@ def _merge_same_files(found: Annotations) -> None:
     ``./a.png`` in a CSV, two XML files with one ``<filename>``) become one, with all their
     boxes; otherwise the split could send one photo to both sides, each copy with part of its
     boxes and the rest taught as background."""
-    by_file: dict[Path, SourceImage] = {}
+    first_of: dict[Path, SourceImage] = {}
+    merged = []
     for image in found.images:
-        first = by_file.setdefault(image.path.resolve(), image)
-        if first is not image and (first.width, first.height) == (image.width, image.height):
+        first = first_of.setdefault(image.path.resolve(), image)
+        if first is image or (first.width, first.height) != (image.width, image.height):
+            merged.append(image)  # sizes that disagree stay apart: _check_images says which
+        else:
             first.boxes = np.concatenate([first.boxes, image.boxes])
             first.names += image.names
             first.places += image.places
-        elif first is not image:  # sizes disagree: _check_images reports the wrong one
-            by_file[Path(f"{image.path.resolve()}#{len(by_file)}")] = image
-    found.images = list(by_file.values())
+    found.images = merged
 
 
 def _check_images(found: Annotations) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ArgumentError
-from .boxes import box_area
+from .boxes import box_area, clip_boxes
 
 #: The overlap of ``ildl detect predict --tile`` and ``val --tile`` unless told otherwise.
 DEFAULT_OVERLAP = 0.2
@@ -69,8 +69,7 @@ def boxes_in_tile(boxes, tile: tuple[int, int, int, int]) -> tuple[np.ndarray, n
     wholly inside, 0 for one outside (or of zero area)."""
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     x1, y1, x2, y2 = tile
-    clipped = np.stack([np.clip(boxes[:, 0], x1, x2), np.clip(boxes[:, 1], y1, y2),
-                        np.clip(boxes[:, 2], x1, x2), np.clip(boxes[:, 3], y1, y2)], axis=1)
+    clipped = clip_boxes(boxes - np.array([x1, y1, x1, y1], dtype=np.float64), x2 - x1, y2 - y1)
     area = box_area(boxes)
     kept = np.divide(box_area(clipped), area, out=np.zeros_like(area), where=area > 0)
-    return clipped - np.array([x1, y1, x1, y1], dtype=np.float64), kept
+    return clipped, kept
