@@ -134,6 +134,84 @@ def test_a_closed_pipe_on_windows_is_einval_and_also_ends_quietly(monkeypatch):
 
 
 @pytest.mark.slow
+def test_bare_ildl_lists_the_areas_and_a_bare_area_its_commands(capsys):
+    assert main([]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: ildl ") and "--version" in out
+    for area in ("nn", "detect", "explain", "gallery"):
+        assert re.search(rf"^    {area} ", out, re.MULTILINE), area
+    assert main(["detect"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: ildl detect ")
+    for command in ("make-dataset", "convert", "train", "val", "predict", "export"):
+        assert re.search(rf"^    {command} ", out, re.MULTILINE), command
+
+
+@pytest.mark.parametrize("arguments, usage, error", [
+    (["gallery", "--bogus"], "usage: ildl gallery [-h]",
+     "ildl gallery: error: unrecognized arguments: --bogus (all options: ildl gallery --help)"),
+    (["gallery", "--tehme", "dark"], "usage: ildl gallery [-h]",
+     "ildl gallery: error: unrecognized arguments: --tehme dark (did you mean '--theme'?) (all "
+     "options: ildl gallery --help)"),
+    (["galery"], "usage: ildl [-h]",
+     "ildl: error: argument area: invalid choice: 'galery' (did you mean 'gallery'?); choose "
+     "from nn, detect, explain, gallery (all options: ildl --help)"),
+    (["detect", "trian"], "usage: ildl detect [-h]",
+     "ildl detect: error: argument command: invalid choice: 'trian' (did you mean 'train'?); "
+     "choose from make-dataset, convert, train, val, predict, export (all options: ildl detect "
+     "--help)"),
+    (["gallery", "--theme", "drak"], "usage: ildl gallery [-h]",
+     "ildl gallery: error: argument --theme: invalid choice: 'drak' (did you mean 'dark'?); "
+     "choose from dark, light (all options: ildl gallery --help)"),
+    # Commands whose usage runs over three lines: the error line alone, and where to look.
+    (["detect", "convert", "labels", "--from", "vocc", "--out", "data"], None,
+     "ildl detect convert: error: argument --from: invalid choice: 'vocc' (did you mean "
+     "'voc'?); choose from voc, coco, csv, yolo (all options: ildl detect convert --help)"),
+    (["detect", "train", "--data", "data.yaml", "--epohcs", "3"], None,
+     "ildl detect train: error: unrecognized arguments: --epohcs 3 (did you mean '--epochs'?) "
+     "(all options: ildl detect train --help)"),
+    (["detect", "train"], None, "ildl detect train: error: the following arguments are "
+                                "required: --data (all options: ildl detect train --help)"),
+])
+def test_a_command_line_mistake_shows_that_commands_usage_and_one_line(arguments, usage, error,
+                                                                       capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(arguments)
+    assert exit_info.value.code == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[-1] == error
+    if usage is None:
+        assert len(lines) == 1
+    else:
+        assert lines[0].startswith(usage) and 2 <= len(lines) <= 4
+
+
+def test_the_first_hours_mistakes_are_one_line_without_a_traceback(detect_inputs, tmp_path,
+                                                                    monkeypatch, capsys):
+    """The issue's list: a missing data.yaml, a missing checkpoint, a wrong --data-dir, export
+    without the onnx extra (an unknown figure is above)."""
+    monkeypatch.chdir(tmp_path)
+    cases = {
+        ("detect", "train", "--data", "nope.yaml", "--epochs", "1"): "nope.yaml: no such dataset "
+                                                                     "file",
+        ("detect", "val", "--weights", "nope.pt", "--data", detect_inputs["data"]):
+            "no checkpoint at 'nope.pt'",
+        ("detect", "predict", "--weights", "nope.pt", "--source", detect_inputs["image"]):
+            "no checkpoint at 'nope.pt'",
+        ("nn", "mnist", "--data-dir", "no-such-folder", "--epochs", "1"):
+            "MNIST folder 'no-such-folder' does not exist",
+    }
+    for arguments, message in cases.items():
+        assert main(list(arguments)) == 2, arguments
+        error = capsys.readouterr().err
+        assert error.startswith(f"ildl: error: {message}") and error.count("\n") == 1, error
+    monkeypatch.setitem(sys.modules, "onnx", None)  # as without the onnx extra
+    assert main(["detect", "export", "--weights", detect_inputs["weights"]]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and 'pip install "ildl[onnx]"' in error
+    assert os.listdir(tmp_path) == []
+
+
 def test_console_script_runs_the_quick_gallery(tmp_path):
     completed = subprocess.run([sys.executable, "-m", "ildl.cli", "gallery", "--quick", "--out",
                                 str(tmp_path)], capture_output=True, text=True, timeout=300)

@@ -10,23 +10,73 @@ import codecs
 import errno
 import io
 import os
+import re
 import sys
 
 
-def _nn_moons(args: argparse.Namespace) -> int:
-    from .demos.moons import run_moons
+class CommandParser(argparse.ArgumentParser):
+    """argparse's parser, with mistakes answered as the rest of ildl answers them: the command's
+    own usage (when it is short), one error line that suggests the closest valid name, and where
+    to find the rest (``ildl detect train --help``).
 
+    Each parser also records itself as ``args.command_parser``: after parsing, that is the
+    deepest command given (``ildl detect``), whose help a command without a sub-command shows.
+    """
+
+    # The longest usage (in lines) shown above an error; longer ones are behind --help.
+    SHORT_USAGE_LINES = 3
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_defaults(command_parser=self)
+
+    def error(self, message: str) -> None:
+        usage = self.format_usage()
+        shown = usage if usage.count("\n") <= self.SHORT_USAGE_LINES else ""
+        self.exit(2, f"{shown}{self.prog}: error: {self._suggest(message)} (all options: "
+                  f"{self.prog} --help)\n")
+
+    def _suggest(self, message: str) -> str:
+        """``message`` with the closest valid name to a mistyped choice or option added."""
+        from .validation import closest_name, did_you_mean
+
+        choice = re.match(r"(argument .*: invalid choice: )'(.*?)' \(choose from (.*)\)$",
+                          message)
+        if choice:
+            prefix, value, choices = choice.groups()
+            valid = re.findall(r"'([^']*)'", choices) or choices.split(", ")
+            return (f"{prefix}{value!r}{did_you_mean(value, valid)}; choose from "
+                    f"{', '.join(valid)}")
+        unknown = re.match(r"unrecognized arguments: (-\S+)", message)
+        if unknown:  # compared without their dashes, which every option shares
+            options = {option.lstrip("-"): option for action in self._actions
+                       for option in action.option_strings}
+            close = closest_name(unknown.group(1).lstrip("-"), options)
+            return message + (f" (did you mean {options[close]!r}?)" if close else "")
+        return message
+
+
+def _nn_moons(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    from .demos.moons import SECONDS_PER_STEP, run_moons
+    from .progress import format_seconds
+
+    twin = not args.no_torch and importlib.util.find_spec("torch") is not None
+    print(f"moons: 1000 points, noise 0.2, 10% test; 2-25-50-50-25-1 ReLU/sigmoid; gradient "
+          f"descent lr {args.learning_rate}, {args.steps:,} full-batch steps with ildl"
+          + (", then with a PyTorch twin from the same weights" if twin else "")
+          + f" (about {format_seconds(args.steps * SECONDS_PER_STEP)} each on an idle 2-core "
+          "machine)\n")
     result = run_moons(steps=args.steps, learning_rate=args.learning_rate, seed=args.seed,
-                       torch_twin=not args.no_torch, verbose=0 if args.quiet else 1)
-    print(f"\nmoons: 1000 points, noise 0.2, 10% test; 2-25-50-50-25-1 ReLU/sigmoid; "
-          f"gradient descent lr {args.learning_rate}, {args.steps:,} full-batch steps\n")
-    print("| framework | test accuracy | seconds | steps/s |")
+                       torch_twin=twin, verbose=0 if args.quiet else 1)
+    print("\n| framework | test accuracy | seconds | steps/s |")
     print("|---|---:|---:|---:|")
     for run in (result.ildl, result.torch):
         if run is not None:
             print(f"| {run.framework} | {run.accuracy:.1%} | {run.seconds:.2f} | "
                   f"{run.steps_per_second:,.0f} |")
-    if result.torch is None and not args.no_torch:
+    if not twin and not args.no_torch:
         print("(PyTorch is not installed: pip install torch==2.13.0 to compare)")
     return 0
 
@@ -128,7 +178,17 @@ def _detect_train(args: argparse.Namespace) -> int:
               f"images), so no best.pt was written; weights: {weights}")
     else:
         print(f"best mAP50-95 {result['best_map50_95']:.3f}; weights: {weights}")
+    _advise_if_young(result["history"])
     return 0
+
+
+def _advise_if_young(history: list[dict]) -> None:
+    """Say so when the detector that ``history`` trained is too young to detect."""
+    from .detect.advice import young_model_advice
+
+    advice = young_model_advice(history)
+    if advice:
+        print(f"note: {advice}")
 
 
 def _detect_val(args: argparse.Namespace) -> int:
@@ -150,6 +210,8 @@ def _detect_val(args: argparse.Namespace) -> int:
     metrics = evaluate(model, dataset, max_detections=args.max_det) if args.tile is None else \
         evaluate_tiled(model, dataset, args.tile, args.overlap, max_detections=args.max_det)
     print(metrics.table(markdown=True))
+    if not metrics.map50 > 0:
+        _advise_if_young(checkpoint.get("history", []))
     plot_pr_curves(metrics, os.path.join(args.out, "pr_curves.png"))
     plot_confusion_matrix(metrics, os.path.join(args.out, "confusion_matrix.png"))
     print(f"figures: {args.out}/pr_curves.png, {args.out}/confusion_matrix.png")
@@ -165,6 +227,13 @@ def _detect_predict(args: argparse.Namespace) -> int:
     found = sum(len(record["boxes"]) for record in records)
     print(f"{found} detections in {len(records)} image(s)/frame(s); annotated files and "
           f"detections.json in {args.out}/")
+    if found == 0:
+        from .detect.advice import young_model_advice
+        from .detect.checkpoint import load_checkpoint
+
+        advice = young_model_advice(load_checkpoint(args.weights).get("history", []))
+        print(f"note: {advice}" if advice else f"note: nothing scored --conf {args.conf} or more; "
+              "a lower --conf (e.g. 0.1) shows the weaker detections too")
     return 0
 
 
@@ -299,7 +368,7 @@ def _add_detect_commands(areas) -> None:
 
     detect_parser = areas.add_parser("detect", help="train your own object detector (needs "
                                      "torch: pip install ildl[torch])")
-    detect_commands = detect_parser.add_subparsers(dest="command", required=True)
+    detect_commands = detect_parser.add_subparsers(dest="command")
 
     make_dataset = detect_commands.add_parser("make-dataset", help="write a synthetic dataset "
                                               "in the YOLO layout")
@@ -432,17 +501,17 @@ def _add_explain_image_command(explain_commands) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ildl", description="I Learn Deep Learning: run, watch "
+    parser = CommandParser(prog="ildl", description="I Learn Deep Learning: run, watch "
                                      "and change the collection's experiments.")
     from . import __version__
 
     parser.add_argument("--version", action="version", version=f"ildl {__version__}")
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback of an error (also: ILDL_DEBUG=1)")
-    areas = parser.add_subparsers(dest="area", required=True)
+    areas = parser.add_subparsers(dest="area")
 
     nn_parser = areas.add_parser("nn", help="plain-NumPy neural networks")
-    nn_commands = nn_parser.add_subparsers(dest="command", required=True)
+    nn_commands = nn_parser.add_subparsers(dest="command")
     moons = nn_commands.add_parser("moons", help="the collection's first experiment, with a "
                                    "PyTorch twin when torch is installed")
     moons.add_argument("--steps", type=int, default=10_000, help="full-batch steps (10000)")
@@ -467,7 +536,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     explain_parser = areas.add_parser("explain", help="explain image classifiers and benchmark "
                                       "the explainers")
-    explain_commands = explain_parser.add_subparsers(dest="command", required=True)
+    explain_commands = explain_parser.add_subparsers(dest="command")
     bench = explain_commands.add_parser("bench", help="time and score every explainer: on "
                                         "shape images with known object masks, or with "
                                         "--model NAME on real photos")
@@ -532,6 +601,15 @@ def _replace_unencodable_output() -> None:
         stdout.reconfigure(errors="replace")
 
 
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """The parsed command line; an option that no parser knows is reported by the command it
+    follows (``ildl gallery --bogus``: gallery's usage), not by ``ildl``."""
+    args, unknown = build_parser().parse_known_args(argv)
+    if unknown:
+        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one ``ildl`` command; returns the exit status.
 
@@ -543,11 +621,14 @@ def main(argv: list[str] | None = None) -> int:
     from .errors import IldlError
 
     _replace_unencodable_output()
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = _parse(argv)
     debug = args.debug or bool(os.environ.get("ILDL_DEBUG"))
     try:
-        status = args.run(args)
+        if "run" not in args:  # `ildl` or `ildl detect` alone: what can follow
+            args.command_parser.print_help()
+            status = 0
+        else:
+            status = args.run(args)
         # Output into a pipe is buffered: flush here, where a closed pipe is handled below,
         # rather than in Python's flush at exit, which would print "Exception ignored".
         sys.stdout.flush()

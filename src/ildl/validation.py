@@ -149,11 +149,18 @@ def check_input_shape(x: np.ndarray, expected: tuple, where: str) -> None:
                         f"{x.shape}; {fix}")
 
 
-def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    """``" (did you mean 'relu'?)"`` for the choice closest to ``name`` (by difflib's similarity,
-    or the first that ``name`` abbreviates, like "acc" for "accuracy"), or ``""`` if none is."""
+def closest_name(name: str, choices: Iterable[str]) -> str | None:
+    """The choice closest to ``name`` (by difflib's similarity, ignoring case, or the first that
+    ``name`` abbreviates, like "acc" for "accuracy"), or None if none is close."""
     choices = list(choices)
     lowered = [choice.lower() for choice in choices]
     close = difflib.get_close_matches(name.lower(), lowered, n=1) or \
         [choice for choice in lowered if name and choice.startswith(name.lower())][:1]
-    return f" (did you mean {choices[lowered.index(close[0])]!r}?)" if close else ""
+    return choices[lowered.index(close[0])] if close else None
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """``" (did you mean 'relu'?)"`` for the choice closest to ``name`` (``closest_name``), or
+    ``""`` if none is."""
+    close = closest_name(name, choices)
+    return f" (did you mean {close!r}?)" if close else ""

@@ -36,6 +36,15 @@ def test_torch_twin_follows_ildl_step_for_step():
     assert abs(result.torch.accuracy - result.ildl.accuracy) <= 0.01
 
 
+def test_moons_shows_ildl_then_the_twin_each_as_a_bar_of_steps(capsys):
+    pytest.importorskip("torch")
+    run_moons(steps=40, verbose=2)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("40 full-batch steps [") and "40/40" in lines[0]
+    assert lines[1].startswith("pytorch twin, 40 full-batch steps [") and "steps/s" in lines[1]
+    assert len(lines) == 2
+
+
 @pytest.mark.slow
 def test_moons_reaches_95_percent():
     result = run_moons(torch_twin=False)

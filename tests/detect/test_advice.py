@@ -10,6 +10,7 @@ from ildl.detect.advice import (
     imbalance_advice,
     object_sides,
     training_advice,
+    young_model_advice,
 )
 from ildl.detect.dataset import Example, Split
 from ildl.detect.inference import MAX_DETECTIONS
@@ -51,3 +52,13 @@ def test_crowded_images_batch_and_imbalance():
     assert imbalance_advice({"tree": 100, "bush": 10, "rock": 0}).startswith(
         "class 'bush' has 10 training objects and 'tree' 100")
     assert imbalance_advice({"tree": 100, "bush": 0}) is None  # one class present
+
+
+def test_a_detector_below_map50_0_05_is_called_too_young_to_detect():
+    young = young_model_advice([{"epoch": 1, "map50": 0.0}, {"epoch": 2, "map50": 0.049}])
+    assert young.startswith("the best validation mAP50 after 2 epoch(s) is 0.049: this "
+                            "detector is too young to detect") and "--epochs 100" in young
+    assert young_model_advice([{"epoch": 1, "map50": 0.0}, {"epoch": 2, "map50": 0.05}]) is None
+    unmeasured = young_model_advice([{"epoch": 1, "map50": float("nan")}])
+    assert "after 1 epoch(s) is not measured" in unmeasured
+    assert young_model_advice([]) is None  # no training history to judge by

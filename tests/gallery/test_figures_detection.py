@@ -13,6 +13,7 @@ from ildl.gallery.render import render_one
 
 pytest.importorskip("torch")
 from ildl.data.shapes import make_video  # noqa: E402
+from ildl.gallery import figures_detection  # noqa: E402
 from ildl.gallery.figures_detection import (  # noqa: E402
     QUICK_DATASET,
     QUICK_TRAINING,
@@ -77,3 +78,24 @@ def test_video_map50_is_one_for_the_truth_and_zero_for_boxes_moved_off_it():
     assert video_map50(_truth_as_detections(video), video, NAMES) == pytest.approx(1.0)
     # moved by 80% of their width, boxes overlap their object by IoU 0.2/1.8 < 0.5: all misses
     assert video_map50(_truth_as_detections(video, 0.8), video, NAMES) == pytest.approx(0.0)
+
+
+def test_the_training_still_to_do_is_announced_until_the_detector_is_cached(tmp_path,
+                                                                             monkeypatch):
+    two_epochs = {**QUICK_TRAINING, "epochs": 2}
+    monkeypatch.setenv("ILDL_CACHE", str(tmp_path))
+    monkeypatch.setattr(figures_detection, "TRAINING", two_epochs)
+    long_work = FIGURES["object_detection"].long_work
+    assert long_work(RenderOptions()).startswith("trains a detector on synthetic shapes for 2 "
+                                                 "epochs: about ")
+    folder = tmp_path / "gallery" / "object_detection"
+    best, _ = trained_detector(str(folder), QUICK_DATASET, two_epochs)
+    assert long_work(RenderOptions()) == ""
+    # Interrupted after its first epoch: one epoch is left to train.
+    from ildl.detect.train import load_checkpoint, save_checkpoint
+
+    last = os.path.join(os.path.dirname(best), "last.pt")
+    checkpoint = load_checkpoint(last)
+    checkpoint.update(epoch=0, history=checkpoint["history"][:1])
+    save_checkpoint(last, checkpoint)
+    assert " for 1 epoch: about a minute or less on" in long_work(RenderOptions())

@@ -6,6 +6,7 @@ from PIL import Image
 
 from ildl.gallery import FIGURES, Figure, RenderOptions, render_gallery
 from ildl.gallery.registry import register
+from ildl.gallery.render import LinePrefixer
 
 matplotlib.use("Agg")
 QUICK = RenderOptions(quick=True)
@@ -93,3 +94,69 @@ def test_no_figure_module_imports_another():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.level == 1:
                 assert node.module == "registry", f"{path.name} imports .{node.module}"
+
+
+def test_what_a_figure_prints_is_prefixed_with_its_name_one_whole_line_at_a_time():
+    import io
+
+    out = io.StringIO()
+    stream = LinePrefixer(out, "object_detection | ")
+    stream.write("epoch 1/2 [==>...] 1/4\repoch 1/2 [====>.] 2/4")  # a bar redrawn in place
+    assert out.getvalue() == ""  # nothing until the line ends
+    stream.write("\repoch 1/2 [======] 4/4 done\n  val: mAP50 0.1\n\npartial")
+    assert out.getvalue() == ("object_detection | epoch 1/2 [======] 4/4 done\n"
+                              "object_detection |   val: mAP50 0.1\n")
+    assert not stream.isatty()  # so progress bars print finished lines, not redraws
+
+
+def printing(out_dir, options):
+    print("training a model")
+    return []
+
+
+def test_long_work_is_announced_before_rendering_and_progress_names_the_figure(tmp_path,
+                                                                                 capsys):
+    register(Figure("slow_for_test", "a figure that trains", "train()", printing,
+                    long_work=lambda options: "trains a model: about 3 minutes"))
+    register(Figure("cached_for_test", "its work is cached", "draw()", printing,
+                    long_work=lambda options: ""))
+    lines = []
+    try:
+        render_gallery(str(tmp_path), ["slow_for_test", "cached_for_test"], RenderOptions(),
+                       jobs=1, log=lines.append)
+        quick_lines = []
+        render_gallery(str(tmp_path), ["slow_for_test"], QUICK, jobs=1, log=quick_lines.append)
+    finally:
+        del FIGURES["slow_for_test"], FIGURES["cached_for_test"]
+    assert lines[1] == ("slow_for_test trains a model: about 3 minutes; it is done once, then "
+                        "cached")
+    assert not any("cached_for_test" in line for line in lines[:2])
+    assert lines[2].startswith("[1/2] slow_for_test: ") and "so far, waiting for " \
+        "cached_for_test" in lines[2]
+    assert lines[3].startswith("[2/2] cached_for_test: ") and "waiting" not in lines[3]
+    assert capsys.readouterr().out == ("slow_for_test | training a model\n"
+                                       "cached_for_test | training a model\n"
+                                       "slow_for_test | training a model\n")
+    assert not any("about 3 minutes" in line for line in quick_lines)  # quick: none to announce
+
+
+def test_the_index_links_read_on_both_themes(tmp_path):
+    """The contents' links get the theme's link colour, not the browser's dark blue (#0000ee),
+    which vanishes on the dark page (WCAG contrast ratio of at least 4.5 against the page)."""
+    import re
+
+    def luminance(colour):
+        channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    for theme in ("dark", "light"):
+        render_gallery(str(tmp_path / theme), ["ewma"], RenderOptions(quick=True, theme=theme),
+                       log=quiet)
+        page = (tmp_path / theme / "index.html").read_text()
+        background = re.search(r"body\{background:(#[0-9a-f]{6})", page).group(1)
+        links = re.findall(r"a(?::visited)?\{color:(#[0-9a-f]{6})\}", page)
+        assert len(links) == 2, "the page sets no colour for its links (and visited links)"
+        for link in links:
+            light, dark = sorted([luminance(link), luminance(background)], reverse=True)
+            assert (light + 0.05) / (dark + 0.05) >= 4.5, (theme, link, background)

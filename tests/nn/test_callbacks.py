@@ -122,6 +122,18 @@ def test_early_stopping_without_restore_keeps_the_last_weights(data):
         np.testing.assert_array_equal(ours, last)
 
 
+def test_early_stopping_verbose_says_when_it_stopped_and_which_weights_it_restored(data,
+                                                                                  capsys):
+    stopper = callbacks.EarlyStopping(monitor="val_accuracy", patience=2,
+                                      restore_best_weights=True, verbose=1)
+    small_model().fit(*data, epochs=6, verbose=0, callbacks=[
+        Inject([0.5, 0.7, 0.6, 0.65, 0.9, 0.9], key="val_accuracy"), stopper])
+    assert capsys.readouterr().out.splitlines() == [
+        "EarlyStopping: val_accuracy did not improve for 2 epochs; stopping after epoch 4 "
+        "(best 0.7000 at epoch 2)",
+        "EarlyStopping: restored the weights of epoch 2"]
+
+
 def test_early_stopping_mode_auto_maximises_accuracy(data):
     stopper = callbacks.EarlyStopping(monitor="val_accuracy", patience=0)
     model = small_model()
@@ -380,10 +392,11 @@ def test_verbose_one_on_a_terminal_redraws_with_an_eta(data, monkeypatch):
     assert "Epoch 1/2" in out and "ETA" in out and "samples/s" in out and "\r" in out
 
 
-def test_full_batch_training_shows_one_bar_over_all_epochs(data, capsys):
+def test_full_batch_training_shows_one_bar_over_all_its_steps(data, capsys):
     small_model().fit(*data, epochs=30, batch_size=len(data[0]), verbose=1)
     out = capsys.readouterr().out
-    assert out.count("\n") == 1 and "30/30" in out and "samples/s" in out
+    assert out.startswith("30 full-batch steps [") and out.count("\n") == 1
+    assert "30/30" in out and "steps/s" in out and "epoch" not in out.lower()
 
 
 def test_verbose_two_prints_one_line_per_epoch(data, capsys):

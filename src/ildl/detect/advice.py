@@ -14,6 +14,10 @@ says which option to change when the data call for it:
 - **classes of very different counts**: mAP averages the classes, so a rare class weighs as
   much as a common one while the loss sees it rarely. Said, so the per-class AP is read with it.
 
+After training (and when ``val`` or ``predict`` find nothing), ``young_model_advice`` says when a
+detector is too young to detect: trained from scratch, it finds next to nothing in its first
+epochs.
+
 >>> sizes = np.array([[4.0, 5.0], [6.0, 3.0]])         # (N, 2) object sides at imgsz, pixels
 >>> small_objects_advice(sizes, imgsz=320).split(" or less")[0]
 'half the training objects are 3.5 pixels'
@@ -32,6 +36,8 @@ from .inference import MAX_DETECTIONS
 SMALL_OBJECT_SIDE = 8.0
 # A class this many times rarer than the commonest is worth a word.
 IMBALANCE_RATIO = 10
+# Below this best validation mAP@0.5 a detector finds next to nothing at predict's threshold.
+YOUNG_MAP50 = 0.05
 
 
 def object_sides(split: Split, imgsz: int) -> np.ndarray:
@@ -101,3 +107,17 @@ def training_advice(split: Split, imgsz: int, batch: int) -> list[str]:
               batch_advice(len(split.examples), batch),
               imbalance_advice(split.summary()["objects_per_class"])]
     return [line for line in advice if line]
+
+
+def young_model_advice(history: Sequence[dict]) -> str | None:
+    """Advice for a detector whose best validation mAP@0.5 over its ``history`` (one dict per
+    epoch, with "map50") is below ``YOUNG_MAP50``: it needs more epochs, not other options."""
+    scores = [entry["map50"] for entry in history if np.isfinite(entry.get("map50", np.nan))]
+    if not history or (scores and max(scores) >= YOUNG_MAP50):
+        return None
+    best = f"{max(scores):.3f}" if scores else "not measured"
+    return (f"the best validation mAP50 after {len(history)} epoch(s) is {best}: this detector "
+            "is too young to detect (trained from scratch, it finds next to nothing in its first "
+            "epochs; the synthetic shapes reach mAP50 0.3 after about 5 epochs and 0.8 after 24, "
+            "photos need 100 or more); train longer from the start, e.g. --epochs 100 "
+            "--overwrite")

@@ -32,6 +32,8 @@ QUICK_TRAINING = {"epochs": 1, "size": "n", "batch": 16}
 VIDEO = {"n_frames": 72, "size": 320, "n_objects": 5, "seed": 7, "fps": 12}
 QUICK_VIDEO = {**VIDEO, "n_frames": 4, "size": 160}
 SHOWN_SCORE = 0.3  # boxes drawn on the video; mAP uses every score
+# An epoch of TRAINING with its validation, measured on an idle 2-core machine (8.5 s + 1 s).
+SECONDS_PER_EPOCH = 10
 
 
 def trained_detector(folder: str, dataset: dict, training: dict,
@@ -42,26 +44,52 @@ def trained_detector(folder: str, dataset: dict, training: dict,
     ``training`` is reused as it is; an unfinished one resumes from ``last.pt``.
     """
     from ..data.shapes import write_dataset
-    from ..detect.checkpoint import load_checkpoint
-    from ..detect.config import TrainConfig
     from ..detect.train import train
 
     data_yaml = os.path.join(folder, "shapes", "data.yaml")
     if not os.path.exists(data_yaml):  # written last: its presence means the dataset is whole
         write_dataset(os.path.join(folder, "shapes"), overwrite=True, **dataset)
     out = os.path.join(folder, "detector")
-    last, best = os.path.join(out, "last.pt"), os.path.join(out, "best.pt")
-    resume = False
-    if os.path.exists(last) and os.path.exists(best):
-        checkpoint = load_checkpoint(last)
-        if checkpoint["train_config"] == asdict(TrainConfig(data=data_yaml, out=out, **training)):
-            if checkpoint["epoch"] + 1 >= training["epochs"]:
-                return best, list(checkpoint["history"])
-            resume = True
+    epochs_done, history = _run_so_far(folder, training)
+    if epochs_done >= training["epochs"]:
+        return os.path.join(out, "best.pt"), history
     # not resumed: a run of another configuration (or none) is replaced
-    result = train(data_yaml, out=out, resume=resume, overwrite=not resume, verbose=verbose,
-                   **training)
+    result = train(data_yaml, out=out, resume=epochs_done > 0, overwrite=epochs_done == 0,
+                   verbose=verbose, **training)
     return result["best"], result["history"]
+
+
+def _run_so_far(folder: str, training: dict) -> tuple[int, list[dict]]:
+    """(epochs trained, their history) by the run of ``training`` in ``folder``; (0, []) when
+    there is none or it was made with another configuration."""
+    from ..detect.checkpoint import load_checkpoint
+    from ..detect.config import TrainConfig
+
+    data_yaml = os.path.join(folder, "shapes", "data.yaml")
+    out = os.path.join(folder, "detector")
+    last, best = os.path.join(out, "last.pt"), os.path.join(out, "best.pt")
+    if not (os.path.exists(data_yaml) and os.path.exists(last) and os.path.exists(best)):
+        return 0, []
+    checkpoint = load_checkpoint(last)
+    if checkpoint["train_config"] != asdict(TrainConfig(data=data_yaml, out=out, **training)):
+        return 0, []
+    return checkpoint["epoch"] + 1, list(checkpoint["history"])
+
+
+def _cache_folder() -> str:
+    return cache_dir(os.path.join("gallery", "object_detection"))
+
+
+def _long_work(options: RenderOptions) -> str:
+    """The training still to do before the next render, or "" once the detector is cached."""
+    epochs_done, _ = _run_so_far(_cache_folder(), TRAINING)
+    epochs = TRAINING["epochs"] - epochs_done
+    if epochs <= 0:
+        return ""
+    minutes = round(epochs * SECONDS_PER_EPOCH / 60)
+    duration = f"{minutes} minutes" if minutes > 1 else "a minute or less"
+    return (f"trains a detector on synthetic shapes for {epochs} epoch{'s' * (epochs != 1)}: "
+            f"about {duration} on an idle 2-core machine, twice that on a busy one")
 
 
 def video_map50(found: list[dict], video, names: list[str]) -> float:
@@ -116,8 +144,7 @@ def _render_object_detection(out_dir: str, options: RenderOptions) -> list[str]:
             model, checkpoint = load_detector(best)
         video_options = QUICK_VIDEO
     else:
-        best, history = trained_detector(cache_dir(os.path.join("gallery", "object_detection")),
-                                         DATASET, TRAINING, verbose=True)
+        best, history = trained_detector(_cache_folder(), DATASET, TRAINING, verbose=True)
         model, checkpoint = load_detector(best)
         video_options = VIDEO
     video = make_video(**video_options)
@@ -158,4 +185,5 @@ register(Figure(
     "              for f, d in zip(video.frames, found)], 'object_detection.gif', fps=12)",
     _render_object_detection,
     requires=("torch",),
+    long_work=_long_work,
 ))

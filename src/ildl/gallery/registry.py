@@ -44,6 +44,9 @@ class Figure:
     code: str  # the Python call that makes it, shown in the index
     render: Callable[[str, RenderOptions], list[str]]
     requires: tuple[str, ...] = ()  # optional packages it needs, e.g. ("torch",)
+    # What its next render must compute before drawing and about how long ("trains a detector:
+    # about 4 minutes"), or "" once that is cached; None for figures that draw in seconds.
+    long_work: Callable[[RenderOptions], str] | None = None
 
     def missing(self) -> list[str]:
         """The packages of ``requires`` that are not installed."""

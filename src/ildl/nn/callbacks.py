@@ -315,7 +315,7 @@ class ProgbarLogger(Callback):
     ``verbose=2`` one line per epoch. ``fit(verbose=...)`` adds it for you.
 
     Full-batch training (one step per epoch, often thousands of epochs) gets a single bar over
-    all epochs instead, so the screen shows progress rather than thousands of lines.
+    all its steps instead, so the screen shows progress rather than thousands of lines.
     """
 
     def __init__(self, verbose: int = 1, stream=None):
@@ -328,12 +328,13 @@ class ProgbarLogger(Callback):
         self.epochs, self.steps, self.samples = info["epochs"], info["steps"], info["samples"]
         self.first_epoch = info.get("initial_epoch", 0)
         self.one_bar = self.steps == 1 and self.epochs - self.first_epoch > 1
-        if self.one_bar:
-            self.bar = self._new_bar(self.epochs - self.first_epoch, f"{self.epochs} epochs")
+        if self.one_bar:  # an epoch is one step: the bar counts steps, and its rate is steps/s
+            self.bar = self._new_bar(self.epochs - self.first_epoch,
+                                     f"{self.epochs:,} full-batch steps", unit="steps")
 
-    def _new_bar(self, total: int, title: str) -> ProgressBar:
+    def _new_bar(self, total: int, title: str, unit: str = "samples") -> ProgressBar:
         # verbose=2: no redrawing, only the final line
-        return ProgressBar(total, title=title, stream=self.stream,
+        return ProgressBar(total, title=title, stream=self.stream, unit=unit,
                            interactive=None if self.verbose == 1 else False)
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -347,7 +348,7 @@ class ProgbarLogger(Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.one_bar:
             done = epoch + 1 - self.first_epoch
-            self.last = (done, done * self.samples, _shown(logs))
+            self.last = (done, done, _shown(logs))
             self.bar.update(*self.last)
         else:
             self.bar.finish(self.steps, self.samples, _shown(logs))
