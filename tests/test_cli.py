@@ -212,6 +212,7 @@ def test_the_first_hours_mistakes_are_one_line_without_a_traceback(detect_inputs
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.slow  # trains or renders for a minute under load
 def test_console_script_runs_the_quick_gallery(tmp_path):
     completed = subprocess.run([sys.executable, "-m", "ildl.cli", "gallery", "--quick", "--out",
                                 str(tmp_path)], capture_output=True, text=True, timeout=300)

@@ -59,6 +59,6 @@ def test_a_detector_below_map50_0_05_is_called_too_young_to_detect():
     assert young.startswith("the best validation mAP50 after 2 epoch(s) is 0.049: this "
                             "detector is too young to detect") and "--epochs 100" in young
     assert young_model_advice([{"epoch": 1, "map50": 0.0}, {"epoch": 2, "map50": 0.05}]) is None
-    unmeasured = young_model_advice([{"epoch": 1, "map50": float("nan")}])
-    assert "after 1 epoch(s) is not measured" in unmeasured
-    assert young_model_advice([]) is None  # no training history to judge by
+    # Unmeasured (a val split without labels) or no history: nothing to judge by.
+    assert young_model_advice([{"epoch": 1, "map50": float("nan")}]) is None
+    assert young_model_advice([]) is None

@@ -33,6 +33,7 @@ def test_training_writes_checkpoints_that_load_without_pickle(tiny_data, tmp_pat
     assert model(torch.zeros(1, 3, 64, 64))[0].shape == (1, 8, 64 // STRIDES[0], 64 // STRIDES[0])
 
 
+@pytest.mark.slow  # trains or renders for a minute under load
 def test_resume_continues_from_the_last_epoch(tiny_data, tmp_path):
     train(tiny_data, epochs=1, imgsz=64, batch=8, out=str(tmp_path), verbose=False)
     trainer = Trainer(TrainConfig(tiny_data, epochs=3, imgsz=64, batch=8, out=str(tmp_path)),
@@ -160,6 +161,7 @@ def test_asking_for_a_missing_gpu_says_so(tiny_data, tmp_path):
                             device="cuda"), verbose=False)
 
 
+@pytest.mark.slow  # trains or renders for a minute under load
 def test_a_time_limit_shortens_the_schedule_so_it_still_ends_on_its_cosine(tiny_data, tmp_path,
                                                                            monkeypatch):
     from ildl.detect.train import TrainConfig, Trainer
@@ -302,6 +304,7 @@ def test_evaluate_refuses_a_dataset_with_another_class_count(make_dataset):
         evaluate(Detector(3), dataset)
 
 
+@pytest.mark.slow  # trains or renders for a minute under load
 def test_fuzz_resuming_an_edited_checkpoint_works_or_fails_with_an_ildl_error(make_dataset,
                                                                            tmp_path):
     """A last.pt whose training-state entries were replaced by anything (and its digest made
@@ -338,6 +341,7 @@ def test_fuzz_resuming_an_edited_checkpoint_works_or_fails_with_an_ildl_error(ma
     check()
 
 
+@pytest.mark.slow  # trains or renders for a minute under load
 @pytest.mark.parametrize("scores, warmup_epochs, patience, epochs_trained", [
     # 0 for three epochs (a detector from scratch finds nothing at first), then 0.1 and no
     # better: training stops two epochs after the first 0.1, not two after the first 0

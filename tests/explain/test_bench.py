@@ -25,6 +25,7 @@ def read_csv(path):
         return list(csv.DictReader(file))
 
 
+@pytest.mark.slow  # trains or renders for a minute under load
 def test_quick_benchmark_writes_table_csv_and_curves(tmp_path):
     rows = run_benchmark(images=3, methods=["gradcam", "occlusion"], out_dir=tmp_path,
                          quick=True, verbose=0)

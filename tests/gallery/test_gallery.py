@@ -16,6 +16,7 @@ def quiet(message):
     pass
 
 
+@pytest.mark.slow  # trains or renders for a minute under load
 def test_quick_gallery_writes_every_figure_and_the_index(tmp_path):
     outcomes = render_gallery(str(tmp_path), options=QUICK, jobs=2, log=quiet)
     assert [outcome.name for outcome in outcomes] == list(FIGURES)

@@ -113,10 +113,10 @@ def young_model_advice(history: Sequence[dict]) -> str | None:
     """Advice for a detector whose best validation mAP@0.5 over its ``history`` (one dict per
     epoch, with "map50") is below ``YOUNG_MAP50``: it needs more epochs, not other options."""
     scores = [entry["map50"] for entry in history if np.isfinite(entry.get("map50", np.nan))]
-    if not history or (scores and max(scores) >= YOUNG_MAP50):
+    if not scores or max(scores) >= YOUNG_MAP50:  # unmeasured (no labelled val images): unknown
         return None
-    best = f"{max(scores):.3f}" if scores else "not measured"
-    return (f"the best validation mAP50 after {len(history)} epoch(s) is {best}: this detector "
+    return (f"the best validation mAP50 after {len(history)} epoch(s) is {max(scores):.3f}: "
+            "this detector "
             "is too young to detect (trained from scratch, it finds next to nothing in its first "
             "epochs; the synthetic shapes reach mAP50 0.3 after about 5 epochs and 0.8 after 24, "
             "photos need 100 or more); train longer from the start, e.g. --epochs 100 "
