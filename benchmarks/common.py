@@ -183,9 +183,9 @@ def run_each_in_own_process(script: str, names: list[str], arguments: list[str])
         print(f"keras: not installed, its row is skipped; to add it: {KERAS_INSTALL}\n")
         names = [name for name in names if name != "keras"]
     results = {}
-    for name in names:
+    for name in names:  # stderr passes through, so a failing framework shows its traceback
         output = subprocess.run([sys.executable, script, "--only", name, *arguments],
-                                env=environment, check=True, capture_output=True,
+                                env=environment, check=True, stdout=subprocess.PIPE,
                                 text=True).stdout
         results[name] = json.loads(output.strip().splitlines()[-1])
     return results
