@@ -1,10 +1,12 @@
-"""Benchmark: an ildl.nn CNN against PyTorch on real MNIST digits, same settings.
+"""Benchmark: an ildl.nn CNN against PyTorch and Keras on real MNIST digits, same settings.
 
 conv 3x3 32 same -> ReLU -> maxpool 2 -> conv 3x3 64 same -> ReLU -> maxpool 2 -> flatten ->
-dense 128 ReLU -> dense 10 softmax; Adam 1e-3, batch 64, float32, 5 epochs on the MNIST test set
-split 8000 train / 2000 validation, 2 threads. Prints the comparison table and, with --profile,
-where ildl's time goes layer by layer.
+dense 128 ReLU -> dense 10 softmax; Adam 1e-3 (epsilon 1e-8), batch 64, float32, 5 epochs on the
+MNIST test set split 8000 train / 2000 validation, 2 threads; PyTorch and Keras (torch backend)
+start from ildl's initial weights. Prints the comparison table and, with --profile, where ildl's
+time goes layer by layer.
 
+    pip install -e '.[torch,bench]'     # Keras; without it the table has no Keras row
     python benchmarks/cnn_mnist.py [--data-dir ../shared/data/mnist] [--epochs 5] [--profile]
 """
 
@@ -31,6 +33,32 @@ def run_ildl(data_dir: str, epochs: int, seeds: int) -> dict:
     return common.repeat_over_seeds(run, seeds, epochs * len(x))
 
 
+def build_torch(model):
+    """The CNN in PyTorch (NCHW images) with ``model``'s weights; it outputs logits."""
+    import torch
+
+    twin = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(32, 64, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(64 * 7 * 7, 128), torch.nn.ReLU(),
+        torch.nn.Linear(128, 10))
+    common.copy_weights_to_torch(model, twin)
+    return twin
+
+
+def build_keras(model):
+    """The CNN in Keras (NHWC images, as ildl) with ``model``'s weights; it outputs logits."""
+    keras = common.import_keras()
+    layers = keras.layers
+    twin = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.Conv2D(32, 3, padding="same", activation="relu"), layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, padding="same", activation="relu"), layers.MaxPooling2D(2),
+        layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dense(10)])
+    common.copy_weights_to_keras(model, twin)
+    return twin
+
+
 def run_torch(data_dir: str, epochs: int, seeds: int) -> dict:
     import torch
 
@@ -39,16 +67,22 @@ def run_torch(data_dir: str, epochs: int, seeds: int) -> dict:
     x, x_val = x.transpose(0, 3, 1, 2).copy(), x_val.transpose(0, 3, 1, 2).copy()  # NCHW
 
     def run(seed: int) -> tuple[float, float]:
-        torch.manual_seed(seed)
-        model = torch.nn.Sequential(
-            torch.nn.Conv2d(1, 32, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-            torch.nn.Conv2d(32, 64, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-            torch.nn.Flatten(), torch.nn.Linear(64 * 7 * 7, 128), torch.nn.ReLU(),
-            torch.nn.Linear(128, 10))
+        model = build_torch(build_cnn(seed))
         seconds = common.train_torch(model, x, y, epochs, BATCH, LEARNING_RATE, seed)
         return seconds, common.torch_accuracy(model, x_val, y_val)
 
     return common.repeat_over_seeds(run, seeds, epochs * len(x))
+
+
+def run_keras(data_dir: str, epochs: int, seeds: int) -> dict:
+    (x, y), (x_val, y_val) = common.mnist_split(data_dir, images=True)
+
+    def run(seed: int) -> tuple[float, float]:
+        return common.train_keras(build_keras(build_cnn(seed)), x, y, x_val, y_val, epochs,
+                                  BATCH, LEARNING_RATE, seed)
+
+    return {**common.repeat_over_seeds(run, seeds, epochs * len(x)),
+            "label": common.keras_label()}
 
 
 def profile_ildl(data_dir: str, steps: int = 60) -> None:
@@ -59,7 +93,7 @@ def profile_ildl(data_dir: str, steps: int = 60) -> None:
 
     (x, y), _ = common.mnist_split(data_dir, images=True)
     model = build_cnn()
-    model.compile(nn.optimizers.Adam(learning_rate=LEARNING_RATE),
+    model.compile(nn.optimizers.Adam(learning_rate=LEARNING_RATE, epsilon=common.ADAM_EPSILON),
                   "sparse_categorical_crossentropy")
     model.fit(x[:BATCH * 5], y[:BATCH * 5], batch_size=BATCH, verbose=0)  # warm up
     forward = np.zeros(len(model.layers))
@@ -99,7 +133,7 @@ def profile_ildl(data_dir: str, steps: int = 60) -> None:
     print(f"| total | | {1e3 * total / steps:.2f} | 100% |")
 
 
-RUNNERS = {"ildl": run_ildl, "pytorch": run_torch}
+RUNNERS = {"ildl": run_ildl, "pytorch": run_torch, "keras": run_keras}
 
 
 def main() -> None:
@@ -117,7 +151,8 @@ def main() -> None:
         __file__, list(RUNNERS), ["--data-dir", args.data_dir, "--epochs", str(args.epochs),
                                   "--seeds", str(args.seeds)])
     common.print_table(f"CNN conv32-pool-conv64-pool-dense128-dense10, Adam 1e-3, batch {BATCH}, "
-                       f"{args.epochs} epochs, MNIST 8000/2000, float32, 2 threads", results)
+                       f"{args.epochs} epochs, MNIST 8000/2000, float32, 2 threads, same initial "
+                       "weights", results)
     if args.profile:
         profile_ildl(args.data_dir)
 

@@ -1,15 +1,21 @@
-"""Shared by the benchmark scripts: MNIST split, a PyTorch training loop, one process per framework.
+"""Shared by the benchmark scripts: MNIST split, training loops, one process per framework, and
+ildl's initial weights copied into the PyTorch and Keras models so all three start alike.
 
-Each framework runs in a fresh process (so peak RSS is its own) with 2 BLAS/OpenMP threads.
+Each framework runs in a fresh process (so peak RSS is its own) with 2 BLAS/OpenMP threads; Keras
+runs on its torch backend, with torch's threads set as in the PyTorch process.
 """
 
 from __future__ import annotations
 
+import atexit
+import importlib.util
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -18,6 +24,10 @@ DEFAULT_DATA = os.environ.get(
     "ILDL_MNIST_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                    "../../shared/data/mnist"))
 THREADS = 2
+# torch's default; ildl's and Keras' is 1e-7. Keras adds it to sqrt(v) before the bias correction
+# (so its step t divides by sqrt(v_hat) + eps / sqrt(1 - b2^t)), torch and ildl after.
+ADAM_EPSILON = 1e-8
+KERAS_INSTALL = "pip install -e '.[torch,bench]'  (or: pip install keras==3.15.1)"
 
 
 def mnist_split(data_dir: str, images: bool):
@@ -42,7 +52,7 @@ def train_torch(model, x: np.ndarray, y: np.ndarray, epochs: int, batch_size: in
     import torch
 
     x, y = torch.from_numpy(x), torch.from_numpy(y)
-    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate, eps=ADAM_EPSILON)
     loss_function = torch.nn.CrossEntropyLoss()
     generator = torch.Generator().manual_seed(seed)
     start = time.perf_counter()
@@ -62,11 +72,27 @@ def train_ildl(model, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np
     accuracy)."""
     from ildl import nn
 
-    model.compile(nn.optimizers.Adam(learning_rate=learning_rate),
+    model.compile(nn.optimizers.Adam(learning_rate=learning_rate, epsilon=ADAM_EPSILON),
                   "sparse_categorical_crossentropy", ["accuracy"])
     start = time.perf_counter()
     model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0)
     return time.perf_counter() - start, model.evaluate(x_val, y_val)["accuracy"]
+
+
+def train_keras(model, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
+                epochs: int, batch_size: int, learning_rate: float,
+                seed: int) -> tuple[float, float]:
+    """Adam + sparse cross-entropy on logits (as the PyTorch model) with Keras' own ``fit``;
+    returns (training seconds, validation accuracy)."""
+    keras = import_keras()
+    keras.utils.set_random_seed(seed)  # fit's shuffling
+    model.compile(keras.optimizers.Adam(learning_rate=learning_rate, epsilon=ADAM_EPSILON),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0)
+    seconds = time.perf_counter() - start
+    predicted = model.predict(x_val, batch_size=500, verbose=0).argmax(1)
+    return seconds, float(np.mean(predicted == y_val))
 
 
 def torch_accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
@@ -75,6 +101,67 @@ def torch_accuracy(model, x: np.ndarray, y: np.ndarray) -> float:
     with torch.no_grad():
         predicted = model(torch.from_numpy(x)).argmax(1).numpy()
     return float(np.mean(predicted == y))
+
+
+def import_keras():
+    """Keras 3 on its torch backend, computing on ``THREADS`` threads as the PyTorch runs do.
+    Keras writes its config folder on import (``~/.keras`` by default): it goes to a temporary
+    folder, removed when the process ends."""
+    if "keras" not in sys.modules:
+        keras_home = tempfile.mkdtemp(prefix="ildl-keras-")
+        atexit.register(shutil.rmtree, keras_home, ignore_errors=True)
+        os.environ.update(KERAS_BACKEND="torch", KERAS_HOME=keras_home)
+    import keras
+    import torch
+
+    torch.set_num_threads(THREADS)
+    return keras
+
+
+def copy_weights_to_torch(model, torch_model) -> None:
+    """Copy the weights of ildl's ``model`` into the matching ``Linear`` and ``Conv2d`` modules of
+    ``torch_model``, in order. Keras/ildl kernels are (in, out), torch weights (out, in); conv
+    kernels (kh, kw, C, F) become (F, C, kh, kw); a ``Dense`` after ``Flatten`` of (H, W, C) maps
+    has its rows reordered to (C, H, W), the order in which torch flattens NCHW maps."""
+    import torch
+
+    from ildl import nn
+
+    modules = [module for module in torch_model.modules()
+               if isinstance(module, torch.nn.Linear | torch.nn.Conv2d)]
+    pairs = [(before, layer) for before, layer in zip([None, *model.layers], model.layers)
+             if layer.params]
+    if len(modules) != len(pairs):
+        raise ValueError(f"{len(pairs)} ildl layers with weights, {len(modules)} torch modules")
+    for (before, layer), module in zip(pairs, modules):
+        kernel = layer.params["kernel"]
+        if kernel.ndim == 4:
+            weight = kernel.transpose(3, 2, 0, 1)
+        elif isinstance(before, nn.Flatten) and len(before.input_shape) == 3:
+            weight = kernel.reshape(*before.input_shape, -1).transpose(3, 2, 0, 1)
+            weight = weight.reshape(len(weight), -1)
+        else:
+            weight = kernel.T
+        with torch.no_grad():
+            module.weight.copy_(torch.from_numpy(np.ascontiguousarray(weight)))
+            module.bias.copy_(torch.from_numpy(layer.params["bias"]))
+
+
+def copy_weights_to_keras(model, keras_model) -> None:
+    """Copy the weights of ildl's ``model`` into the layers of ``keras_model`` that have weights, in
+    order: both keep kernels as (in, out) and (kh, kw, C, F) and flatten (H, W, C) maps alike."""
+    sources = [layer for layer in model.layers if layer.params]
+    targets = [layer for layer in keras_model.layers if layer.weights]
+    if len(sources) != len(targets):
+        raise ValueError(f"{len(sources)} ildl layers with weights, {len(targets)} Keras layers")
+    for source, target in zip(sources, targets):
+        target.set_weights([source.params["kernel"], source.params["bias"]])
+
+
+def keras_label() -> str:
+    """The Keras row's name in the tables: its version and backend."""
+    keras = import_keras()
+    return f"keras {keras.__version__} ({keras.backend.backend()})"
 
 
 def repeat_over_seeds(run, seeds: int, samples_per_run: int) -> dict:
@@ -88,13 +175,17 @@ def repeat_over_seeds(run, seeds: int, samples_per_run: int) -> dict:
 
 
 def run_each_in_own_process(script: str, names: list[str], arguments: list[str]) -> dict:
-    """Run ``script --only NAME arguments`` for each name; collect the JSON each prints last."""
+    """Run ``script --only NAME arguments`` for each name; collect the JSON each prints last.
+    Keras, when it is not installed, is left out with a line saying how to install it."""
     environment = {**os.environ, **{variable: str(THREADS) for variable in (
         "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}}
+    if "keras" in names and importlib.util.find_spec("keras") is None:
+        print(f"keras: not installed, its row is skipped; to add it: {KERAS_INSTALL}\n")
+        names = [name for name in names if name != "keras"]
     results = {}
-    for name in names:
+    for name in names:  # stderr passes through, so a failing framework shows its traceback
         output = subprocess.run([sys.executable, script, "--only", name, *arguments],
-                                env=environment, check=True, capture_output=True,
+                                env=environment, check=True, stdout=subprocess.PIPE,
                                 text=True).stdout
         results[name] = json.loads(output.strip().splitlines()[-1])
     return results
@@ -111,5 +202,5 @@ def print_table(title: str, results: dict) -> None:
     for name, row in results.items():
         speed, rss = row["images_per_s"], row["peak_rss_mb"]
         accuracy = f"{100 * row['val_accuracy']:.2f}% +- {100 * row['val_accuracy_std']:.2f}"
-        print(f"| {name} | {speed:,.0f} | {speed / reference:.2f}x | {accuracy} | {rss:,.0f} | "
-              f"{rss / reference_rss:.2f}x |")
+        print(f"| {row.get('label', name)} | {speed:,.0f} | {speed / reference:.2f}x | "
+              f"{accuracy} | {rss:,.0f} | {rss / reference_rss:.2f}x |")

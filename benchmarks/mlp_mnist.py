@@ -1,8 +1,10 @@
-"""Benchmark: ildl.nn against PyTorch on an MLP, real MNIST digits, same settings.
+"""Benchmark: ildl.nn against PyTorch and Keras on an MLP, real MNIST digits, same settings.
 
-MLP 784-512-256-10 (ReLU, softmax), Adam 1e-3, batch 64, float32, 3 epochs on the MNIST test set
-split 8000 train / 2000 validation, 2 threads. Prints one markdown table.
+MLP 784-512-256-10 (ReLU, softmax), Adam 1e-3 (epsilon 1e-8), batch 64, float32, 3 epochs on the
+MNIST test set split 8000 train / 2000 validation, 2 threads; PyTorch and Keras (torch backend)
+start from ildl's initial weights. Prints one markdown table.
 
+    pip install -e '.[torch,bench]'     # Keras; without it the table has no Keras row
     python benchmarks/mlp_mnist.py [--data-dir ../shared/data/mnist] [--epochs 3]
 """
 
@@ -17,16 +19,42 @@ BATCH = 64
 LEARNING_RATE = 1e-3
 
 
-def run_ildl(data_dir: str, epochs: int, seeds: int) -> dict:
+def build_ildl(seed: int):
     from ildl import nn
 
+    return nn.Sequential([nn.Dense(512, activation="relu", input_shape=(784,)),
+                          nn.Dense(256, activation="relu"),
+                          nn.Dense(10, activation="softmax")], seed=seed)
+
+
+def build_torch(model):
+    """The MLP in PyTorch with ``model``'s weights; it outputs logits (the loss takes them)."""
+    import torch
+
+    twin = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(),
+                               torch.nn.Linear(512, 256), torch.nn.ReLU(),
+                               torch.nn.Linear(256, 10))
+    common.copy_weights_to_torch(model, twin)
+    return twin
+
+
+def build_keras(model):
+    """The MLP in Keras with ``model``'s weights; it outputs logits, as the PyTorch one."""
+    keras = common.import_keras()
+    twin = keras.Sequential([keras.Input((784,)),
+                             keras.layers.Dense(512, activation="relu"),
+                             keras.layers.Dense(256, activation="relu"),
+                             keras.layers.Dense(10)])
+    common.copy_weights_to_keras(model, twin)
+    return twin
+
+
+def run_ildl(data_dir: str, epochs: int, seeds: int) -> dict:
     (x, y), (x_val, y_val) = common.mnist_split(data_dir, images=False)
 
     def run(seed: int) -> tuple[float, float]:
-        model = nn.Sequential([nn.Dense(512, activation="relu", input_shape=(784,)),
-                               nn.Dense(256, activation="relu"),
-                               nn.Dense(10, activation="softmax")], seed=seed)
-        return common.train_ildl(model, x, y, x_val, y_val, epochs, BATCH, LEARNING_RATE)
+        return common.train_ildl(build_ildl(seed), x, y, x_val, y_val, epochs, BATCH,
+                                 LEARNING_RATE)
 
     return common.repeat_over_seeds(run, seeds, epochs * len(x))
 
@@ -38,17 +66,25 @@ def run_torch(data_dir: str, epochs: int, seeds: int) -> dict:
     (x, y), (x_val, y_val) = common.mnist_split(data_dir, images=False)
 
     def run(seed: int) -> tuple[float, float]:
-        torch.manual_seed(seed)
-        model = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(),
-                                    torch.nn.Linear(512, 256), torch.nn.ReLU(),
-                                    torch.nn.Linear(256, 10))
+        model = build_torch(build_ildl(seed))
         seconds = common.train_torch(model, x, y, epochs, BATCH, LEARNING_RATE, seed)
         return seconds, common.torch_accuracy(model, x_val, y_val)
 
     return common.repeat_over_seeds(run, seeds, epochs * len(x))
 
 
-RUNNERS = {"ildl": run_ildl, "pytorch": run_torch}
+def run_keras(data_dir: str, epochs: int, seeds: int) -> dict:
+    (x, y), (x_val, y_val) = common.mnist_split(data_dir, images=False)
+
+    def run(seed: int) -> tuple[float, float]:
+        return common.train_keras(build_keras(build_ildl(seed)), x, y, x_val, y_val, epochs,
+                                  BATCH, LEARNING_RATE, seed)
+
+    return {**common.repeat_over_seeds(run, seeds, epochs * len(x)),
+            "label": common.keras_label()}
+
+
+RUNNERS = {"ildl": run_ildl, "pytorch": run_torch, "keras": run_keras}
 
 
 def main() -> None:
@@ -65,7 +101,7 @@ def main() -> None:
         __file__, list(RUNNERS), ["--data-dir", args.data_dir, "--epochs", str(args.epochs),
                                   "--seeds", str(args.seeds)])
     common.print_table(f"MLP 784-512-256-10, Adam 1e-3, batch {BATCH}, {args.epochs} epochs, "
-                       "MNIST 8000/2000, float32, 2 threads", results)
+                       "MNIST 8000/2000, float32, 2 threads, same initial weights", results)
 
 
 if __name__ == "__main__":

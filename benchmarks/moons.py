@@ -1,0 +1,143 @@
+"""Benchmark: the collection's moons experiment, ildl.nn against its PyTorch twin and Keras.
+
+Moons (1000 points, noise 0.2, ``random_state=100``, 10% test), the 2-25-50-50-25-1 ReLU/sigmoid
+network of ``ildl nn moons``, plain gradient descent with learning rate 0.01 on the full training
+set (900 points) for 10 000 steps, float32, 2 threads; the PyTorch twin and Keras (torch backend)
+start from ildl's initial weights. On a network this small a step is mostly the framework's fixed
+cost per step, so each framework then also runs steps on a single sample: their time is that
+overhead alone.
+
+    pip install -e '.[torch,bench]'     # Keras; without it the table has no Keras row
+    python benchmarks/moons.py [--steps 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+import common
+from ildl import nn
+from ildl.demos.moons import MoonsData, build_model, make_torch_twin, moons_data, train_torch_twin
+
+LEARNING_RATE = 0.01
+OVERHEAD_STEPS = 1000  # single-sample steps that measure the fixed cost of a step
+
+
+def build_keras(model):
+    """The moons network in Keras with ``model``'s weights (sigmoid output, as the twin)."""
+    keras = common.import_keras()
+    layers = [keras.Input((2,))]
+    layers += [keras.layers.Dense(layer.params["kernel"].shape[1], activation="relu")
+               for layer in model.layers[:-1]]
+    twin = keras.Sequential([*layers, keras.layers.Dense(1, activation="sigmoid")])
+    common.copy_weights_to_keras(model, twin)
+    return twin
+
+
+def one_sample(data: MoonsData) -> MoonsData:
+    return MoonsData(data.x_train[:1], data.y_train[:1], data.x_test, data.y_test)
+
+
+def result(seconds: float, steps: int, accuracy: float, overhead_seconds: float,
+           overhead_steps: int) -> dict:
+    return {"seconds": seconds, "steps": steps, "accuracy": accuracy,
+            "step_overhead_s": overhead_seconds / overhead_steps, "overhead_steps": overhead_steps,
+            "peak_rss_mb": common.peak_rss_mb()}
+
+
+def run_ildl(steps: int, seed: int) -> dict:
+    data = moons_data()
+    model = build_model(seed)
+    model.compile(nn.optimizers.SGD(learning_rate=LEARNING_RATE), "binary_crossentropy",
+                  ["accuracy"])
+
+    def train(moons: MoonsData, steps: int) -> float:
+        start = time.perf_counter()
+        model.fit(moons.x_train, moons.y_train, batch_size=len(moons.x_train), epochs=steps,
+                  shuffle=False, verbose=0)
+        return time.perf_counter() - start
+
+    seconds = train(data, steps)
+    accuracy = model.evaluate(data.x_test, data.y_test)["accuracy"]
+    overhead_steps = min(steps, OVERHEAD_STEPS)
+    return result(seconds, steps, accuracy, train(one_sample(data), overhead_steps),
+                  overhead_steps)
+
+
+def run_torch(steps: int, seed: int) -> dict:
+    import torch
+
+    torch.set_num_threads(common.THREADS)
+    data = moons_data()
+    twin = make_torch_twin(build_model(seed))
+    run = train_torch_twin(twin, data, steps, LEARNING_RATE)
+    overhead_steps = min(steps, OVERHEAD_STEPS)
+    overhead = train_torch_twin(twin, one_sample(data), overhead_steps, LEARNING_RATE)
+    return result(run.seconds, steps, run.accuracy, overhead.seconds, overhead_steps)
+
+
+def run_keras(steps: int, seed: int) -> dict:
+    """Keras' own ``fit``, one epoch per full-batch step, as ildl's."""
+    keras = common.import_keras()
+    data = moons_data()
+    model = build_keras(build_model(seed))
+    model.compile(keras.optimizers.SGD(learning_rate=LEARNING_RATE),
+                  keras.losses.BinaryCrossentropy())
+
+    def train(moons: MoonsData, steps: int) -> float:
+        start = time.perf_counter()
+        model.fit(moons.x_train, moons.y_train.astype(np.float32),
+                  batch_size=len(moons.x_train), epochs=steps, shuffle=False, verbose=0)
+        return time.perf_counter() - start
+
+    seconds = train(data, steps)
+    predicted = model.predict(data.x_test, verbose=0)[:, 0] > 0.5
+    accuracy = float(np.mean(predicted == data.y_test))
+    overhead_steps = min(steps, OVERHEAD_STEPS)
+    return {**result(seconds, steps, accuracy, train(one_sample(data), overhead_steps),
+                     overhead_steps), "label": common.keras_label()}
+
+
+RUNNERS = {"ildl": run_ildl, "pytorch": run_torch, "keras": run_keras}
+
+
+def print_table(title: str, results: dict) -> None:
+    reference = results["pytorch"]
+    print(title + "\n")
+    print("| framework | seconds | steps/s | time vs PyTorch | test accuracy | ms per step | "
+          "per-step overhead (ms) | overhead share | peak RSS (MB) | RSS vs PyTorch |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, row in results.items():
+        step = row["seconds"] / row["steps"]
+        print(f"| {row.get('label', name)} | {row['seconds']:.2f} | {1 / step:,.0f} | "
+              f"{row['seconds'] / reference['seconds']:.2f}x | {row['accuracy']:.1%} | "
+              f"{1e3 * step:.3f} | {1e3 * row['step_overhead_s']:.3f} | "
+              f"{row['step_overhead_s'] / step:.0%} | {row['peak_rss_mb']:,.0f} | "
+              f"{row['peak_rss_mb'] / reference['peak_rss_mb']:.2f}x |")
+    print(f"\nper-step overhead: the time of a step on a single sample (mean of "
+          f"{reference['overhead_steps']:,} steps), the framework's fixed cost per step; overhead "
+          "share: its part of a full-batch step")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=10_000, help="full-batch steps (10000)")
+    parser.add_argument("--seed", type=int, default=0, help="weight initialisation seed (0)")
+    parser.add_argument("--only", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.only:  # child process: one framework, its result as JSON
+        print(json.dumps(RUNNERS[args.only](args.steps, args.seed)))
+        return
+    results = common.run_each_in_own_process(
+        __file__, list(RUNNERS), ["--steps", str(args.steps), "--seed", str(args.seed)])
+    print_table(f"Moons 2-25-50-50-25-1 ReLU/sigmoid, gradient descent lr {LEARNING_RATE}, "
+                f"{args.steps:,} full-batch steps of 900 points, float32, 2 threads, same initial "
+                "weights", results)
+
+
+if __name__ == "__main__":
+    main()
