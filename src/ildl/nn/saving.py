@@ -107,25 +107,40 @@ def _check_savable(model, path) -> str:
     if os.path.isdir(path):
         raise ArgumentError(f"model.save: {path!r} is a folder; give a file name such as "
                             f"{os.path.join(path, 'model.ildl')!r}")
+    _check_savable_layers(model)
+    return path
+
+
+def _check_savable_layers(model) -> None:
+    """Refuse a layer that ``load_model`` could not rebuild."""
     for layer in model.layers:
         if LAYER_CLASSES.get(type(layer).__name__) is not type(layer):
             raise ArgumentError(
                 f"model.save: layer {layer.name!r} is a {type(layer).__name__}, which "
                 f"nn.load_model could not rebuild (it knows {', '.join(sorted(LAYER_CLASSES))}); "
                 "keep its weights with model.get_weights() and np.savez instead")
-    return path
 
 
 def save_model(model, path: str | os.PathLike) -> None:
     """Write ``model`` to ``path`` atomically: a temporary file in the same folder is renamed over
     ``path`` only once complete, so an interrupted save leaves the previous file intact."""
     path = _check_savable(model, path)
+    content = model_bytes(model)
+    write_atomically(path, lambda file: file.write(content))
+
+
+def model_bytes(model) -> bytes:
+    """The content of ``model``'s file, in memory (what ``save_model`` writes; a download can send
+    it without touching the disk)."""
+    _check_savable_layers(model)
     arrays = _model_arrays(model)
     header = _header(model)
     header["sha256"] = _digest(header, arrays)
     entries = {name: np.asarray(a, order="C") for name, a in arrays.items()}
     entries[_HEADER] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-    write_atomically(path, lambda file: np.savez(file, **entries))
+    buffer = io.BytesIO()
+    np.savez(buffer, **entries)
+    return buffer.getvalue()
 
 
 # -- reading the archive ------------------------------------------------------------------------
