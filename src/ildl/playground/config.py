@@ -126,6 +126,20 @@ def datasets_for(problem: str) -> tuple[str, ...]:
     return REGRESSION_DATASETS if problem == "regression" else CLASSIFICATION_DATASETS
 
 
+def choices() -> dict:
+    """What the page's controls offer, and their limits (so the page never hard-codes them)."""
+    return {
+        "problems": list(PROBLEMS),
+        "datasets": {problem: list(datasets_for(problem)) for problem in PROBLEMS},
+        "multiclass_datasets": list(MULTICLASS_DATASETS),
+        "features": {name: feature.label for name, feature in FEATURES.items()},
+        "activations": list(ACTIVATIONS), "optimizers": list(OPTIMIZERS),
+        "regularizations": list(REGULARIZATIONS), "max_hidden_layers": MAX_HIDDEN_LAYERS,
+        "max_units": MAX_UNITS, "max_classes": MAX_CLASSES,
+        "points": [MIN_POINTS, MAX_POINTS],
+    }
+
+
 def _check(config: Config) -> None:
     where = "playground"
     _check_choice(config.problem, PROBLEMS, "problem")

@@ -6,7 +6,7 @@ boundary and a few dozen neuron maps is some 30 kB and the page can redraw it 20
 * boundary: the output on ``GRID x GRID`` points, row 0 at the top (largest x2). Classification
   sends each class's probability (``p * 255``; channels-last: pixel 0 class 0, pixel 0 class 1,
   ...); regression the output scaled so that the targets' range ``[low, high]`` maps to 0..255.
-* neurons: every input feature and every Dense unit on every ``NEURON_STRIDE``-th grid point,
+* neurons: all seven features (used or not, in ``FEATURES``' order) and every Dense unit on every ``NEURON_STRIDE``-th grid point,
   ``(value / scale + 1) * 127.5`` with ``scale`` the unit's largest absolute value there (sent),
   so 127.5 is zero, 0 is ``-scale`` and 255 is ``+scale``; maps are unit by unit, layer by layer.
 """
@@ -18,7 +18,7 @@ import base64
 import numpy as np
 
 from .. import nn
-from .features import compute_features
+from .features import FEATURES, compute_features
 
 GRID = 100
 NEURON_STRIDE = 4  # neuron maps: every 4th grid point, 25 x 25
@@ -50,11 +50,12 @@ def grid_points(domain: list[float], size: int = GRID) -> np.ndarray:
 def render(model: nn.Sequential, features: tuple[str, ...], domain: list[float],
            problem: str, target_range: tuple[float, float]) -> dict:
     """The boundary and the neuron maps of ``model`` over ``domain`` (see the module's text)."""
-    inputs = compute_features(grid_points(domain), features)
-    outputs = model.predict(inputs, batch_size=len(inputs))
+    points = grid_points(domain)
+    outputs = model.predict(compute_features(points, features), batch_size=len(points))
     dense = [layer for layer in model.layers if isinstance(layer, nn.Dense)]
-    # predict ran the whole grid as one batch, so each layer holds its outputs on all of it
-    maps = [inputs] + [layer.outputs for layer in dense]
+    # predict ran the whole grid as one batch, so each layer holds its outputs on all of it;
+    # every feature is drawn, the unused ones too (the page greys them out)
+    maps = [compute_features(points, tuple(FEATURES))] + [layer.outputs for layer in dense]
     coarse = [_every_stride(values) for values in maps]
     scales = np.concatenate([np.abs(values).max(axis=0) for values in coarse])
     scales = np.where(np.isfinite(scales) & (scales > 0), scales, 1.0)
