@@ -95,10 +95,12 @@ class Session:
         if self.error:
             return
         done = self.model.epochs_trained
-        try:
-            self.model.fit(self._inputs(self.split.x_train), self._targets(self.split.y_train),
-                           batch_size=self.config.batch_size, epochs=done + epochs,
-                           initial_epoch=done, verbose=0)
+        try:  # a diverging loss raises TrainingError below: no overflow warnings on the way
+            with np.errstate(over="ignore", invalid="ignore"):
+                self.model.fit(self._inputs(self.split.x_train),
+                               self._targets(self.split.y_train),
+                               batch_size=self.config.batch_size, epochs=done + epochs,
+                               initial_epoch=done, verbose=0)
         except TrainingError as error:
             self.error = str(error)
         self.metrics = self._evaluate()
@@ -170,10 +172,13 @@ class Session:
         return targets(y, self.config.problem)
 
     def _evaluate(self) -> dict:
-        """Train and test loss (and accuracy), as ``model.evaluate`` computes them."""
+        """Train and test loss (and accuracy), as ``model.evaluate`` computes them; a loss that
+        overflows (a diverging model) is None, without a warning."""
         results = {}
         for part, x, y in (("train", self.split.x_train, self.split.y_train),
                            ("test", self.split.x_test, self.split.y_test)):
-            for name, value in self.model.evaluate(self._inputs(x), self._targets(y)).items():
+            with np.errstate(over="ignore", invalid="ignore"):
+                evaluated = self.model.evaluate(self._inputs(x), self._targets(y))
+            for name, value in evaluated.items():
                 results[f"{part}_{name}"] = float(value) if np.isfinite(value) else None
         return results
