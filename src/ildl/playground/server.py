@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import http
 import http.server
 import json
 import secrets
@@ -130,7 +131,7 @@ class PlaygroundServer(http.server.ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], store: SessionStore | None = None):
         super().__init__(address, Handler)
-        self.store = store or SessionStore()
+        self.store = store if store is not None else SessionStore()
         self.host = address[0]
         static = resources.files(__package__) / "static"
         self.files = {path: (static / name).read_bytes() for path, name in STATIC_FILES.items()}
@@ -295,6 +296,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(content)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None
+                   ) -> None:
+        """http.server's own refusals (an unknown method, a garbled request line, a header too
+        long) answered as JSON, like every other error, instead of an HTML page."""
+        self.close_connection = True
+        self._send_json({"error": message or http.HTTPStatus(code).phrase}, code)
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (http.server's name)
         pass  # twenty requests a second would flood the terminal
