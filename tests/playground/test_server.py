@@ -172,3 +172,13 @@ def test_sessions_are_capped_and_a_closed_tab_frees_its_own(server):
 def test_a_port_in_use_says_how_to_choose_another(server):
     with pytest.raises(UsageError, match=f"port {server.server_port} is already in use.*--port"):
         make_server("127.0.0.1", server.server_port)
+
+
+def test_the_command_answers_a_port_in_use_with_one_line(server, capsys):
+    from ildl.cli import main
+
+    assert main(["playground", "--no-browser", "--port", str(server.server_port)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1
+    assert f"port {server.server_port} is already in use" in error
+    assert f"--port {server.server_port + 1}" in error

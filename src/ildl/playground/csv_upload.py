@@ -131,4 +131,5 @@ def _shorten(text: str, limit: int = 20) -> str:
 def _safe_name(name: str) -> str:
     """The file's name as the exported code may quote it: a plain base name, or data.csv."""
     base = re.split(r"[\\/]", str(name))[-1]
-    return base if re.fullmatch(r"[\w .-]{1,%d}" % MAX_NAME_CHARACTERS, base) else "data.csv"
+    plain = re.fullmatch(rf"[\w .-]{{1,{MAX_NAME_CHARACTERS}}}", base)
+    return base if plain else "data.csv"

@@ -37,5 +37,6 @@ def compute_features(x: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
 
 
 def features_code(names: tuple[str, ...]) -> str:
-    """``compute_features`` as the exported script writes it: ``np.column_stack([x[:, 0], ...])``."""
+    """``compute_features`` as the exported script writes it:
+    ``np.column_stack([x[:, 0], ...])``."""
     return "np.column_stack([" + ", ".join(FEATURES[name].code for name in names) + "])"

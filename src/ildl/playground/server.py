@@ -145,6 +145,12 @@ class PlaygroundServer(http.server.ThreadingHTTPServer):
 class Handler(http.server.BaseHTTPRequestHandler):
     server: PlaygroundServer
     server_version = "ildl-playground"
+    # Keep-alive: the page's twenty requests a second reuse one connection. Every answer has a
+    # Content-Length; an error closes the connection (its body may be left unread).
+    protocol_version = "HTTP/1.1"
+    # Headers and body leave in two writes; with Nagle's algorithm the second waits for the
+    # client's delayed acknowledgement, some 40 ms: two frames' worth at 20 frames/s.
+    disable_nagle_algorithm = True
 
     # -- dispatch --------------------------------------------------------------------------------
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
@@ -282,6 +288,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._send_json({"frame": session.frame(full=full)})
 
     def _send_json(self, value: dict, status: int = 200) -> None:
+        if status >= 400:
+            self.close_connection = True
         self._send(json.dumps(value, allow_nan=False).encode(), status, "application/json")
 
     def _send(self, content: bytes, status: int, content_type: str,
@@ -290,6 +298,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(content)))
         self.send_header("Cache-Control", "no-store")
+        if self.close_connection:
+            self.send_header("Connection", "close")
         if download:
             self.send_header("Content-Disposition", f'attachment; filename="{download}"')
         for name, value in SECURITY_HEADERS.items():
@@ -301,7 +311,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
                    ) -> None:
         """http.server's own refusals (an unknown method, a garbled request line, a header too
         long) answered as JSON, like every other error, instead of an HTML page."""
-        self.close_connection = True
         self._send_json({"error": message or http.HTTPStatus(code).phrase}, code)
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (http.server's name)

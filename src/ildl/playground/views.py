@@ -6,9 +6,10 @@ boundary and a few dozen neuron maps is some 30 kB and the page can redraw it 20
 * boundary: the output on ``GRID x GRID`` points, row 0 at the top (largest x2). Classification
   sends each class's probability (``p * 255``; channels-last: pixel 0 class 0, pixel 0 class 1,
   ...); regression the output scaled so that the targets' range ``[low, high]`` maps to 0..255.
-* neurons: all seven features (used or not, in ``FEATURES``' order) and every Dense unit on every ``NEURON_STRIDE``-th grid point,
-  ``(value / scale + 1) * 127.5`` with ``scale`` the unit's largest absolute value there (sent),
-  so 127.5 is zero, 0 is ``-scale`` and 255 is ``+scale``; maps are unit by unit, layer by layer.
+* neurons: all seven features (used or not, in ``FEATURES``' order) and every Dense unit on
+  every ``NEURON_STRIDE``-th grid point, ``(value / scale + 1) * 127.5`` with ``scale`` the
+  unit's largest absolute value there (sent), so 127.5 is zero, 0 is ``-scale`` and 255 is
+  ``+scale``; maps are unit by unit, layer by layer.
 """
 
 from __future__ import annotations

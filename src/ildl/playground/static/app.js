@@ -10,6 +10,7 @@ const state = {
   description: null,   // points, layer names, plane extent (a full frame)
   frame: null,         // the last frame
   playing: false,
+  pending: null,       // the step request on its way while playing
   curves: [],          // [epoch, train loss, test loss]
   frameTimes: [],
 };
@@ -47,46 +48,67 @@ async function startSession() {
   if (answer.warning) showMessage(answer.warning, "error");
 }
 
-async function send(path, body = {}) {
-  // Any change of settings: the server checks it, answers with a full frame or an error.
+async function send(path, body = {}, {resume = false} = {}) {
+  // Any change of settings: the server checks it, answers with a full frame or an error. A
+  // frame still on its way is awaited first, so an old network's frame never follows a new one.
+  const wasPlaying = state.playing;
+  setPlaying(false);
+  await (state.pending || Promise.resolve()).catch(() => {});
+  let ok = false;
   try {
     showFrame((await post(path, body)).frame);
     showMessage("");
-    return true;
+    ok = true;
   } catch (error) {
     showMessage(error.message, "error");
     if (state.config) setControls(state.config);  // back to what the server holds
-    return false;
   }
+  if (resume && wasPlaying && ok) setPlaying(true);
+  return ok;
 }
 
 function configure(changes) {
-  return send("/api/configure", {config: {...state.config, ...changes}});
+  return send("/api/configure", {config: {...state.config, ...changes}}, {resume: true});
 }
 
 // -- playing -----------------------------------------------------------------------------------
+// The next frame is asked for before this one is drawn, so the server trains while the browser
+// draws; state.pending is the request on its way (awaited before any change of settings).
 async function loop() {
-  while (state.playing) {
-    const started = performance.now();
+  let request = stepRequest(), started = performance.now();
+  while (request) {
+    let answer;
     try {
-      const answer = await post("/api/step", {epochs: Number($("speed").value)});
-      showFrame(answer.frame);
-      if (answer.frame.error) setPlaying(false);
+      answer = await request;
     } catch (error) {
       showMessage(error.message, "error");
       setPlaying(false);
+      break;
     }
-    countFrame(started);
-    await new Promise(requestAnimationFrame);
+    const more = state.playing && !answer.frame.error;
+    const began = started;
+    request = more ? stepRequest() : null;
+    started = performance.now();
+    showFrame(answer.frame);
+    countFrame(began);
+    if (answer.frame.error) setPlaying(false);
   }
+  state.pending = null;
+}
+
+function stepRequest() {
+  state.pending = post("/api/step", {epochs: Number($("speed").value)});
+  state.pending.catch(() => {});  // handled by the loop; a settings change only waits for it
+  return state.pending;
 }
 
 function setPlaying(playing) {
+  const starting = playing && !state.playing && !state.pending;
   state.playing = playing;
   $("play").classList.toggle("playing", playing);
-  $("play").innerHTML = playing ? "&#x23F8;" : "&#x25B6;";
+  $("play").textContent = playing ? "❚❚" : "▶";
   $("play").setAttribute("aria-label", playing ? "pause" : "play");
-  if (playing) loop();
+  if (starting) loop();
 }
 
 function countFrame(started) {
@@ -509,10 +531,7 @@ function buildControls() {
     number(id, id === "points" || id === "classes" ? (v) => parseInt(v, 10) : Number);
   }
   $("play").addEventListener("click", () => setPlaying(!state.playing));
-  $("step").addEventListener("click", async () => {
-    setPlaying(false);
-    try { showFrame((await post("/api/step", {epochs: 1})).frame); } catch (error) { showMessage(error.message, "error"); }
-  });
+  $("step").addEventListener("click", () => send("/api/step", {epochs: 1}));
   $("reset").addEventListener("click", () => { setPlaying(false); send("/api/reset", {new_seed: false}); });
   $("reseed").addEventListener("click", () => { setPlaying(false); send("/api/reset", {new_seed: true}); });
   $("regenerate").addEventListener("click", () => send("/api/regenerate"));
