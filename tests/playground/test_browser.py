@@ -6,11 +6,15 @@ Skipped, with the command that installs what they need, where Playwright or Chro
 
 import os
 import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from ildl import nn
 from ildl.playground.server import make_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -128,3 +132,31 @@ def test_a_shared_address_opens_the_same_configuration(page, browser, address):
     other.wait_for_function("state.frame !== null")
     assert other.evaluate("state.config") == config
     other.close()
+
+
+def test_the_downloaded_code_reproduces_the_downloaded_model(page, address, tmp_path):
+    """A new user's path: train a spiral, download the model and the code, run the code."""
+    open_page(page, address, "?dataset=spiral&layers=8-tanh,8-tanh&seed=2")
+    page.click("#play")
+    page.wait_for_function("state.frame.epoch >= 20", timeout=60_000)
+    page.click("#play")
+    page.wait_for_function("!state.playing && state.pending === null")
+    downloads = {}
+    for button in ("#export-model", "#export-code"):
+        with page.expect_download() as download:
+            page.click(button)
+        downloads[button] = tmp_path / download.value.suggested_filename
+        download.value.save_as(downloads[button])
+    assert downloads["#export-code"].name == "playground.py"
+    exported = nn.load_model(downloads["#export-model"])  # saved as playground.ildl
+    epochs = exported.epochs_trained
+    assert epochs >= 20 and f"epochs={epochs}" in downloads["#export-code"].read_text()
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "playground.py").write_bytes(downloads["#export-code"].read_bytes())
+    subprocess.run([sys.executable, "playground.py"], cwd=run, check=True, timeout=300,
+                   env={**os.environ, "PYTHONPATH": str(Path(nn.__file__).parents[2])},
+                   capture_output=True)
+    for theirs, mine in zip(nn.load_model(run / "playground.ildl").get_weights(),
+                            exported.get_weights(), strict=True):
+        np.testing.assert_array_equal(theirs, mine)
