@@ -8,11 +8,13 @@ weights, which are decoded from JSON and base64 as the page decodes them (the pa
 a few milliseconds in the browser, is not in these numbers).
 
 1. Frames per second for each number of epochs per frame, ``--seconds`` each.
+   With ``--browser``, the same in the real page too: Chromium (Playwright driving
+   /usr/bin/chromium, headless) plays it and the frames it draws are counted.
 2. Memory: the server's resident set (RSS) sampled while it plays for ``--minutes``, with a
    second tab opened and closed every 30 s and the settings changed every 10 s (new points and
    a new network), as a learner would; the table shows whether it grows.
 
-    python benchmarks/playground.py [--minutes 10] [--seconds 10] [--epochs 1 5 10]
+    python benchmarks/playground.py [--minutes 10] [--seconds 10] [--epochs 1 5 10] [--browser]
 """
 
 from __future__ import annotations
@@ -96,11 +98,33 @@ def frames_per_second(port: int, epochs: int, seconds: float) -> tuple[float, fl
     return frames / elapsed, 1000 * elapsed / frames, frame["metrics"]["test_loss"]
 
 
-def memory_run(server: subprocess.Popen, port: int, minutes: float, epochs: int) -> list:
-    """[(minute, frames so far, RSS MB)] sampled every 30 s of continuous play."""
+def browser_frames_per_second(port: int, epochs: int, seconds: float) -> float:
+    """Frames per second the page draws in headless Chromium while playing."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
+        page = browser.new_page(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+        page.goto(f"http://127.0.0.1:{port}/{CONFIG}")
+        page.wait_for_function("state.frame !== null")
+        page.select_option("#speed", str(epochs))
+        page.click("#play")
+        time.sleep(1)  # warm up
+        first = page.evaluate("[state.framesShown, performance.now()]")
+        time.sleep(seconds)
+        last = page.evaluate("[state.framesShown, performance.now()]")
+        page.click("#play")
+        page.evaluate("fetch('/api/close', {method: 'POST', body: JSON.stringify("
+                      "{session: state.session})})")
+        browser.close()
+    return (last[0] - first[0]) / ((last[1] - first[1]) / 1000)
+
+
+def memory_run(server: subprocess.Popen, port: int, minutes: float, epochs: int):
+    """Yields (minute, frames so far, RSS MB) every 30 s of continuous play, and at the end."""
     client = Client(port)
     client.open()
-    samples, frames, started = [], 0, time.perf_counter()
+    frames, started = 0, time.perf_counter()
     next_sample = next_tab = next_change = 0.0
     seed = 0
     while (elapsed := time.perf_counter() - started) < minutes * 60:
@@ -117,13 +141,12 @@ def memory_run(server: subprocess.Popen, port: int, minutes: float, epochs: int)
                 "/api/step", {"epochs": 1, "full": True})["frame"]["config"], "data_seed": seed}})
             next_change += 10
         if elapsed >= next_sample:
-            samples.append((elapsed / 60, frames, rss_mb(server.pid)))
+            yield elapsed / 60, frames, rss_mb(server.pid)
             next_sample += 30
         client.frame(epochs)
         frames += 1
-    samples.append(((time.perf_counter() - started) / 60, frames, rss_mb(server.pid)))
+    yield (time.perf_counter() - started) / 60, frames, rss_mb(server.pid)
     client.close()
-    return samples
 
 
 def main() -> None:
@@ -132,25 +155,32 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10, help="per frame-rate row (10)")
     parser.add_argument("--epochs", type=int, nargs="+", default=[1, 5, 10],
                         help="epochs per frame of the frame-rate rows (1 5 10)")
+    parser.add_argument("--browser", action="store_true", help="also count the frames the "
+                        "page draws in Chromium (needs playwright and /usr/bin/chromium)")
     args = parser.parse_args()
     server, port = start_server()
     try:
         print(f"2-8-8-1 tanh, spiral, 500 points (250 for training), batch 10, Adam; "
               f"100x100 boundary, 25x25 neuron maps; server pid {server.pid}\n")
-        print("| epochs per frame | frames/s | ms per frame | epochs/s | test loss at the end |")
-        print("|---:|---:|---:|---:|---:|")
+        browser = " page in Chromium, frames/s |" if args.browser else ""
+        print(f"| epochs per frame | frames/s | ms per frame | epochs/s | test loss at the end "
+              f"|{browser}")
+        print("|---:|---:|---:|---:|---:|" + ("---:|" if args.browser else ""))
         for epochs in args.epochs:
             fps, milliseconds, loss = frames_per_second(port, epochs, args.seconds)
+            page = f" {browser_frames_per_second(port, epochs, args.seconds):.1f} |" \
+                if args.browser else ""
             print(f"| {epochs} | {fps:.1f} | {milliseconds:.1f} | {fps * epochs:.0f} | "
-                  f"{loss:.3f} |", flush=True)
+                  f"{loss:.3f} |{page}", flush=True)
         epochs = max(args.epochs)
         print(f"\nmemory over {args.minutes:g} min at {epochs} epochs per frame (a second tab "
               "every 30 s, new settings every 10 s):\n")
         print("| minute | frames | server RSS (MB) |")
         print("|---:|---:|---:|")
-        samples = memory_run(server, port, args.minutes, epochs)
-        for minute, frames, rss in samples:
+        samples = []
+        for minute, frames, rss in memory_run(server, port, args.minutes, epochs):
             print(f"| {minute:.1f} | {frames} | {rss:.1f} |", flush=True)
+            samples.append((minute, frames, rss))
         settled = samples[min(2, len(samples) - 1)][2]  # after the first minute's warm-up
         print(f"\nRSS from minute {samples[min(2, len(samples) - 1)][0]:.1f} to the end: "
               f"{settled:.1f} -> {samples[-1][2]:.1f} MB ({samples[-1][2] - settled:+.1f} MB)")

@@ -13,6 +13,7 @@ const state = {
   pending: null,       // the step request on its way while playing
   curves: [],          // [epoch, train loss, test loss]
   frameTimes: [],
+  framesShown: 0,      // frames drawn since the page opened (benchmarks/playground.py reads it)
 };
 const LEARNING_RATES = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 const REGULARIZATION_RATES = [0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
@@ -130,6 +131,7 @@ function showFrame(frame) {
     buildNetwork();
   }
   state.frame = frame;
+  state.framesShown++;
   addCurvePoint(frame);
   $("epoch").textContent = String(frame.epoch).padStart(3, "0");
   const metrics = frame.metrics;
