@@ -182,3 +182,17 @@ def test_the_command_answers_a_port_in_use_with_one_line(server, capsys):
     assert error.count("\n") == 1
     assert f"port {server.server_port} is already in use" in error
     assert f"--port {server.server_port + 1}" in error
+
+
+def test_a_body_that_never_arrives_times_out_with_an_answer(server, monkeypatch):
+    import socket
+
+    from ildl.playground.server import Handler
+
+    monkeypatch.setattr(Handler, "timeout", 0.5)
+    with socket.create_connection(("127.0.0.1", server.server_port), timeout=10) as connection:
+        connection.sendall(b"POST /api/step HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           b"Content-Length: 100\r\n\r\n{\"session\"")
+        answer = connection.recv(4096).decode()
+    assert answer.startswith("HTTP/1.1 408") and "did not arrive in time" in answer
+    assert request(server, "GET", "/")[0] == 200

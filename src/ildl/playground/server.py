@@ -151,6 +151,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # Headers and body leave in two writes; with Nagle's algorithm the second waits for the
     # client's delayed acknowledgement, some 40 ms: two frames' worth at 20 frames/s.
     disable_nagle_algorithm = True
+    timeout = 60  # seconds a connection may stay silent (idle keep-alive, a stalled upload)
 
     # -- dispatch --------------------------------------------------------------------------------
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
@@ -275,7 +276,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise RequestError(411, "the request needs a Content-Length")
         if int(length) > MAX_BODY_BYTES:
             raise RequestError(413, f"the request is larger than {MAX_BODY_BYTES // 1000} kB")
-        raw = self.rfile.read(int(length))
+        try:
+            raw = self.rfile.read(int(length))
+        except TimeoutError:
+            raise RequestError(408, "the request's body did not arrive in time") from None
         try:
             body = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):

@@ -115,8 +115,8 @@ class Session:
         self.configure(dataclasses.replace(self.config, data_seed=secrets.randbelow(MAX_SEED)))
 
     def upload(self, text: str, name: str = "data.csv") -> None:
-        """Train on the learner's CSV from now on (checked first; see ``csv_upload``)."""
-        parse_csv(text, self.config.problem, name)  # refuse a bad file before changing anything
+        """Train on the learner's CSV from now on (see ``csv_upload``); a refused file changes
+        nothing."""
         previous = self.csv_text, self.csv_name
         self.csv_text, self.csv_name = text, name
         try:
