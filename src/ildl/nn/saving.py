@@ -125,22 +125,26 @@ def save_model(model, path: str | os.PathLike) -> None:
     """Write ``model`` to ``path`` atomically: a temporary file in the same folder is renamed over
     ``path`` only once complete, so an interrupted save leaves the previous file intact."""
     path = _check_savable(model, path)
-    content = model_bytes(model)
-    write_atomically(path, lambda file: file.write(content))
+    write_atomically(path, lambda file: _write_model(model, file))
 
 
 def model_bytes(model) -> bytes:
-    """The content of ``model``'s file, in memory (what ``save_model`` writes; a download can send
-    it without touching the disk)."""
+    """The content of ``model``'s file, made in memory (a download sends it without touching the
+    disk); ``load_model`` reads it back once written to a file."""
     _check_savable_layers(model)
+    buffer = io.BytesIO()
+    _write_model(model, buffer)
+    return buffer.getvalue()
+
+
+def _write_model(model, file) -> None:
+    """The archive (arrays, then the header with its digest) into an open binary ``file``."""
     arrays = _model_arrays(model)
     header = _header(model)
     header["sha256"] = _digest(header, arrays)
     entries = {name: np.asarray(a, order="C") for name, a in arrays.items()}
     entries[_HEADER] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-    buffer = io.BytesIO()
-    np.savez(buffer, **entries)
-    return buffer.getvalue()
+    np.savez(file, **entries)
 
 
 # -- reading the archive ------------------------------------------------------------------------
