@@ -162,6 +162,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def _answer(self, handle: Callable[[], None]) -> None:
         try:
+            self._respond(handle)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the tab closed mid-answer: there is no one to tell
+
+    def _respond(self, handle: Callable[[], None]) -> None:
+        try:
             self._check_host()
             handle()
         except RequestError as error:
