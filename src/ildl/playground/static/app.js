@@ -11,7 +11,7 @@ const state = {
   frame: null,         // the last frame
   playing: false,
   pending: null,       // the step request on its way while playing
-  curves: [],          // [epoch, train loss, test loss]
+  curves: [],          // [epoch, train loss, test loss, train accuracy, test accuracy]
   frameTimes: [],
   framesShown: 0,      // frames drawn since the page opened (benchmarks/playground.py reads it)
 };
@@ -149,7 +149,8 @@ function showFrame(frame) {
 function addCurvePoint(frame) {
   const last = state.curves[state.curves.length - 1];
   if (last && last[0] === frame.epoch) return;
-  state.curves.push([frame.epoch, frame.metrics.train_loss, frame.metrics.test_loss]);
+  const m = frame.metrics;
+  state.curves.push([frame.epoch, m.train_loss, m.test_loss, m.train_accuracy, m.test_accuracy]);
   if (state.curves.length > MAX_CURVE_POINTS) {  // keep every other point: the curve's shape stays
     state.curves = state.curves.filter((_, index) => index % 2 === 0 || index === state.curves.length - 1);
   }
@@ -272,22 +273,31 @@ function drawCurves() {
   if (points.length < 2) return;
   const top = Math.max(...points.map((p) => Math.max(p[1], p[2]))) || 1;
   const first = points[0][0], last = points[points.length - 1][0] || 1;
-  const line = (index, colour, widthPx) => {
+  // losses on a scale up to their largest value, accuracies (dashed) on 0 to 100%
+  const line = (index, scale, colour, widthPx, dash) => {
     context.beginPath();
     points.forEach((p, i) => {
       const x = ((p[0] - first) / (last - first || 1)) * (width - 2) + 1;
-      const y = height - 2 - (p[index] / top) * (height - 14);
+      const y = height - 2 - (p[index] / scale) * (height - 18);  // below the legend
       i ? context.lineTo(x, y) : context.moveTo(x, y);
     });
     context.strokeStyle = colour;
     context.lineWidth = widthPx;
+    context.setLineDash(dash);
     context.stroke();
   };
-  line(1, c.muted, 1.2);
-  line(2, c.text, 2);
+  const accuracy = points[0][3] != null;
+  if (accuracy) {
+    line(3, 1, c.accent, 1, [3, 3]);
+    line(4, 1, c.accent, 1.8, [3, 3]);
+  }
+  line(1, top, c.muted, 1.2, []);
+  line(2, top, c.text, 2, []);
+  context.setLineDash([]);
   context.fillStyle = c.muted;
   context.font = "11px system-ui, sans-serif";
-  context.fillText(`loss ≤ ${top.toPrecision(3)}   — test (bold), training (thin)`, 4, 11);
+  context.fillText(`loss ≤ ${top.toPrecision(3)}: test bold, training thin`
+                   + (accuracy ? "; accuracy dashed, 0-100%" : ""), 4, 11);
 }
 
 // -- the network -------------------------------------------------------------------------------
