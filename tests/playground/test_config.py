@@ -3,6 +3,9 @@
 import dataclasses
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from playground_strategies import JSON
 
 from ildl.errors import ArgumentError
 from ildl.playground.config import Config
@@ -79,3 +82,27 @@ def test_a_wrong_page_setting_is_named(values, message):
 def test_a_configuration_cannot_be_changed_behind_its_checks():
     with pytest.raises(dataclasses.FrozenInstanceError):
         Config().points = 1
+
+
+NAMES = [field.name for field in dataclasses.fields(Config)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(NAMES + ["bogus"]), JSON, max_size=6))
+def test_any_json_from_the_page_is_a_configuration_or_an_argument_error(values):
+    try:
+        config = Config.from_dict(values)
+    except ArgumentError:
+        return
+    assert Config.from_query(config.to_query()) == config
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60) | st.lists(st.tuples(st.sampled_from(
+    ["problem", "dataset", "points", "layers", "features", "lr", "seed", "x"]),
+    st.text(max_size=12)), max_size=5).map(lambda pairs: "&".join(f"{k}={v}" for k, v in pairs)))
+def test_any_address_is_a_configuration_or_an_argument_error(query):
+    try:
+        Config.from_query(query)
+    except ArgumentError:
+        pass

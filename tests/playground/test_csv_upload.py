@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ildl.errors import DataError
 from ildl.playground import csv_upload
@@ -97,3 +99,17 @@ def test_size_limits(monkeypatch):
                                             ("a'b\"c.csv", "data.csv"), ("", "data.csv")])
 def test_the_name_the_exported_code_quotes_is_a_plain_base_name(name, expected):
     assert parse_csv("\n".join(rows(10)), "binary", name).name == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["0", "1", "-2.5", "1e3", "", " ", "x", "nan", "1,",
+                                          "\t", ";", "1e999", "२", "0.5"]),
+                         max_size=4).map(",".join), max_size=14).map("\n".join),
+       st.sampled_from(["binary", "multiclass", "regression"]))
+def test_any_text_is_data_or_a_data_error(text, problem):
+    try:
+        data = parse_csv(text, problem)
+    except DataError:
+        return
+    assert np.isfinite(data.x).all() and np.isfinite(data.y).all()
+    assert len(data.x) == len(data.y) >= csv_upload.MIN_ROWS

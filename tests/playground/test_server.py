@@ -6,6 +6,9 @@ import json
 import threading
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from playground_strategies import JSON
 
 from ildl import nn
 from ildl.errors import UsageError
@@ -199,3 +202,17 @@ def test_a_body_that_never_arrives_times_out_with_an_answer(server, monkeypatch)
         answer = answer.decode()
     assert answer.startswith("HTTP/1.1 408") and "did not arrive in time" in answer
     assert request(server, "GET", "/")[0] == 200
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.sampled_from(["/api/configure", "/api/step", "/api/reset", "/api/regenerate",
+                             "/api/upload", "/api/heartbeat", "/api/session", "/api/close"]),
+       body=st.dictionaries(st.sampled_from(["config", "epochs", "new_seed", "text", "name",
+                                             "query", "full", "x"]), JSON, max_size=3))
+def test_any_json_to_any_route_is_answered_never_a_server_error(server, path, body):
+    key = new_session(server)["session"]
+    status, answer, _ = request(server, "POST", path, {"session": key, **body})
+    assert status in (200, 400), answer
+    for opened in (key, answer.get("session")):  # /api/session opens one more
+        request(server, "POST", "/api/close", {"session": opened})

@@ -154,11 +154,11 @@ def _check(config: Config) -> None:
     check_number(config.train_ratio, "train_ratio", where, low=0.1, high=0.9)
     _check_count(config.data_seed, "data_seed", 0, MAX_SEED)
     _check_count(config.seed, "seed", 0, MAX_SEED)
+    for feature in config.features:
+        _check_choice(feature, tuple(FEATURES), "feature")
     if not config.features or len(set(config.features)) != len(config.features):
         raise ArgumentError(f"{where}: choose one or more different features of "
                             f"{', '.join(FEATURES)}, got {list(config.features)}")
-    for feature in config.features:
-        _check_choice(feature, tuple(FEATURES), "feature")
     if len(config.hidden) > MAX_HIDDEN_LAYERS:
         raise ArgumentError(f"{where}: at most {MAX_HIDDEN_LAYERS} hidden layers, got "
                             f"{len(config.hidden)}")
