@@ -29,7 +29,8 @@ ALLOWED = {
     "detect": {"nn", "data", "viz"},
     "explain": {"nn", "data", "viz"},
     "gallery": {"nn", "data", "viz", "demos", "detect", "explain"},
-    "cli": {"nn", "data", "viz", "demos", "detect", "explain", "gallery"},
+    "playground": {"nn", "data"},
+    "cli": {"nn", "data", "viz", "demos", "detect", "explain", "gallery", "playground"},
 }
 
 

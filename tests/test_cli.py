@@ -155,7 +155,7 @@ def test_bare_ildl_lists_the_areas_and_a_bare_area_its_commands(capsys):
      "options: ildl gallery --help)"),
     (["galery"], "usage: ildl [-h]",
      "ildl: error: argument area: invalid choice: 'galery' (did you mean 'gallery'?); choose "
-     "from nn, detect, explain, gallery (all options: ildl --help)"),
+     "from nn, detect, explain, gallery, playground (all options: ildl --help)"),
     (["detect", "trian"], "usage: ildl detect [-h]",
      "ildl detect: error: argument command: invalid choice: 'trian' (did you mean 'train'?); "
      "choose from make-dataset, convert, train, val, predict, export (all options: ildl detect "

@@ -140,6 +140,13 @@ def _gallery(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _playground(args: argparse.Namespace) -> int:
+    from .playground.server import serve
+
+    serve(args.host, args.port, open_browser=not args.no_browser)
+    return 0
+
+
 def _detect_make_dataset(args: argparse.Namespace) -> int:
     import time
 
@@ -577,6 +584,14 @@ def build_parser() -> argparse.ArgumentParser:
                          "per core this process may use)")
     gallery.add_argument("--list", action="store_true", help="list the figures and exit")
     gallery.set_defaults(run=_gallery)
+
+    playground = areas.add_parser("playground", help="train a network in your browser (a local "
+                                  "web page on the ildl.nn engine)")
+    playground.add_argument("--port", type=int, default=8000, help="8000")
+    playground.add_argument("--host", default="127.0.0.1", help="address to listen on "
+                            "(127.0.0.1: this machine only)")
+    playground.add_argument("--no-browser", action="store_true", help="do not open the page")
+    playground.set_defaults(run=_playground)
     return parser
 
 

@@ -716,3 +716,25 @@ def test_a_save_killed_mid_write_is_cleaned_up_by_a_later_save(tmp_path):
     atomic._last_sweep.pop(str(tmp_path))  # as in a new process, or minutes later
     make_model().save(tmp_path / "m.ildl")
     assert [p.name for p in tmp_path.iterdir()] == ["m.ildl"]
+
+
+
+def test_model_bytes_are_a_model_file_made_in_memory(tmp_path, data):
+    """What the playground's download sends: written to a file, it loads as the model saved."""
+    from ildl.nn.saving import model_bytes
+
+    model = make_model()
+    model.fit(*data, epochs=2, verbose=0)
+    content = model_bytes(model)
+    assert os.listdir(tmp_path) == []  # made in memory
+    (tmp_path / "memory.ildl").write_bytes(content)
+    model.save(tmp_path / "disk.ildl")
+    from_memory, from_disk = (nn.load_model(tmp_path / name)
+                              for name in ("memory.ildl", "disk.ildl"))
+    for a, b, c in zip(from_memory.get_weights(), from_disk.get_weights(), model.get_weights(),
+                       strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+    for name, state in from_disk.optimizer.get_state().items():
+        np.testing.assert_array_equal(from_memory.optimizer.get_state()[name], state)
+    assert from_memory.epochs_trained == 2

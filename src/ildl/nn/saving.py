@@ -107,25 +107,44 @@ def _check_savable(model, path) -> str:
     if os.path.isdir(path):
         raise ArgumentError(f"model.save: {path!r} is a folder; give a file name such as "
                             f"{os.path.join(path, 'model.ildl')!r}")
+    _check_savable_layers(model)
+    return path
+
+
+def _check_savable_layers(model) -> None:
+    """Refuse a layer that ``load_model`` could not rebuild."""
     for layer in model.layers:
         if LAYER_CLASSES.get(type(layer).__name__) is not type(layer):
             raise ArgumentError(
                 f"model.save: layer {layer.name!r} is a {type(layer).__name__}, which "
                 f"nn.load_model could not rebuild (it knows {', '.join(sorted(LAYER_CLASSES))}); "
                 "keep its weights with model.get_weights() and np.savez instead")
-    return path
 
 
 def save_model(model, path: str | os.PathLike) -> None:
     """Write ``model`` to ``path`` atomically: a temporary file in the same folder is renamed over
     ``path`` only once complete, so an interrupted save leaves the previous file intact."""
     path = _check_savable(model, path)
+    write_atomically(path, lambda file: _write_model(model, file))
+
+
+def model_bytes(model) -> bytes:
+    """The content of ``model``'s file, made in memory (a download sends it without touching the
+    disk); ``load_model`` reads it back once written to a file."""
+    _check_savable_layers(model)
+    buffer = io.BytesIO()
+    _write_model(model, buffer)
+    return buffer.getvalue()
+
+
+def _write_model(model, file) -> None:
+    """The archive (arrays, then the header with its digest) into an open binary ``file``."""
     arrays = _model_arrays(model)
     header = _header(model)
     header["sha256"] = _digest(header, arrays)
     entries = {name: np.asarray(a, order="C") for name, a in arrays.items()}
     entries[_HEADER] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
-    write_atomically(path, lambda file: np.savez(file, **entries))
+    np.savez(file, **entries)
 
 
 # -- reading the archive ------------------------------------------------------------------------
