@@ -107,7 +107,7 @@ def _render_boundary_frames(out_dir: str, options: RenderOptions) -> list[str]:
     recorder, x, y = circles_recording(options.quick)
     figure = plot_boundary_snapshots(recorder, x, y, count=8, columns=4, curves=False,
                                      title=CIRCLES_TITLE, theme=options.theme, spacing="linear")
-    save_figure(figure, os.path.join(out_dir, "boundary_frames.png"))
+    save_figure(figure, os.path.join(out_dir, "boundary_frames.png"), tight=True)
     return ["boundary_frames.png"]
 
 

@@ -235,8 +235,10 @@ def plot_boundary_snapshots(recorder, x: np.ndarray, y: np.ndarray, count: int =
     columns = columns or len(frames)
     rows = math.ceil(len(frames) / columns)
     with themed(theme):
+        # Square panels in taller cells leave empty bands between the rows: the "compressed"
+        # layout closes them up (it cannot place the curves' free-shaped panels, so not then).
         figure = plt.figure(figsize=(2.7 * columns, 2.9 * rows + (2.6 if curves else 0) + 0.5),
-                            layout="constrained")
+                            layout="constrained" if curves else "compressed")
         grid = figure.add_gridspec(rows + int(curves), 2 * columns,
                                    height_ratios=[1.0] * rows + ([0.85] if curves else []))
         snapshot_axes = []
