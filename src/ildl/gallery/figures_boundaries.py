@@ -25,7 +25,10 @@ from .registry import Figure, RenderOptions, register
 
 DEEP_UNITS = (8, 32, 128, 256, 256, 128, 64, 16)
 CIRCLES_UNITS = (4, 6, 6, 4)
-L2_STRENGTH = 0.003  # enough to smooth the deep net's boundary without underfitting
+# Measured on this data (seeds 0-2, 200 epochs): 0.003 smooths the boundary but leaves training
+# accuracy as high as without L2 (85-90%); 0.005 lowers it to 84-86% and lifts validation to 85%
+# on every seed; from 0.007 some seeds collapse to a constant prediction (54% / 50%).
+L2_STRENGTH = 0.005
 
 
 # -- data and models ------------------------------------------------------------------------------
@@ -241,7 +244,9 @@ register(Figure(
             "regression can only draw a straight line (high bias); the deep "
             "2-8-32-128-256-256-128-64-16-1 network bends its boundary around single points "
             "(high variance: training accuracy above validation accuracy); the same network with "
-            f"an L2({L2_STRENGTH:g}) penalty on its weights stays smooth.",
+            f"an L2({L2_STRENGTH:g}) penalty on its weights draws one smooth curve between the two "
+            "moons instead, with a lower training and a higher validation accuracy (each panel's "
+            "title gives both, measured in this run).",
     code="from ildl.viz import train_with_recorders, save_boundaries_animation\n"
          "recorders = train_with_recorders({'logistic regression': logistic, 'deep net': deep,\n"
          "                                  'deep net + L2': deep_l2}, x, y, epochs=200,\n"

@@ -372,7 +372,7 @@ def save_boundaries_animation(recorders: dict, x: np.ndarray, y: np.ndarray, pat
         figure, axes = plt.subplots(rows, columns, figsize=size, squeeze=False,
                                     layout="constrained")
         _data_panel(axes.flat[0], first, x, y, validation_data)
-        panels = {name: BoundaryPanel(ax, rec.grid_x, rec.grid_y, x, y, point_size=8)
+        panels = {name: BoundaryPanel(ax, rec.grid_x, rec.grid_y, x, y, point_size=12)
                   for (name, rec), ax in zip(recorders.items(), axes.flat[1:])}
         for ax in axes.flat[count:]:
             ax.set_visible(False)
@@ -401,7 +401,7 @@ def _data_panel(ax, recorder, x, y, validation_data) -> None:
               recorder.grid_y[0, 0], recorder.grid_y[-1, 0])
     if validation_data is not None:
         draw_points(ax, *validation_data, size=5, alpha=0.25)
-    draw_points(ax, x, y, size=8)
+    draw_points(ax, x, y, size=12)
     handles, labels = ax.get_legend_handles_labels()
     ax.legend(handles[-2:], labels[-2:], loc="upper right", fontsize=7)
     ax.set_xlim(extent[:2])
@@ -423,23 +423,23 @@ def plot_boundaries_snapshots(recorders: dict, x: np.ndarray, y: np.ndarray, cou
     first = next(iter(recorders.values()))
     frames = snapshot_frames(first.steps, count)
     with themed(theme):
-        figure, axes = plt.subplots(len(recorders), len(frames), squeeze=False,
-                                    figsize=(2.6 * len(frames) + 0.4, 2.75 * len(recorders) + 0.5),
+        figure, axes = plt.subplots(len(recorders), len(frames), squeeze=False, sharex=True,
+                                    sharey=True, figsize=(2.6 * len(frames) + 0.6,
+                                                          2.6 * len(recorders) + 0.6),
                                     layout="constrained")
         unit = "step" if first.per == "step" else "epoch"
         for row, (name, recorder) in enumerate(recorders.items()):
             for column, frame in enumerate(frames):
                 ax = axes[row, column]
                 index = min(frame, len(recorder) - 1)
-                panel = BoundaryPanel(ax, recorder.grid_x, recorder.grid_y, x, y, point_size=4)
+                panel = BoundaryPanel(ax, recorder.grid_x, recorder.grid_y, x, y, point_size=12)
                 panel.show(recorder.probabilities[index],
                            f"{unit} {recorder.steps[index]:,}: "
                            f"{recorder.metrics['accuracy'][index]:.0%}"
                            + (f" / {recorder.metrics['val_accuracy'][index]:.0%}"
                               if "val_accuracy" in recorder.metrics else ""))
-                ax.set_ylabel(name if column == 0 else "", fontsize=10)
-                ax.set_xlabel("")
-                ax.tick_params(labelsize=7)
+                ax.set_ylabel(f"{name}\n$x_2$")
+                ax.label_outer()  # the panels share their axes: labels on the outer ones only
         figure.colorbar(panel.image, ax=axes, label="P(class 1)", shrink=0.6)
         figure.suptitle((title + "\n" if title else "")
                         + "accuracy on training / validation data", fontsize=11)
