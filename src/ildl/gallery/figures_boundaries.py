@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import nn
 from ..data import make_circles, make_moons, train_test_split
-from ..graphics import save_animation, save_figure, themed
+from ..graphics import freeze_layout, save_animation, save_figure, themed
 from .registry import Figure, RenderOptions, register
 
 DEEP_UNITS = (8, 32, 128, 256, 256, 128, 64, 16)
@@ -321,8 +321,6 @@ def _curves_figure(history: dict, watcher, size: tuple[float, float]):
 
 
 def _render_train_vs_validation(out_dir: str, options: RenderOptions) -> list[str]:
-    from ..viz.boundary import freeze_layout
-
     history, watcher = train_vs_validation_history(options.quick)
     epochs = len(history["loss"])
     animation, summary = _paths("train_vs_validation", options)

@@ -22,6 +22,7 @@ from ..graphics import (
     BOUNDARY_CMAP,
     CLASS_COLORS,
     SERIES_COLORS,
+    freeze_layout,
     save_animation,
     save_figure,
     themed,
@@ -318,16 +319,6 @@ def animate_decision_boundary(model, x: np.ndarray, y: np.ndarray, epochs: int =
         save_figure(plot_boundary_snapshots(recorder, x, y, title=title, theme=theme),
                     summary_path)
     return recorder
-
-
-def freeze_layout(figure) -> None:
-    """Keep the layout that the figure's layout engine found for the frame drawn last.
-
-    ``layout="constrained"`` measures every label at every draw; between the frames of an
-    animation nothing moves, so once is enough (it halves the time per frame).
-    """
-    figure.canvas.draw()
-    figure.set_layout_engine("none")
 
 
 # -- several models side by side -------------------------------------------------------------------
