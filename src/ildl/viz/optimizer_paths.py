@@ -94,7 +94,7 @@ def _colors(optimizers: dict[str, Optimizer]) -> dict[str, str]:
     return {label: palette[index % len(palette)] for index, label in enumerate(optimizers)}
 
 
-def path_widths(labels: Sequence[str]) -> dict[str, float]:
+def _path_widths(labels: Sequence[str]) -> dict[str, float]:
     """A line width per path, from 6 for the first (drawn first, at the bottom) down to 1.5
     for the last: where paths run together, each still shows as a band of its own colour."""
     widths = np.linspace(6.0, 1.5, len(labels)) if len(labels) > 1 else [2.0]
@@ -162,7 +162,7 @@ class PathsView2D:
         _mark_critical_points(ax, surface)
         start = next(iter(paths.values()))[0]
         ax.plot(*start, "o", color="white", markersize=7, markeredgecolor="black", label="start")
-        widths = path_widths(list(paths))
+        widths = _path_widths(list(paths))
         self.lines = {label: ax.plot([], [], "-", color=colors[label], lw=widths[label],
                                      label=label)[0] for label in paths}
         self.heads = {label: ax.plot([], [], "o", color=colors[label], markersize=7,
@@ -202,7 +202,7 @@ class LossView:
         visible = np.concatenate(visible)
         low, high = np.nanmin(visible), np.nanmax(visible)
         margin = 0.05 * (high - low or 1.0)
-        widths = path_widths(list(paths))
+        widths = _path_widths(list(paths))
         self.lines = {label: ax.plot([], [], color=colors[label], lw=widths[label],
                                      label=label)[0] for label in paths}
         steps = len(next(iter(paths.values()))) - 1
