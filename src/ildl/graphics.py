@@ -9,7 +9,7 @@
   (H, W, 3) uint8 pixels. GIFs get one adaptive 255-colour palette shared by all frames (taken
   from a sample of them), which keeps colours stable and files small; Pillow stores identical
   consecutive frames once with their durations added, so count frames by duration. MP4 needs
-  imageio-ffmpeg.
+  imageio-ffmpeg. ``freeze_layout(figure)`` keeps a constrained layout found once for all frames.
 
 Every file is written atomically (``ildl.atomic``): a reader sees the old file or the new one,
 never half of one. This module imports nothing of ildl above ``atomic`` and ``errors``, and
@@ -59,10 +59,12 @@ CLASS_COLORS = ("#ef5350", "#42a5f5")
 BOUNDARY_CMAP = "RdBu"
 #: Surfaces and heat maps.
 SURFACE_CMAP = "viridis"
-#: One colour per optimizer, by its name in ildl.nn.optimizers (and per series in other figures).
+#: One colour per series of a plot (curves, trajectories, detected classes).
 SERIES_COLORS = ("#ffca28", "#ef5350", "#66bb6a", "#42a5f5", "#ab47bc", "#26c6da", "#ff7043",
                  "#8d6e63")
-OPTIMIZER_COLORS = {"sgd": "#ffca28", "momentum": "#ef5350", "nesterov": "#66bb6a",
+#: One colour per optimizer, by its name in ildl.nn.optimizers. They are paths drawn over
+#: SURFACE_CMAP, so each keeps away from its colours (a green Nesterov vanished on its greens).
+OPTIMIZER_COLORS = {"sgd": "#ffca28", "momentum": "#ef5350", "nesterov": "#f48fb1",
                     "rmsprop": "#42a5f5", "adam": "#ab47bc", "adamw": "#26c6da",
                     "adagrad": "#ff7043"}
 
@@ -128,6 +130,16 @@ def figure_pixels(figure) -> np.ndarray:
     """The figure as an (H, W, 3) uint8 array, as it is drawn now."""
     figure.canvas.draw()
     return np.asarray(figure.canvas.buffer_rgba())[:, :, :3].copy()
+
+
+def freeze_layout(figure) -> None:
+    """Keep the layout that the figure's layout engine found for the frame drawn last.
+
+    ``layout="constrained"`` measures every label at every draw; between the frames of an
+    animation nothing moves, so once is enough (it halves the time per frame).
+    """
+    figure.canvas.draw()
+    figure.set_layout_engine("none")
 
 
 def _gif_bytes(frames: list[np.ndarray], fps: float) -> bytes:

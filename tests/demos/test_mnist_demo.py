@@ -57,7 +57,9 @@ def test_a_folder_with_only_the_test_split_gives_8000_2000(tmp_path, no_network)
     np.testing.assert_array_equal(data.y_train, labels[:8000])
     np.testing.assert_array_equal(data.y_val, labels[8000:])
     np.testing.assert_allclose(data.x_val[:, :, :, 0], images[8000:] / 255, rtol=1e-6)
-    assert "8000/2000" in data.source and str(tmp_path) in data.source
+    assert "8000/2000" in data.source and data.folder == str(tmp_path)
+    # The source goes into titles: the folder's name, never the path to it.
+    assert tmp_path.name in data.source and str(tmp_path.parent) not in data.source
 
 
 def test_a_folder_with_both_splits_gives_train_and_test(tmp_path, no_network):
@@ -70,13 +72,13 @@ def test_a_folder_with_both_splits_gives_train_and_test(tmp_path, no_network):
     assert (len(data.x_train), len(data.x_val)) == (30, 12)
     np.testing.assert_allclose(data.x_train[..., 0], train[0] / 255, rtol=1e-6)
     np.testing.assert_array_equal(data.y_val, test[1])
-    assert "train/test" in data.source
+    assert data.source == f"MNIST train/test from {tmp_path.name}/"
 
 
 def test_no_folder_and_no_downloads_gives_synthetic_digits(no_network):
     data = digit_data(None, allow_download=False, fallback_samples=50)
     assert (len(data.x_train), len(data.x_val)) == (40, 10)
-    assert "synthetic" in data.source
+    assert "synthetic" in data.source and data.folder is None
     assert data.x_train.dtype == np.float32 and data.x_train.shape[1:] == (28, 28, 1)
     assert 0 <= data.x_train.min() and data.x_train.max() <= 1
     images, labels = make_digits(50, random_state=0)

@@ -3,10 +3,14 @@
 import time
 
 import matplotlib
+import numpy as np
 import pytest
 from PIL import Image
 
 from ildl.gallery import FIGURES, RenderOptions
+from ildl.gallery.figures_surfaces import LR_START, LR_STEPS, LR_ZOOM, learning_rate_optimizers
+from ildl.viz.optimizer_paths import plot_optimizers
+from ildl.viz.surfaces import peaks
 
 matplotlib.use("Agg")
 NAMES = ["gradient_descent", "critical_points", "optimizers_comparison", "learning_rate"]
@@ -44,3 +48,29 @@ def test_captions_and_code_name_the_public_calls():
         figure = FIGURES[name]
         assert len(figure.caption) > 60
         assert "from ildl.viz import" in figure.code and "ildl.nn.optimizers" in figure.code
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_every_learning_rate_of_the_legend_shows_its_path(theme):
+    # Three of the four paths used to lie under the fourth: the legend listed colours that
+    # appeared nowhere on the surface.
+    from matplotlib.colors import to_rgb
+
+    figure = plot_optimizers(peaks(), learning_rate_optimizers(), LR_START, LR_STEPS,
+                             theme=theme, zoom=LR_ZOOM)
+    try:
+        (legend,) = figure.legends
+        paths = {text.get_text(): handle.get_color()
+                 for text, handle in zip(legend.get_texts(), legend.legend_handles)
+                 if text.get_text().startswith("lr = ")}
+        assert len(paths) == 4
+        legend.set_visible(False)  # count the paths' pixels, not those of the legend's lines
+        figure.canvas.draw()
+        pixels = np.asarray(figure.canvas.buffer_rgba())[:, :, :3].astype(int)
+        left, bottom, right, top = figure.axes[0].bbox.extents  # the paths panel, inset and all
+        panel = pixels[len(pixels) - int(top): len(pixels) - int(bottom), int(left): int(right)]
+        for label, color in paths.items():
+            exact = np.abs(panel - np.array(to_rgb(color)) * 255).max(axis=-1) <= 8
+            assert exact.sum() >= 50, (label, exact.sum())  # measured: 103 to 3816 pixels
+    finally:
+        matplotlib.pyplot.close(figure)

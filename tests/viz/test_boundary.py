@@ -10,12 +10,14 @@ from ildl.data import make_moons
 from ildl.viz.boundary import (
     animate_decision_boundary,
     plot_boundaries_snapshots,
+    plot_boundary_snapshots,
     plot_decision_boundary,
     save_boundaries_animation,
     save_figure,
     snapshot_frames,
     train_with_recorders,
 )
+from ildl.viz.recording import BoundaryRecorder
 
 matplotlib.use("Agg")
 
@@ -93,3 +95,36 @@ def test_static_plot_accepts_a_function():
     ax = plot_decision_boundary(lambda p: 1 / (1 + np.exp(-p[:, 1])), x, y, resolution=20)
     assert ax.get_xlabel() == "$x_1$"
     plt.close(ax.figure)
+
+
+def test_rows_of_snapshots_sit_close_together():
+    # Square panels in cells taller than wide used to leave 0.6 inch of nothing between rows.
+    x, y = moons()
+    recorder = BoundaryRecorder(x, y, every=1, resolution=10)
+    small_model().fit(x, y, epochs=8, verbose=0, callbacks=[recorder])  # 9 frames
+    figure = plot_boundary_snapshots(recorder, x, y, count=8, columns=4, curves=False,
+                                     title="t")
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()
+    boxes = [ax.get_tightbbox(renderer) for ax in figure.axes[:8]]  # then the colour bar
+    top_row_bottom = min(box.y0 for box in boxes[:4])
+    bottom_row_top = max(box.y1 for box in boxes[4:])
+    assert 0 <= (top_row_bottom - bottom_row_top) / figure.dpi < 0.25  # inches
+
+
+def test_snapshots_of_several_models_label_their_axes_in_a_readable_size():
+    import matplotlib.pyplot as plt
+
+    x, y = moons()
+    recorders = train_with_recorders({"a": small_model(0), "b": small_model(1)}, x, y,
+                                     epochs=2, every=1, resolution=8)
+    figure = plot_boundaries_snapshots(recorders, x, y, count=2)
+    axes = [ax for ax in figure.axes if ax.get_label() != "<colorbar>"]
+    rows = [axes[:2], axes[2:]]
+    assert [ax.get_xlabel() for ax in rows[-1]] == ["$x_1$", "$x_1$"]
+    assert [ax.get_ylabel() for ax in (rows[0][0], rows[1][0])] == ["a\n$x_2$", "b\n$x_2$"]
+    figure.canvas.draw()
+    sizes = {label.get_fontsize() for ax in axes for label in ax.get_xticklabels()
+             + ax.get_yticklabels() if label.get_visible() and label.get_text()}
+    assert sizes and min(sizes) >= 9  # it was 7: unreadable at the gallery's width
+    plt.close(figure)

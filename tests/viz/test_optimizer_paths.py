@@ -124,3 +124,53 @@ def test_animate_descent_3d_writes_a_gif_and_the_stills_write_pngs(tmp_path):
         matplotlib.pyplot.close(figure)
         with Image.open(tmp_path / name) as image:
             assert image.format == "PNG" and image.size[0] > 200
+
+
+def cielab(rgb: np.ndarray) -> np.ndarray:
+    """sRGB in [0, 1] (..., 3) to CIELAB (D65), the space where distance is seen difference."""
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    xyz = linear @ np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                             [0.0193, 0.1192, 0.9505]]).T / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]),
+                     200 * (f[..., 1] - f[..., 2])], axis=-1)
+
+
+def test_cielab_of_known_colours():
+    np.testing.assert_allclose(cielab(np.array([1.0, 1.0, 1.0])), [100, 0, 0], atol=0.05)
+    np.testing.assert_allclose(cielab(np.array([1.0, 0.0, 0.0])), [53.24, 80.09, 67.20],
+                               atol=0.05)
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_path_colours_stand_out_from_the_surface_colours(theme):
+    from matplotlib.colors import to_rgb
+
+    from ildl.graphics import SURFACE_CMAP, THEMES
+
+    # The filled contours as drawn: the colour map at alpha 0.9 over the theme's background.
+    background = np.array(to_rgb(THEMES[theme]["axes.facecolor"]))
+    surface = 0.9 * matplotlib.colormaps[SURFACE_CMAP](np.linspace(0, 1, 256))[:, :3] \
+        + 0.1 * background
+    _, methods = optimizer_paths(saddle(), [SGD(0.1), SGD(0.1, momentum=0.9),
+                                            SGD(0.1, momentum=0.9, nesterov=True),
+                                            RMSprop(0.1), Adam(0.1)], (1, 0), 1)
+    _, rates = optimizer_paths(peaks(), [SGD(rate) for rate in (0.01, 0.02, 0.03, 0.04)],
+                               (1, 0), 1)
+    for label, color in {**methods, **rates}.items():
+        distance = np.linalg.norm(cielab(surface) - cielab(np.array(to_rgb(color))), axis=1)
+        # A difference of about 2 is just visible; Nesterov's old green was 6 from the greens.
+        assert distance.min() > 12, (label, color, distance.min())
+
+
+def test_the_dot_at_the_head_of_each_path_is_in_the_legend():
+    # The still showed SGD's head at (0, -1.15) with nothing saying what the dot was.
+    figure = plot_optimizers(saddle(), [SGD(0.02), Adam(0.02)], (1, -0.001), 30)
+    try:
+        (legend,) = figure.legends  # one, under the panels: off the surface and its paths
+        labels = [text.get_text() for text in legend.get_texts()]
+        assert labels == ["saddle point", "start", "SGD", "Adam", "current position"]
+        head = legend.legend_handles[-1]
+        assert head.get_marker() == "o" and head.get_linestyle() == "None"
+    finally:
+        matplotlib.pyplot.close(figure)

@@ -28,6 +28,17 @@ def test_one_panel_per_metric_with_training_and_validation_curves():
         plt.close(figure)
 
 
+def test_one_epoch_gets_one_whole_epoch_tick():
+    figure = plot_history({"loss": [0.9], "val_loss": [1.0]})  # e.g. ildl nn mnist --epochs 1
+    try:
+        figure.canvas.draw()
+        ax = figure.axes[0]
+        low, high = ax.get_xlim()
+        assert [tick for tick in ax.get_xticks() if low <= tick <= high] == [1]
+    finally:
+        plt.close(figure)
+
+
 def test_unknown_metrics_name_what_the_history_holds():
     with pytest.raises(ValueError, match=r"holds \['loss'\]"):
         plot_history({"loss": [1.0]}, metrics=("accuracy",))

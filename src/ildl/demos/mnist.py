@@ -28,17 +28,24 @@ class DigitData:
     y_train: np.ndarray  # (N,) int64
     x_val: np.ndarray
     y_val: np.ndarray
-    source: str  # where the images came from, for the reader
+    source: str  # what the images are, short enough for a title: "MNIST train/test from mnist/"
+    folder: str | None = None  # the folder they were read from (None: made up, not read)
 
 
 def _scaled(images: np.ndarray) -> np.ndarray:
     return (images.astype(np.float32) / 255)[..., None]
 
 
-def _split(images, labels, validation_fraction: float, source: str) -> DigitData:
+def _split(images, labels, validation_fraction: float, source: str,
+           folder: str | None = None) -> DigitData:
     n_train = int(len(images) * (1 - validation_fraction))
     x, y = _scaled(images), labels.astype(np.int64)
-    return DigitData(x[:n_train], y[:n_train], x[n_train:], y[n_train:], source)
+    return DigitData(x[:n_train], y[:n_train], x[n_train:], y[n_train:], source, folder)
+
+
+def _folder_name(folder: str) -> str:
+    """The last part of a folder's path: titles name the data, not where it lives on a disk."""
+    return os.path.basename(os.path.normpath(folder))
 
 
 def digit_data(data_dir: str | None = None, allow_download: bool = True,
@@ -60,11 +67,13 @@ def digit_data(data_dir: str | None = None, allow_download: bool = True,
         return _split(images, labels, 0.2, "synthetic digits (ildl.data.make_digits)")
     if not has_split(data_dir, "train"):  # no train file at all; half a split is an error
         images, labels = load_mnist(data_dir, split="test")
-        return _split(images, labels, 0.2, f"MNIST test set in {data_dir}, split 8000/2000")
+        return _split(images, labels, 0.2,
+                      f"MNIST test set from {_folder_name(data_dir)}/, split 8000/2000", data_dir)
     x_train, y_train = load_mnist(data_dir, split="train")
     x_val, y_val = load_mnist(data_dir, split="test")
     return DigitData(_scaled(x_train), y_train.astype(np.int64), _scaled(x_val),
-                     y_val.astype(np.int64), f"MNIST train/test in {data_dir}")
+                     y_val.astype(np.int64), f"MNIST train/test from {_folder_name(data_dir)}/",
+                     data_dir)
 
 
 def build_cnn(seed: int = 0) -> nn.Sequential:

@@ -20,12 +20,15 @@ import numpy as np
 
 from .. import nn
 from ..data import make_circles, make_moons, train_test_split
-from ..graphics import save_animation, save_figure, themed
+from ..graphics import freeze_layout, save_animation, save_figure, themed
 from .registry import Figure, RenderOptions, register
 
 DEEP_UNITS = (8, 32, 128, 256, 256, 128, 64, 16)
 CIRCLES_UNITS = (4, 6, 6, 4)
-L2_STRENGTH = 0.003  # enough to smooth the deep net's boundary without underfitting
+# Measured on this data (seeds 0-2, 200 epochs): 0.003 smooths the boundary but leaves training
+# accuracy as high as without L2 (85-90%); 0.005 lowers it to 84-86% and lifts validation to 85%
+# on every seed; from 0.007 some seeds collapse to a constant prediction (54% / 50%).
+L2_STRENGTH = 0.005
 
 
 # -- data and models ------------------------------------------------------------------------------
@@ -107,7 +110,7 @@ def _render_boundary_frames(out_dir: str, options: RenderOptions) -> list[str]:
     recorder, x, y = circles_recording(options.quick)
     figure = plot_boundary_snapshots(recorder, x, y, count=8, columns=4, curves=False,
                                      title=CIRCLES_TITLE, theme=options.theme, spacing="linear")
-    save_figure(figure, os.path.join(out_dir, "boundary_frames.png"))
+    save_figure(figure, os.path.join(out_dir, "boundary_frames.png"), tight=True)
     return ["boundary_frames.png"]
 
 
@@ -241,7 +244,9 @@ register(Figure(
             "regression can only draw a straight line (high bias); the deep "
             "2-8-32-128-256-256-128-64-16-1 network bends its boundary around single points "
             "(high variance: training accuracy above validation accuracy); the same network with "
-            f"an L2({L2_STRENGTH:g}) penalty on its weights stays smooth.",
+            f"an L2({L2_STRENGTH:g}) penalty on its weights draws one smooth curve between the two "
+            "moons instead, with a lower training and a higher validation accuracy (each panel's "
+            "title gives both, measured in this run).",
     code="from ildl.viz import train_with_recorders, save_boundaries_animation\n"
          "recorders = train_with_recorders({'logistic regression': logistic, 'deep net': deep,\n"
          "                                  'deep net + L2': deep_l2}, x, y, epochs=200,\n"
@@ -316,8 +321,6 @@ def _curves_figure(history: dict, watcher, size: tuple[float, float]):
 
 
 def _render_train_vs_validation(out_dir: str, options: RenderOptions) -> list[str]:
-    from ..viz.boundary import freeze_layout
-
     history, watcher = train_vs_validation_history(options.quick)
     epochs = len(history["loss"])
     animation, summary = _paths("train_vs_validation", options)

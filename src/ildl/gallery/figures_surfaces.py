@@ -207,17 +207,17 @@ def _comparison_optimizers() -> dict:
 
 
 def _render_race(out_dir: str, options: RenderOptions, name: str, surface, make_optimizers,
-                 start: tuple[float, float], steps: int, title: str) -> list[str]:
+                 start: tuple[float, float], steps: int, title: str, zoom=None) -> list[str]:
     """A race of optimizers on a surface: the animation and its summary PNG. Fresh optimizers
-    for each (they keep state)."""
+    for each (they keep state). ``zoom``: an area to show magnified too."""
     from ..viz.optimizer_paths import animate_optimizers, plot_optimizers
 
     animation = f"{name}.{options.format}"
     animate_optimizers(surface, make_optimizers(), start, steps,
                        os.path.join(out_dir, animation), frames=_frames(options, 90), fps=15,
-                       dpi=_dpi(options, 85), title=title, theme=options.theme)
+                       dpi=_dpi(options, 85), title=title, theme=options.theme, zoom=zoom)
     figure = plot_optimizers(surface, make_optimizers(), start, steps, title=title,
-                             theme=options.theme)
+                             theme=options.theme, zoom=zoom)
     save_figure(figure, os.path.join(out_dir, f"{name}.png"), STILL_DPI, tight=True)
     return [animation, f"{name}.png"]
 
@@ -249,10 +249,14 @@ register(Figure(
 
 # --- learning_rate -----------------------------------------------------------------------------
 
-LEARNING_RATES = (0.005, 0.03, 0.1, 0.2)
+LR_START, LEARNING_RATES, LR_STEPS = (1.0, 0.0), (0.005, 0.03, 0.1, 0.2), 150
+#: Three of the four paths stay in this area between the start and the nearby minimum, where
+#: the surface's full view is too small to tell them apart: the figure magnifies it.
+LR_ZOOM = ((0.08, 1.08), (-0.12, 0.48))
 
 
-def _learning_rate_optimizers() -> dict:
+def learning_rate_optimizers() -> dict:
+    """``{"lr = 0.005": SGD(0.005), ...}``, new ones at each call (optimizers keep state)."""
     from ..nn.optimizers import SGD
 
     return {f"lr = {rate:g}": SGD(rate) for rate in LEARNING_RATES}
@@ -261,9 +265,10 @@ def _learning_rate_optimizers() -> dict:
 def _render_learning_rate(out_dir: str, options: RenderOptions) -> list[str]:
     from ..viz.surfaces import peaks
 
-    return _render_race(out_dir, options, "learning_rate", peaks(), _learning_rate_optimizers,
-                        (1.0, 0.0), 150,
-                        "Gradient descent on peaks from (1, 0) with four learning rates")
+    return _render_race(out_dir, options, "learning_rate", peaks(), learning_rate_optimizers,
+                        LR_START, LR_STEPS,
+                        "Gradient descent on peaks from (1, 0) with four learning rates",
+                        zoom=LR_ZOOM)
 
 
 register(Figure(
@@ -271,10 +276,12 @@ register(Figure(
     caption="The learning rate decides where gradient descent ends: from (1, 0) on the peaks "
             "surface, 0.005 creeps, 0.03 and 0.1 reach the nearby shallow minimum quickly, and "
             "0.2 overshoots it, jumps into the deeper valley on the left and keeps bouncing "
-            "across its bottom without settling.",
+            "across its bottom without settling. The inset magnifies the framed area, where the "
+            "first three paths run together (the wider line under the narrower).",
     code="from ildl.nn.optimizers import SGD\n"
          "from ildl.viz import animate_optimizers, peaks\n"
          "animate_optimizers(peaks(), [SGD(lr) for lr in (0.005, 0.03, 0.1, 0.2)],\n"
-         "                   start=(1, 0), steps=150, path='learning_rate.gif')",
+         "                   start=(1, 0), steps=150, path='learning_rate.gif',\n"
+         "                   zoom=((0.08, 1.08), (-0.12, 0.48)))",
     render=_render_learning_rate,
 ))

@@ -22,6 +22,7 @@ from ..graphics import (
     BOUNDARY_CMAP,
     CLASS_COLORS,
     SERIES_COLORS,
+    freeze_layout,
     save_animation,
     save_figure,
     themed,
@@ -235,8 +236,10 @@ def plot_boundary_snapshots(recorder, x: np.ndarray, y: np.ndarray, count: int =
     columns = columns or len(frames)
     rows = math.ceil(len(frames) / columns)
     with themed(theme):
+        # Square panels in taller cells leave empty bands between the rows: the "compressed"
+        # layout closes them up (it cannot place the curves' free-shaped panels, so not then).
         figure = plt.figure(figsize=(2.7 * columns, 2.9 * rows + (2.6 if curves else 0) + 0.5),
-                            layout="constrained")
+                            layout="constrained" if curves else "compressed")
         grid = figure.add_gridspec(rows + int(curves), 2 * columns,
                                    height_ratios=[1.0] * rows + ([0.85] if curves else []))
         snapshot_axes = []
@@ -318,16 +321,6 @@ def animate_decision_boundary(model, x: np.ndarray, y: np.ndarray, epochs: int =
     return recorder
 
 
-def freeze_layout(figure) -> None:
-    """Keep the layout that the figure's layout engine found for the frame drawn last.
-
-    ``layout="constrained"`` measures every label at every draw; between the frames of an
-    animation nothing moves, so once is enough (it halves the time per frame).
-    """
-    figure.canvas.draw()
-    figure.set_layout_engine("none")
-
-
 # -- several models side by side -------------------------------------------------------------------
 def train_with_recorders(models: dict, x: np.ndarray, y: np.ndarray, epochs: int,
                          batch_size: int = 32, every: int = 1,
@@ -370,7 +363,7 @@ def save_boundaries_animation(recorders: dict, x: np.ndarray, y: np.ndarray, pat
         figure, axes = plt.subplots(rows, columns, figsize=size, squeeze=False,
                                     layout="constrained")
         _data_panel(axes.flat[0], first, x, y, validation_data)
-        panels = {name: BoundaryPanel(ax, rec.grid_x, rec.grid_y, x, y, point_size=8)
+        panels = {name: BoundaryPanel(ax, rec.grid_x, rec.grid_y, x, y, point_size=12)
                   for (name, rec), ax in zip(recorders.items(), axes.flat[1:])}
         for ax in axes.flat[count:]:
             ax.set_visible(False)
@@ -399,7 +392,7 @@ def _data_panel(ax, recorder, x, y, validation_data) -> None:
               recorder.grid_y[0, 0], recorder.grid_y[-1, 0])
     if validation_data is not None:
         draw_points(ax, *validation_data, size=5, alpha=0.25)
-    draw_points(ax, x, y, size=8)
+    draw_points(ax, x, y, size=12)
     handles, labels = ax.get_legend_handles_labels()
     ax.legend(handles[-2:], labels[-2:], loc="upper right", fontsize=7)
     ax.set_xlim(extent[:2])
@@ -421,23 +414,23 @@ def plot_boundaries_snapshots(recorders: dict, x: np.ndarray, y: np.ndarray, cou
     first = next(iter(recorders.values()))
     frames = snapshot_frames(first.steps, count)
     with themed(theme):
-        figure, axes = plt.subplots(len(recorders), len(frames), squeeze=False,
-                                    figsize=(2.6 * len(frames) + 0.4, 2.75 * len(recorders) + 0.5),
+        figure, axes = plt.subplots(len(recorders), len(frames), squeeze=False, sharex=True,
+                                    sharey=True, figsize=(2.6 * len(frames) + 0.6,
+                                                          2.6 * len(recorders) + 0.6),
                                     layout="constrained")
         unit = "step" if first.per == "step" else "epoch"
         for row, (name, recorder) in enumerate(recorders.items()):
             for column, frame in enumerate(frames):
                 ax = axes[row, column]
                 index = min(frame, len(recorder) - 1)
-                panel = BoundaryPanel(ax, recorder.grid_x, recorder.grid_y, x, y, point_size=4)
+                panel = BoundaryPanel(ax, recorder.grid_x, recorder.grid_y, x, y, point_size=12)
                 panel.show(recorder.probabilities[index],
                            f"{unit} {recorder.steps[index]:,}: "
                            f"{recorder.metrics['accuracy'][index]:.0%}"
                            + (f" / {recorder.metrics['val_accuracy'][index]:.0%}"
                               if "val_accuracy" in recorder.metrics else ""))
-                ax.set_ylabel(name if column == 0 else "", fontsize=10)
-                ax.set_xlabel("")
-                ax.tick_params(labelsize=7)
+                ax.set_ylabel(f"{name}\n$x_2$")
+                ax.label_outer()  # the panels share their axes: labels on the outer ones only
         figure.colorbar(panel.image, ax=axes, label="P(class 1)", shrink=0.6)
         figure.suptitle((title + "\n" if title else "")
                         + "accuracy on training / validation data", fontsize=11)

@@ -17,20 +17,21 @@ paths on), and :func:`frame_steps` (which step each animation frame shows).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from ..graphics import (
     OPTIMIZER_COLORS,
-    SERIES_COLORS,
     SURFACE_CMAP,
+    freeze_layout,
     save_animation,
     save_figure,
     themed,
 )
 from ..nn.optimizers import SGD, Optimizer
-from .surfaces import Surface
+from .surfaces import Domain, Surface
 
 Optimizers = Mapping[str, Optimizer] | Sequence[Optimizer] | Optimizer
 
@@ -84,12 +85,20 @@ def _labelled(optimizers: Optimizers) -> dict[str, Optimizer]:
 
 def _colors(optimizers: dict[str, Optimizer]) -> dict[str, str]:
     """The theme colour of each method when they are different methods (so Adam is purple in every
-    figure), otherwise one series colour each (e.g. SGD at several learning rates)."""
+    figure), otherwise the same colours in turn (e.g. SGD at several learning rates): they are
+    the ones that stand out on the surface's colour map."""
     keys = [_color_key(opt) for opt in optimizers.values()]
     if len(set(keys)) == len(keys) and all(key in OPTIMIZER_COLORS for key in keys):
         return {label: OPTIMIZER_COLORS[key] for label, key in zip(optimizers, keys)}
-    return {label: SERIES_COLORS[index % len(SERIES_COLORS)]
-            for index, label in enumerate(optimizers)}
+    palette = list(OPTIMIZER_COLORS.values())
+    return {label: palette[index % len(palette)] for index, label in enumerate(optimizers)}
+
+
+def _path_widths(labels: Sequence[str]) -> dict[str, float]:
+    """A line width per path, from 6 for the first (drawn first, at the bottom) down to 1.5
+    for the last: where paths run together, each still shows as a band of its own colour."""
+    widths = np.linspace(6.0, 1.5, len(labels)) if len(labels) > 1 else [2.0]
+    return dict(zip(labels, widths))
 
 
 def optimizer_paths(surface: Surface, optimizers: Optimizers, start: Sequence[float],
@@ -134,13 +143,17 @@ def _mark_critical_points(ax, surface: Surface, z: Callable | None = None) -> No
             ax.scatter(xs, ys, z(xs, ys), depthshade=False, **style)
 
 
+HEAD_LABEL = "current position"  # the legend's name for the dot at the head of every path
+
+
 class PathsView2D:
     """Paths on a filled contour plot of ``surface`` in ``ax``; ``show(step)`` draws each path up
-    to that step with a dot at its head. Points off the domain leave the picture."""
+    to that step with a dot at its head. ``window`` ((x_min, x_max), (y_min, y_max)) shows part
+    of the surface's domain. Points off the picture leave it."""
 
     def __init__(self, ax, surface: Surface, paths: dict[str, np.ndarray],
                  colors: dict[str, str], resolution: int = 150, levels: int = 30,
-                 legend: bool = True):
+                 legend: bool = True, window: Domain | None = None):
         self.paths = paths
         grid_x, grid_y, grid_z = surface.grid(resolution)
         ax.contourf(grid_x, grid_y, grid_z, levels=levels, cmap=SURFACE_CMAP, alpha=0.9)
@@ -149,11 +162,15 @@ class PathsView2D:
         _mark_critical_points(ax, surface)
         start = next(iter(paths.values()))[0]
         ax.plot(*start, "o", color="white", markersize=7, markeredgecolor="black", label="start")
-        self.lines = {label: ax.plot([], [], "-", color=colors[label], lw=2, label=label)[0]
-                      for label in paths}
+        widths = _path_widths(list(paths))
+        self.lines = {label: ax.plot([], [], "-", color=colors[label], lw=widths[label],
+                                     label=label)[0] for label in paths}
         self.heads = {label: ax.plot([], [], "o", color=colors[label], markersize=7,
                                      markeredgecolor="black")[0] for label in paths}
-        (x_min, x_max), (y_min, y_max) = surface.domain
+        # One legend entry for all the heads, in a neutral grey: each head has its path's colour.
+        ax.plot([], [], "o", color="#9e9e9e", markersize=7, markeredgecolor="black",
+                label=HEAD_LABEL)
+        (x_min, x_max), (y_min, y_max) = window or surface.domain
         ax.set_xlim(x_min, x_max)
         ax.set_ylim(y_min, y_max)
         ax.set_xlabel(surface.axis_labels[0])
@@ -185,8 +202,9 @@ class LossView:
         visible = np.concatenate(visible)
         low, high = np.nanmin(visible), np.nanmax(visible)
         margin = 0.05 * (high - low or 1.0)
-        self.lines = {label: ax.plot([], [], color=colors[label], lw=2, label=label)[0]
-                      for label in paths}
+        widths = _path_widths(list(paths))
+        self.lines = {label: ax.plot([], [], color=colors[label], lw=widths[label],
+                                     label=label)[0] for label in paths}
         steps = len(next(iter(paths.values()))) - 1
         ax.set_xlim(0, steps)
         ax.set_ylim(low - margin, high + margin)
@@ -261,18 +279,40 @@ def _title(surface: Surface, start: Sequence[float], steps: int) -> str:
     return f"{surface.formula} from ({start[0]:g}, {start[1]:g}), {steps} steps"
 
 
-def _optimizer_figure(surface, paths, colors, loss_panel, title, size, dpi):
+def _zoomed_view(ax, surface: Surface, paths: dict[str, np.ndarray], colors: dict[str, str],
+                 window: Domain) -> PathsView2D:
+    """A magnified view of ``window`` inset in the lower right of the paths panel ``ax``, with a
+    frame on the area it magnifies: for paths too close together to tell apart at full size."""
+    import matplotlib.pyplot as plt
+
+    inset = ax.inset_axes((0.56, 0.03, 0.41, 0.41))
+    # A finer grid: the inset shows a small part of the domain several times larger.
+    view = PathsView2D(inset, surface, paths, colors, resolution=400, legend=False,
+                       window=window)
+    inset.set(xticks=[], yticks=[], xlabel="", ylabel="")
+    ax.indicate_inset_zoom(inset, edgecolor=plt.rcParams["text.color"], alpha=0.9)
+    return view
+
+
+def _optimizer_figure(surface, paths, colors, loss_panel, title, size, dpi, zoom=None):
+    """The paths panel (with its ``zoom`` inset if given) and the loss panel, and one legend for
+    both under them, off the surface where it would hide part of a path."""
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(1, 2 if loss_panel else 1, figsize=size, dpi=dpi, squeeze=False,
-                                gridspec_kw={"width_ratios": [1.15, 1] if loss_panel else [1]})
-    views = [PathsView2D(axes[0, 0], surface, paths, colors)]
+                                gridspec_kw={"width_ratios": [1.15, 1] if loss_panel else [1]},
+                                layout="constrained")
+    views = [PathsView2D(axes[0, 0], surface, paths, colors, legend=False)]
+    if zoom is not None:
+        views.append(_zoomed_view(axes[0, 0], surface, paths, colors, zoom))
     if loss_panel:
         views.append(LossView(axes[0, 1], surface, paths, colors))
         axes[0, 1].set_title("value along each path")
     axes[0, 0].set_title("paths")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncol=math.ceil(len(labels) / 2),
+                  fontsize=8)
     figure.suptitle(title)
-    figure.tight_layout()
     return figure, views
 
 
@@ -280,13 +320,15 @@ def animate_optimizers(surface: Surface, optimizers: Optimizers, start: Sequence
                        steps: int, path: str, *, frames: int = 90, fps: float = 20,
                        loss_panel: bool = True, size: tuple[float, float] = (8.0, 3.8),
                        dpi: float = 85, title: str | None = None, theme: str = "dark",
+                       zoom: Domain | None = None,
                        progress: Callable[[int, int], None] | None = None
                        ) -> dict[str, np.ndarray]:
     """Animate ``optimizers`` racing from ``start`` on a contour map of ``surface`` (and, with
     ``loss_panel``, ``f`` against the step beside it); write ``path`` (.gif or .mp4).
 
     ``frames`` frames show steps 0..``steps`` (see :func:`frame_steps`); the image is ``size``
-    inches at ``dpi``. Returns the paths ``{label: (steps + 1, 2)}``.
+    inches at ``dpi``. ``zoom`` ((x_min, x_max), (y_min, y_max)) adds a magnified view of that
+    area. Returns the paths ``{label: (steps + 1, 2)}``.
     """
     import matplotlib.pyplot as plt
 
@@ -294,13 +336,15 @@ def animate_optimizers(surface: Surface, optimizers: Optimizers, start: Sequence
     shown = frame_steps(steps, frames)
     with themed(theme):
         figure, views = _optimizer_figure(surface, paths, colors, loss_panel,
-                                          title or _title(surface, start, steps), size, dpi)
+                                          title or _title(surface, start, steps), size, dpi,
+                                          zoom)
 
         def update(frame: int) -> None:
             for view in views:
                 view.show(shown[frame])
 
         try:
+            freeze_layout(figure)  # nothing moves between frames but the paths
             save_animation(figure, update, frames, path, fps=fps, progress=progress)
         finally:
             plt.close(figure)
@@ -310,13 +354,15 @@ def animate_optimizers(surface: Surface, optimizers: Optimizers, start: Sequence
 def plot_optimizers(surface: Surface, optimizers: Optimizers, start: Sequence[float], steps: int,
                     path: str | None = None, *, loss_panel: bool = True,
                     size: tuple[float, float] = (8.0, 3.8), dpi: float = 110,
-                    title: str | None = None, theme: str = "dark"):
+                    title: str | None = None, theme: str = "dark",
+                    zoom: Domain | None = None):
     """The last frame of :func:`animate_optimizers` as a still figure (whole paths); saved as an
     image to ``path`` if given. Returns the matplotlib Figure (close it when done)."""
     paths, colors = optimizer_paths(surface, optimizers, start, steps)
     with themed(theme):
         figure, views = _optimizer_figure(surface, paths, colors, loss_panel,
-                                          title or _title(surface, start, steps), size, dpi)
+                                          title or _title(surface, start, steps), size, dpi,
+                                          zoom)
         for view in views:
             view.show(steps)
         if path:

@@ -30,7 +30,9 @@ def plot_history(history, metrics: tuple[str, ...] = ("accuracy", "loss"), title
             ax.plot(epochs, logs[f"val_{metric}"], marker="o", color=SERIES_COLORS[0],
                     label="validation")
         ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 1.5 on short runs
+        # Whole epochs only, and one tick is enough: with min_n_ticks=2 (the default) one epoch
+        # gets fractional ticks 0.96, 0.98, ... where no two whole numbers fit.
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         ax.set_ylabel(metric)
         ax.set_title(metric)
         ax.grid(alpha=0.3)
