@@ -238,8 +238,8 @@ def test_add_windows_back_is_the_adjoint_of_window_view(geometry, n, channels, s
     x = rng.normal(size=(n, h, w, channels))
     view = layout.window_view(x)
     weights = rng.normal(size=view.shape)
-    back = layout.add_windows_back(lambda a, b: weights[:, :, :, a, b, :], n, channels,
-                                   np.float64)
+    back = layout.add_windows_back(lambda a, b, images: weights[images, :, :, a, b, :], n,
+                                   channels, np.float64)
     assert back.shape == x.shape
     np.testing.assert_allclose(np.sum(view * weights), np.sum(x * back), rtol=1e-10, atol=1e-10)
     # and pixel by pixel against a loop that scatters every window element back
@@ -258,7 +258,8 @@ def test_add_windows_back_is_the_adjoint_of_window_view(geometry, n, channels, s
 def test_add_windows_back_leaves_unvisited_pixels_at_zero():
     """A 1x1 window with stride 2 never sees odd rows/columns: their gradient is 0."""
     layout = ConvGeometry((5, 5), (1, 1), (2, 2), "valid")
-    back = layout.add_windows_back(lambda a, b: np.ones((1, 3, 3, 1)), 1, 1, np.float64)
+    back = layout.add_windows_back(lambda a, b, images: np.ones((1, 3, 3, 1)), 1, 1,
+                                   np.float64)
     expected = np.zeros((5, 5))
     expected[::2, ::2] = 1
     np.testing.assert_array_equal(back[0, :, :, 0], expected)

@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from ..errors import ArgumentError
+from . import threads
 
 PADDINGS = ("valid", "same")
 
@@ -123,18 +124,26 @@ class ConvGeometry:
     def add_windows_back(self, grad_at_offset, batch: int, channels: int,
                          dtype: np.dtype) -> np.ndarray:
         """Adjoint of ``window_view``: the gradient of the input (N, H, W, C) from the gradients
-        of the window pixels, summed where windows overlap. ``grad_at_offset(a, b)`` gives the
-        (N, H', W', C) gradient of window offset (a, b); only the kh * kw offsets are looped."""
+        of the window pixels, summed where windows overlap. ``grad_at_offset(a, b, images)``
+        gives the (n, H', W', C) gradient of window offset (a, b) for ``images``, a slice of the
+        batch; only the kh * kw offsets are looped. Each image's sum is its own, so the batch is
+        split across threads (``threads.split_batch``) without changing any result."""
         (top, bottom), (left, right) = self.pads
         height, width = self.input_hw
-        grad_padded = np.zeros((batch, height + top + bottom, width + left + right, channels),
+        grad_padded = np.empty((batch, height + top + bottom, width + left + right, channels),
                                dtype=dtype)
-        for a, b in self.offsets():
-            rows, cols = self.input_pixels_at(a, b)
-            if self.windows_overlap:
-                grad_padded[:, rows, cols, :] += grad_at_offset(a, b)
-            else:  # every input pixel is in one window at most: no sum needed
-                grad_padded[:, rows, cols, :] = grad_at_offset(a, b)
+
+        def add_back(images: slice) -> None:
+            target = grad_padded[images]
+            target.fill(0)
+            for a, b in self.offsets():
+                rows, cols = self.input_pixels_at(a, b)
+                if self.windows_overlap:
+                    target[:, rows, cols, :] += grad_at_offset(a, b, images)
+                else:  # every input pixel is in one window at most: no sum needed
+                    target[:, rows, cols, :] = grad_at_offset(a, b, images)
+
+        threads.split_batch(add_back, batch, grad_padded.size)
         return grad_padded[:, top:top + height, left:left + width, :]
 
 

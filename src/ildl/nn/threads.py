@@ -1,0 +1,121 @@
+"""How ildl.nn uses the CPU's cores: BLAS threads for large products only, and the batch split
+across threads for everything else.
+
+Two facts drive it. NumPy's BLAS (OpenBLAS) runs a matrix product on several threads; for a small
+product waking the other threads costs more than they save, and on a busy machine a helper thread
+waiting for a core can stall a tiny product for milliseconds. And NumPy releases the GIL inside
+its loops over large arrays, so Python threads each running the same NumPy code on their own
+images of a batch do run at once: the element-wise passes (ReLU, pooling, the im2col copy) use
+the cores as the products do.
+
+Neither changes a single number. A product gives the same result on one thread or several (BLAS
+shares out the rows and columns of the output, never the sum of one entry), and ``split_batch``
+hands each thread whole images, which go through exactly the operations they would go through
+in one piece. ildl uses as many threads as NumPy's BLAS is set to (``OPENBLAS_NUM_THREADS``,
+``threadpoolctl.threadpool_limits``), so one setting limits both.
+
+>>> threads.matmul(np.ones((3, 2)), np.ones((2, 4)))   # a @ b, on one BLAS thread: it is small
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+# A product of fewer multiply-adds than this (m * k * n) runs on one BLAS thread: it takes under
+# ~60 us on one core, so a second thread would save at most ~30 us, and its wake-up costs more.
+SMALL_PRODUCT = 4_000_000
+# A pass over fewer values than this runs on the calling thread alone (handing work to another
+# thread costs ~20 us; a pass over 200 000 float32 values takes ~50-100 us).
+MIN_SPLIT_VALUES = 200_000
+
+_blas = None  # threadpoolctl's handle on NumPy's BLAS (False: none found), made on first use
+_pool: ThreadPoolExecutor | None = None
+_pool_workers = 0
+_pool_pid: int | None = None  # a pool's threads do not survive fork: a child makes its own
+
+
+def _numpy_blas():
+    """The controller of the BLAS NumPy uses (OpenBLAS in NumPy's wheels), or None."""
+    global _blas
+    if _blas is None:
+        controllers = ThreadpoolController().select(user_api="blas").lib_controllers
+        # torch, scipy... may load BLAS libraries of their own; NumPy's sits in numpy's folder.
+        numpy_folder = os.path.dirname(os.path.dirname(np.__file__))
+        own = [lib for lib in controllers if lib.filepath.startswith(numpy_folder)
+               and "numpy" in lib.filepath]
+        _blas = own[0] if own else (controllers[0] if len(controllers) == 1 else False)
+    return _blas or None
+
+
+def blas_threads() -> int:
+    """How many threads NumPy's BLAS uses now (1 if it cannot be asked)."""
+    blas = _numpy_blas()
+    return (blas.get_num_threads() or 1) if blas is not None else 1
+
+
+class one_blas_thread:
+    """``with one_blas_thread():`` runs the products inside on a single BLAS thread."""
+
+    def __enter__(self):
+        self.blas = _numpy_blas()
+        self.threads = blas_threads()
+        if self.blas is not None and self.threads > 1:
+            self.blas.set_num_threads(1)
+        return self
+
+    def __exit__(self, *exc):
+        if self.blas is not None and self.threads > 1:
+            self.blas.set_num_threads(self.threads)
+
+
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``a @ b`` for 2-D (m, k) @ (k, n), on one BLAS thread when m * k * n < SMALL_PRODUCT."""
+    if a.shape[0] * a.shape[1] * b.shape[-1] >= SMALL_PRODUCT:
+        return np.matmul(a, b, out=out)
+    with one_blas_thread():
+        return np.matmul(a, b, out=out)
+
+
+def batch_parts(rows: int, parts: int) -> list[slice]:
+    """``range(rows)`` cut into ``parts`` contiguous slices of nearly equal length (none empty)."""
+    parts = max(1, min(parts, rows))
+    bounds = [rows * part // parts for part in range(parts + 1)]
+    return [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])]
+
+
+def _thread_pool(workers: int) -> ThreadPoolExecutor:
+    """The pool of helper threads, made on first use (its threads end with the interpreter)."""
+    global _pool, _pool_workers, _pool_pid
+    if _pool is None or _pool_pid != os.getpid() or _pool_workers < workers:
+        if _pool is not None and _pool_pid == os.getpid():
+            _pool.shutdown(wait=True)
+        _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ildl.nn")
+        _pool_workers, _pool_pid = workers, os.getpid()
+    return _pool
+
+
+def split_batch(function: Callable[[slice], object], rows: int, values: int) -> None:
+    """Call ``function(part)`` for slices ``part`` of ``range(rows)`` that together cover it.
+
+    With ``values`` (the size of the pass) of at least MIN_SPLIT_VALUES and BLAS set to several
+    threads, the slices run at once on that many threads (products inside on one BLAS thread
+    each); otherwise ``function(slice(0, rows))`` runs here. ``function`` must write each row's
+    result from that row's inputs only, so the split cannot change it.
+    """
+    threads = blas_threads()
+    if threads < 2 or rows < 2 or values < MIN_SPLIT_VALUES:
+        function(slice(0, rows))
+        return
+    first, *others = batch_parts(rows, threads)
+    with one_blas_thread():
+        pending = [_thread_pool(len(others)).submit(function, part) for part in others]
+        try:
+            function(first)  # this thread takes the first part itself
+        finally:
+            for future in pending:
+                future.result()  # waits for every part; re-raises a part's exception
