@@ -1,0 +1,131 @@
+"""ildl.nn.threads: the batch split covers every row once and changes no number; small products
+run on one BLAS thread and leave the setting as it was; every layer that splits its batch gives
+exactly (bit for bit) what it gives in one piece, forward and backward, in float32 and float64."""
+
+import multiprocessing
+import threading
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from ildl import nn
+from ildl.nn import threads
+
+
+@pytest.fixture
+def split_everything(monkeypatch):
+    """Split even the tiniest pass, over two threads (as on the project's 2-core machine)."""
+    monkeypatch.setattr(threads, "MIN_SPLIT_VALUES", 0)
+    with threadpool_limits(limits=2, user_api="blas"):
+        yield
+
+
+@pytest.mark.parametrize("rows, parts", [(1, 2), (2, 2), (7, 2), (64, 2), (10, 3), (5, 8)])
+def test_batch_parts_cover_every_row_once_in_nearly_equal_slices(rows, parts):
+    slices = threads.batch_parts(rows, parts)
+    covered = [row for part in slices for row in range(rows)[part]]
+    assert covered == list(range(rows))
+    lengths = [part.stop - part.start for part in slices]
+    assert min(lengths) >= 1 and max(lengths) - min(lengths) <= 1
+
+
+def test_split_batch_runs_the_parts_on_several_threads(split_everything):
+    seen = {}
+
+    def record(rows):
+        seen[rows.start, rows.stop] = threading.get_ident()
+
+    threads.split_batch(record, 10, 10)
+    assert sorted(seen) == [(0, 5), (5, 10)]
+    assert len(set(seen.values())) == 2
+
+
+def test_split_batch_stays_on_this_thread_for_small_passes_or_one_blas_thread(monkeypatch):
+    calls = []
+    threads.split_batch(lambda rows: calls.append((rows, threading.get_ident())), 10, 10)
+    monkeypatch.setattr(threads, "MIN_SPLIT_VALUES", 0)
+    with threadpool_limits(limits=1, user_api="blas"):
+        threads.split_batch(lambda rows: calls.append((rows, threading.get_ident())), 10, 10)
+    assert calls == [(slice(0, 10), threading.get_ident())] * 2
+
+
+def test_split_batch_passes_on_a_part_s_error_and_restores_the_blas_threads(split_everything):
+    def fail_on_the_second_half(rows):
+        if rows.start > 0:
+            raise ValueError("second half")
+
+    with pytest.raises(ValueError, match="second half"):
+        threads.split_batch(fail_on_the_second_half, 10, 10)
+    assert threads.blas_threads() == 2
+
+
+def test_matmul_equals_the_product_and_restores_the_blas_threads(rng):
+    with threadpool_limits(limits=2, user_api="blas"):
+        for shape in [(3, 2, 4), (900, 50, 50), (300, 200, 100)]:  # small ... above SMALL_PRODUCT
+            m, k, n = shape
+            a, b = rng.normal(size=(m, k)), rng.normal(size=(k, n))
+            np.testing.assert_array_equal(threads.matmul(a, b), a @ b)
+            out = np.empty((m, n))
+            assert threads.matmul(a, b, out=out) is out
+            np.testing.assert_array_equal(out, a @ b)
+            assert threads.blas_threads() == 2
+
+
+def _split_in_a_forked_child(queue):
+    threads.MIN_SPLIT_VALUES = 0
+    with threadpool_limits(limits=2, user_api="blas"):
+        values = np.arange(10.0)
+        doubled = np.empty_like(values)
+        threads.split_batch(lambda rows: np.multiply(values[rows], 2, out=doubled[rows]), 10, 10)
+    queue.put(doubled.tolist())
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork")
+def test_a_forked_child_makes_its_own_threads(split_everything):
+    threads.split_batch(lambda rows: None, 10, 10)  # the parent's pool exists now
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_split_in_a_forked_child, args=(queue,))
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert queue.get(timeout=5) == [2.0 * v for v in range(10)]
+
+
+def _image_model(dtype):
+    return nn.Sequential([
+        nn.Conv2D(6, 3, padding="same", activation="relu", input_shape=(12, 12, 2)),
+        nn.MaxPooling2D(2, padding="same"),
+        nn.Conv2D(5, (2, 3), strides=(2, 1), activation="relu"),
+        nn.AveragePooling2D(2, strides=1, padding="same"),
+        nn.Conv2D(4, 3, dilation_rate=2, padding="same", activation="relu"),
+        nn.MaxPooling2D(2, strides=1),  # overlapping windows
+        nn.Flatten(),
+        nn.Dense(7, activation="relu"),
+        nn.Dense(3, activation="softmax"),
+    ], seed=3, dtype=dtype)
+
+
+def _one_step(dtype, images, labels):
+    """Outputs, input gradient, parameter gradients and weights after one Adam step."""
+    model = _image_model(dtype)
+    model.compile(nn.optimizers.Adam(learning_rate=0.01), "sparse_categorical_crossentropy")
+    outputs = model(images, training=True)
+    input_gradient = model.input_gradient(images, np.eye(3)[labels])
+    model.train_on_batch(images, labels)
+    return [outputs, input_gradient, *model.gradients, *model.get_weights()]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_layers_give_the_same_numbers_split_or_in_one_piece(dtype, rng, monkeypatch):
+    images = rng.normal(size=(5, 12, 12, 2)).astype(dtype)
+    images[0, :2, :2] = 0.5  # ties in the max-pooling windows: the first maximum must win
+    labels = rng.integers(0, 3, size=5)
+    with threadpool_limits(limits=1, user_api="blas"):
+        whole = _one_step(dtype, images, labels)
+    monkeypatch.setattr(threads, "MIN_SPLIT_VALUES", 0)
+    with threadpool_limits(limits=2, user_api="blas"):
+        split = _one_step(dtype, images, labels)
+    for expected, got in zip(whole, split, strict=True):
+        np.testing.assert_array_equal(got, expected)
