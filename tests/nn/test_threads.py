@@ -129,3 +129,24 @@ def test_layers_give_the_same_numbers_split_or_in_one_piece(dtype, rng, monkeypa
         split = _one_step(dtype, images, labels)
     for expected, got in zip(whole, split, strict=True):
         np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("optimizer", [nn.optimizers.Adam(learning_rate=0.01, amsgrad=True),
+                                       nn.optimizers.SGD(learning_rate=0.1, momentum=0.9),
+                                       nn.optimizers.RMSprop(momentum=0.5)])
+def test_optimizers_give_the_same_numbers_with_their_blocks_split(optimizer, rng, monkeypatch):
+    """A parameter of several cache blocks (here 3.5) is updated block by block on the threads."""
+    weights = rng.normal(size=(7, 32_768)).astype("float32")
+    gradients = [rng.normal(size=weights.shape).astype("float32") for _ in range(3)]
+
+    def three_steps(split):
+        twin = nn.optimizers.deserialize(nn.optimizers.serialize(optimizer))
+        param = weights.copy()
+        with threadpool_limits(limits=2 if split else 1, user_api="blas"):
+            for gradient in gradients:
+                twin.update([param], [gradient])
+        return param
+
+    whole = three_steps(split=False)
+    monkeypatch.setattr(threads, "MIN_SPLIT_VALUES", 0)
+    np.testing.assert_array_equal(three_steps(split=True), whole)
