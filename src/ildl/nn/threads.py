@@ -19,6 +19,7 @@ in one piece. ildl uses as many threads as NumPy's BLAS is set to (``OPENBLAS_NU
 
 from __future__ import annotations
 
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
@@ -33,29 +34,41 @@ SMALL_PRODUCT = 4_000_000
 # thread costs ~20 us; a pass over 200 000 float32 values takes ~50-100 us).
 MIN_SPLIT_VALUES = 200_000
 
-_blas = None  # threadpoolctl's handle on NumPy's BLAS (False: none found), made on first use
+_blas = None  # (get, set) of NumPy's BLAS thread count, found on first use (False: none)
 _pool: ThreadPoolExecutor | None = None
 _pool_workers = 0
 _pool_pid: int | None = None  # a pool's threads do not survive fork: a child makes its own
 
 
 def _numpy_blas():
-    """The controller of the BLAS NumPy uses (OpenBLAS in NumPy's wheels), or None."""
+    """``(get_threads, set_threads)`` for the BLAS NumPy uses, or None if it cannot be told."""
     global _blas
     if _blas is None:
         controllers = ThreadpoolController().select(user_api="blas").lib_controllers
         # torch, scipy... may load BLAS libraries of their own; NumPy's sits in numpy's folder.
         numpy_folder = os.path.dirname(os.path.dirname(np.__file__))
         own = [lib for lib in controllers if lib.filepath.startswith(numpy_folder)
-               and "numpy" in lib.filepath]
-        _blas = own[0] if own else (controllers[0] if len(controllers) == 1 else False)
+               and "numpy" in lib.filepath] or (controllers if len(controllers) == 1 else [])
+        _blas = _thread_functions(own[0]) if own else False
     return _blas or None
+
+
+def _thread_functions(lib):
+    """OpenBLAS's own C functions when it runs its own threads (NumPy's wheels: a call costs
+    ~0.2 us, ten times less than through threadpoolctl), else threadpoolctl's methods."""
+    if lib.internal_api == "openblas" and getattr(lib, "threading_layer", "") == "pthreads":
+        for prefix, suffix in itertools.product(("", "scipy_"), ("", "64_", "_64")):
+            get = getattr(lib.dynlib, f"{prefix}openblas_get_num_threads{suffix}", None)
+            set_ = getattr(lib.dynlib, f"{prefix}openblas_set_num_threads{suffix}", None)
+            if get is not None and set_ is not None:
+                return get, set_
+    return lib.get_num_threads, lib.set_num_threads
 
 
 def blas_threads() -> int:
     """How many threads NumPy's BLAS uses now (1 if it cannot be asked)."""
     blas = _numpy_blas()
-    return (blas.get_num_threads() or 1) if blas is not None else 1
+    return (blas[0]() or 1) if blas is not None else 1
 
 
 class one_blas_thread:
@@ -64,13 +77,13 @@ class one_blas_thread:
     def __enter__(self):
         self.blas = _numpy_blas()
         self.threads = blas_threads()
-        if self.blas is not None and self.threads > 1:
-            self.blas.set_num_threads(1)
+        if self.threads > 1:
+            self.blas[1](1)
         return self
 
     def __exit__(self, *exc):
-        if self.blas is not None and self.threads > 1:
-            self.blas.set_num_threads(self.threads)
+        if self.threads > 1:
+            self.blas[1](self.threads)
 
 
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
@@ -107,8 +120,8 @@ def split_batch(function: Callable[[slice], object], rows: int, values: int) -> 
     each); otherwise ``function(slice(0, rows))`` runs here. ``function`` must write each row's
     result from that row's inputs only, so the split cannot change it.
     """
-    threads = blas_threads()
-    if threads < 2 or rows < 2 or values < MIN_SPLIT_VALUES:
+    threads = 1 if rows < 2 or values < MIN_SPLIT_VALUES else blas_threads()
+    if threads < 2:
         function(slice(0, rows))
         return
     first, *others = batch_parts(rows, threads)

@@ -63,7 +63,8 @@ class Dense(Layer):
     def call_backward(self, grad_pre_activation, need_input_grad=True):
         threads.matmul(self._inputs.T, grad_pre_activation, out=self.grads["kernel"])
         if self.use_bias:
-            np.sum(grad_pre_activation, axis=0, out=self.grads["bias"])
+            # sum over the batch; einsum sums the columns of a tall matrix ~3x faster than sum(0)
+            np.einsum("nf->f", grad_pre_activation, out=self.grads["bias"])
         if not need_input_grad:
             return None
         return threads.matmul(grad_pre_activation, self.params["kernel"].T)
