@@ -103,6 +103,10 @@ class ConvGeometry:
                                              padding, dilation[axis]) for axis in (0, 1))
         self.windows_overlap = any((window[axis] - 1) * dilation[axis] + 1 > strides[axis]
                                    for axis in (0, 1))
+        # Every pixel of the padded input in exactly one window (2x2 pooling of an even image).
+        self.windows_tile = not self.windows_overlap and all(
+            self.output_hw[axis] * strides[axis] == input_hw[axis] + sum(self.pads[axis])
+            and window[axis] * dilation[axis] == strides[axis] for axis in (0, 1))
 
     def window_view(self, images: np.ndarray, pad_value: float = 0.0) -> np.ndarray:
         """(N, H, W, C) -> strided view (N, H', W', kh, kw, C) of the padded windows."""
@@ -135,7 +139,8 @@ class ConvGeometry:
 
         def add_back(images: slice) -> None:
             target = grad_padded[images]
-            target.fill(0)
+            if not self.windows_tile:  # pixels no window visits get no gradient
+                target.fill(0)
             for a, b in self.offsets():
                 rows, cols = self.input_pixels_at(a, b)
                 if self.windows_overlap:
