@@ -60,16 +60,20 @@ def test_split_batch_passes_on_a_part_s_error_and_restores_the_blas_threads(spli
     assert threads.blas_threads() == 2
 
 
-def test_matmul_equals_the_product_and_restores_the_blas_threads(rng):
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("m, k, n", [(3, 2, 4), (900, 50, 50), (300, 200, 100), (9, 5000, 100)])
+def test_matmul_equals_the_product_and_restores_the_blas_threads(m, k, n, dtype, rng):
+    """Small products (one BLAS thread) and large ones (split by rows), transposed operands as
+    the backward passes use them: the same bits as NumPy's own product."""
+    a, b = rng.normal(size=(k, m)).astype(dtype).T, rng.normal(size=(k, n)).astype(dtype)
+    with threadpool_limits(limits=1, user_api="blas"):
+        expected = a @ b
     with threadpool_limits(limits=2, user_api="blas"):
-        for shape in [(3, 2, 4), (900, 50, 50), (300, 200, 100)]:  # small ... above SMALL_PRODUCT
-            m, k, n = shape
-            a, b = rng.normal(size=(m, k)), rng.normal(size=(k, n))
-            np.testing.assert_array_equal(threads.matmul(a, b), a @ b)
-            out = np.empty((m, n))
-            assert threads.matmul(a, b, out=out) is out
-            np.testing.assert_array_equal(out, a @ b)
-            assert threads.blas_threads() == 2
+        np.testing.assert_array_equal(threads.matmul(a, b), expected)
+        out = np.empty((m, n), dtype=dtype)
+        assert threads.matmul(a, b, out=out) is out
+        np.testing.assert_array_equal(out, expected)
+        assert threads.blas_threads() == 2
 
 
 def _split_in_a_forked_child(queue):

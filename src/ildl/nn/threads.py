@@ -1,20 +1,25 @@
-"""How ildl.nn uses the CPU's cores: BLAS threads for large products only, and the batch split
-across threads for everything else.
+"""How ildl.nn uses the CPU's cores: its own threads, each running BLAS on one thread.
 
-Two facts drive it. NumPy's BLAS (OpenBLAS) runs a matrix product on several threads; for a small
-product waking the other threads costs more than they save, and on a busy machine a helper thread
-waiting for a core can stall a tiny product for milliseconds. And NumPy releases the GIL inside
-its loops over large arrays, so Python threads each running the same NumPy code on their own
-images of a batch do run at once: the element-wise passes (ReLU, pooling, the im2col copy) use
-the cores as the products do.
+Two facts drive it. NumPy's BLAS (OpenBLAS) runs a matrix product on several threads that spin
+while they wait for each other: for a small product waking them costs more than they save, and
+on a busy machine a helper thread waiting for a core stalls every product (10-30x slower training
+was measured with the machine's two cores shared by several processes). And NumPy releases the
+GIL inside its loops over large arrays, so Python threads each running the same NumPy code on
+their own rows of a batch do run at once. So ildl runs BLAS on one thread and splits the work
+itself: the products by rows of their output, the element-wise passes (ReLU, pooling, the im2col
+copy, the optimizer's update) by whole images or blocks.
 
-Neither changes a single number. A product gives the same result on one thread or several (BLAS
-shares out the rows and columns of the output, never the sum of one entry), and ``split_batch``
-hands each thread whole images, which go through exactly the operations they would go through
-in one piece. ildl uses as many threads as NumPy's BLAS is set to (``OPENBLAS_NUM_THREADS``,
+None of this changes a single number: a product's rows are the same dot products whichever
+thread computes them, and ``split_batch`` hands each thread whole images (rows, blocks), which go
+through exactly the operations they would go through in one piece. ildl uses as many threads as NumPy's BLAS is set to (``OPENBLAS_NUM_THREADS``,
 ``threadpoolctl.threadpool_limits``), so one setting limits both.
 
+>>> import numpy as np
+>>> from ildl.nn import threads
 >>> threads.matmul(np.ones((3, 2)), np.ones((2, 4)))   # a @ b, on one BLAS thread: it is small
+array([[2., 2., 2., 2.],
+       [2., 2., 2., 2.],
+       [2., 2., 2., 2.]])
 """
 
 from __future__ import annotations
@@ -87,11 +92,21 @@ class one_blas_thread:
 
 
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``a @ b`` for 2-D (m, k) @ (k, n), on one BLAS thread when m * k * n < SMALL_PRODUCT."""
-    if a.shape[0] * a.shape[1] * b.shape[-1] >= SMALL_PRODUCT:
-        return np.matmul(a, b, out=out)
-    with one_blas_thread():
-        return np.matmul(a, b, out=out)
+    """``a @ b`` for 2-D (m, k) @ (k, n), written into ``out`` if given.
+
+    A small product (m * k * n < SMALL_PRODUCT) runs on one BLAS thread. A large one is split by
+    rows of the output, ``out[rows] = a[rows] @ b``, across ildl's threads, each on one BLAS
+    thread: the same numbers (each entry is the same dot product), and threads that wait for
+    each other without spinning, which keeps a busy machine from stalling the product.
+    """
+    if out is None:
+        out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
+    size = a.shape[0] * a.shape[1] * b.shape[1]
+    if size < SMALL_PRODUCT:
+        with one_blas_thread():
+            return np.matmul(a, b, out=out)
+    split_batch(lambda rows: np.matmul(a[rows], b, out=out[rows]), a.shape[0], size)
+    return out
 
 
 def batch_parts(rows: int, parts: int) -> list[slice]:

@@ -119,8 +119,8 @@ class Conv2D(Layer):
         kernel = self.params["kernel"]
         grad_rows = grad_pre_activation.reshape(-1, self.filters)  # one row per output pixel
         columns = self._columns.reshape(len(grad_rows), -1)
-        # A sum over every pixel of the batch: one product, BLAS on all its threads.
-        np.matmul(columns.T, grad_rows, out=self.grads["kernel"].reshape(-1, self.filters))
+        # A sum over every pixel of the batch: one product (split by its rows, the kernel's).
+        threads.matmul(columns.T, grad_rows, out=self.grads["kernel"].reshape(-1, self.filters))
         if self.use_bias:  # einsum sums the columns of this tall matrix ~4x faster than sum(0)
             np.einsum("pf->f", grad_rows, out=self.grads["bias"])
         if not need_input_grad:
