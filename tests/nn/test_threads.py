@@ -154,3 +154,22 @@ def test_optimizers_give_the_same_numbers_with_their_blocks_split(optimizer, rng
     whole = three_steps(split=False)
     monkeypatch.setattr(threads, "MIN_SPLIT_VALUES", 0)
     np.testing.assert_array_equal(three_steps(split=True), whole)
+
+
+def test_split_layers_equal_the_plain_formulas(rng, split_everything):
+    """Conv2D's split im2col-and-product against ``convolution.conv2d`` (one product over the
+    whole batch), max pooling against the maximum over each window, ReLU against max(x, 0)."""
+    from ildl.nn.convolution import conv2d
+
+    images = rng.normal(size=(5, 11, 10, 3)).astype("float32")
+    conv = nn.Conv2D(4, (3, 2), strides=(2, 1), padding="same")
+    conv.build(images.shape[1:], rng, np.float32)
+    conv.params["bias"][...] = rng.normal(size=4)
+    np.testing.assert_array_equal(
+        conv.call(images, training=True),
+        conv2d(images, conv.params["kernel"], conv.params["bias"], (2, 1), "same"))
+    pool = nn.MaxPooling2D(3, strides=2, padding="same")
+    pool.build(images.shape[1:], rng, np.float32)
+    windows = pool._geometry_for(images.shape[1:3]).window_view(images, pad_value=-np.inf)
+    np.testing.assert_array_equal(pool.call(images, training=True), windows.max(axis=(3, 4)))
+    np.testing.assert_array_equal(nn.activations.relu(images), np.maximum(images, 0))

@@ -11,8 +11,9 @@ copy, the optimizer's update) by whole images or blocks.
 
 None of this changes a single number: a product's rows are the same dot products whichever
 thread computes them, and ``split_batch`` hands each thread whole images (rows, blocks), which go
-through exactly the operations they would go through in one piece. ildl uses as many threads as NumPy's BLAS is set to (``OPENBLAS_NUM_THREADS``,
-``threadpoolctl.threadpool_limits``), so one setting limits both.
+through exactly the operations they would go through in one piece. ildl uses as many threads as
+NumPy's BLAS is set to (``OPENBLAS_NUM_THREADS``, ``threadpoolctl.threadpool_limits``), so one
+setting limits both.
 
 >>> import numpy as np
 >>> from ildl.nn import threads
@@ -26,8 +27,8 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
