@@ -61,7 +61,8 @@ def test_split_batch_passes_on_a_part_s_error_and_restores_the_blas_threads(spli
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("m, k, n", [(3, 2, 4), (900, 50, 50), (300, 200, 100), (9, 5000, 100)])
+@pytest.mark.parametrize("m, k, n", [(3, 2, 4), (900, 50, 50), (300, 200, 100), (9, 5000, 100),
+                                     (900, 1, 25)])
 def test_matmul_equals_the_product_and_restores_the_blas_threads(m, k, n, dtype, rng):
     """Small products (one BLAS thread) and large ones (split by rows), transposed operands as
     the backward passes use them: the same bits as NumPy's own product."""

@@ -103,6 +103,8 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     if out is None:
         out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
     size = a.shape[0] * a.shape[1] * b.shape[1]
+    if a.shape[1] == 1:  # an outer product (the gradient through a 1-unit layer): one multiply
+        return np.multiply(a, b, out=out)  # per entry, ~10x faster than matmul's path for it
     if size < SMALL_PRODUCT:
         with one_blas_thread():
             return np.matmul(a, b, out=out)
