@@ -10,10 +10,10 @@ itself: the products by rows of their output, the element-wise passes (ReLU, poo
 copy, the optimizer's update) by whole images or blocks.
 
 None of this changes a single number: a product's rows are the same dot products whichever
-thread computes them, and ``split_batch`` hands each thread whole images (rows, blocks), which go
-through exactly the operations they would go through in one piece. ildl uses as many threads as
-NumPy's BLAS is set to (``OPENBLAS_NUM_THREADS``, ``threadpoolctl.threadpool_limits``), so one
-setting limits both.
+thread computes them (summed in the same order: the tests compare the bits), and ``split_batch``
+hands each thread whole images (rows, blocks), which go through exactly the operations they
+would go through in one piece. ildl uses as many threads as NumPy's BLAS is set to
+(``OPENBLAS_NUM_THREADS``, ``threadpoolctl.threadpool_limits``), so one setting limits both.
 
 >>> import numpy as np
 >>> from ildl.nn import threads
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import queue
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -39,6 +40,7 @@ SMALL_PRODUCT = 4_000_000
 # A pass over fewer values than this runs on the calling thread alone (handing work to another
 # thread costs ~20 us; a pass over 200 000 float32 values takes ~50-100 us).
 MIN_SPLIT_VALUES = 200_000
+PARTS_PER_THREAD = 2
 
 _blas = None  # (get, set) of NumPy's BLAS thread count, found on first use (False: none)
 _pool: ThreadPoolExecutor | None = None
@@ -97,8 +99,9 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
 
     A small product (m * k * n < SMALL_PRODUCT) runs on one BLAS thread. A large one is split by
     rows of the output, ``out[rows] = a[rows] @ b``, across ildl's threads, each on one BLAS
-    thread: the same numbers (each entry is the same dot product), and threads that wait for
-    each other without spinning, which keeps a busy machine from stalling the product.
+    thread: each entry is the same dot product, summed in the same order (the tests check the
+    bits against one product), and the threads wait for each other without spinning, which
+    keeps a busy machine from stalling the product.
     """
     if out is None:
         out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
@@ -108,7 +111,10 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     if size < SMALL_PRODUCT:
         with one_blas_thread():
             return np.matmul(a, b, out=out)
-    split_batch(lambda rows: np.matmul(a[rows], b, out=out[rows]), a.shape[0], size)
+    # One part per thread: parts stay large, where OpenBLAS sums every entry in the same order
+    # whatever the number of rows (its kernels for tiny matrices may not).
+    split_batch(lambda rows: np.matmul(a[rows], b, out=out[rows]), a.shape[0], size,
+                parts_per_thread=1)
     return out
 
 
@@ -130,11 +136,12 @@ def _thread_pool(workers: int) -> ThreadPoolExecutor:
     return _pool
 
 
-def split_batch(function: Callable[[slice], object], rows: int, values: int) -> None:
+def split_batch(function: Callable[[slice], object], rows: int, values: int,
+                parts_per_thread: int = PARTS_PER_THREAD) -> None:
     """Call ``function(part)`` for slices ``part`` of ``range(rows)`` that together cover it.
 
     With ``values`` (the size of the pass) of at least MIN_SPLIT_VALUES and BLAS set to several
-    threads, the slices run at once on that many threads (products inside on one BLAS thread
+    threads, the slices run on that many threads at once (products inside on one BLAS thread
     each); otherwise ``function(slice(0, rows))`` runs here. ``function`` must write each row's
     result from that row's inputs only, so the split cannot change it.
     """
@@ -142,11 +149,24 @@ def split_batch(function: Callable[[slice], object], rows: int, values: int) -> 
     if threads < 2:
         function(slice(0, rows))
         return
-    first, *others = batch_parts(rows, threads)
+    # Several parts per thread, taken from a queue by whichever thread is free: on a busy
+    # machine a thread that gets less of a core leaves its remaining parts to the others.
+    parts = queue.SimpleQueue()
+    for part in batch_parts(rows, threads * parts_per_thread):
+        parts.put(part)
+
+    def take_parts() -> None:
+        while True:
+            try:
+                part = parts.get_nowait()
+            except queue.Empty:
+                return
+            function(part)
+
     with one_blas_thread():
-        pending = [_thread_pool(len(others)).submit(function, part) for part in others]
+        helpers = [_thread_pool(threads - 1).submit(take_parts) for _ in range(threads - 1)]
         try:
-            function(first)  # this thread takes the first part itself
+            take_parts()  # this thread works too
         finally:
-            for future in pending:
-                future.result()  # waits for every part; re-raises a part's exception
+            for helper in helpers:
+                helper.result()  # waits for every part; re-raises a part's exception
