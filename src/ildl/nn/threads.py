@@ -28,6 +28,7 @@ from __future__ import annotations
 import itertools
 import os
 import queue
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -45,7 +46,7 @@ PARTS_PER_THREAD = 2
 _blas = None  # (get, set) of NumPy's BLAS thread count, found on first use (False: none)
 _pool: ThreadPoolExecutor | None = None
 _pool_workers = 0
-_pool_pid: int | None = None  # a pool's threads do not survive fork: a child makes its own
+_pool_lock = threading.Lock()
 
 
 def _numpy_blas():
@@ -127,13 +128,24 @@ def batch_parts(rows: int, parts: int) -> list[slice]:
 
 def _thread_pool(workers: int) -> ThreadPoolExecutor:
     """The pool of helper threads, made on first use (its threads end with the interpreter)."""
-    global _pool, _pool_workers, _pool_pid
-    if _pool is None or _pool_pid != os.getpid() or _pool_workers < workers:
-        if _pool is not None and _pool_pid == os.getpid():
-            _pool.shutdown(wait=True)
-        _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ildl.nn")
-        _pool_workers, _pool_pid = workers, os.getpid()
-    return _pool
+    global _pool, _pool_workers
+    with _pool_lock:  # two models trained in two threads make one pool
+        if _pool is None or _pool_workers < workers:
+            if _pool is not None:
+                _pool.shutdown(wait=False)  # its queued work still runs; then its threads end
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ildl.nn")
+            _pool_workers = workers
+        return _pool
+
+
+def _forget_the_pool() -> None:
+    """In a forked child: the parent's threads (and whoever held the lock) do not exist there."""
+    global _pool, _pool_workers, _pool_lock
+    _pool, _pool_workers, _pool_lock = None, 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX
+    os.register_at_fork(after_in_child=_forget_the_pool)
 
 
 def split_batch(function: Callable[[slice], object], rows: int, values: int,
