@@ -108,7 +108,7 @@ def profile_ildl(data_dir: str, steps: int = 60) -> None:
             inputs = layer.forward(inputs, training=True)
             forward[index] += time.perf_counter() - start
         last = model.layers[-1]
-        grad = model.loss.gradient_from_logits(y_batch, last.logits)
+        grad = model.loss.gradient_from_logits(y_batch, last.pre_activation)
         for index in range(len(model.layers) - 1, -1, -1):
             start = time.perf_counter()
             layer = model.layers[index]

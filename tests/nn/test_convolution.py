@@ -238,8 +238,8 @@ def test_add_windows_back_is_the_adjoint_of_window_view(geometry, n, channels, s
     x = rng.normal(size=(n, h, w, channels))
     view = layout.window_view(x)
     weights = rng.normal(size=view.shape)
-    back = layout.add_windows_back(lambda a, b: weights[:, :, :, a, b, :], n, channels,
-                                   np.float64)
+    back = layout.add_windows_back(lambda a, b, images: weights[images, :, :, a, b, :], n,
+                                   channels, np.float64)
     assert back.shape == x.shape
     np.testing.assert_allclose(np.sum(view * weights), np.sum(x * back), rtol=1e-10, atol=1e-10)
     # and pixel by pixel against a loop that scatters every window element back
@@ -258,7 +258,31 @@ def test_add_windows_back_is_the_adjoint_of_window_view(geometry, n, channels, s
 def test_add_windows_back_leaves_unvisited_pixels_at_zero():
     """A 1x1 window with stride 2 never sees odd rows/columns: their gradient is 0."""
     layout = ConvGeometry((5, 5), (1, 1), (2, 2), "valid")
-    back = layout.add_windows_back(lambda a, b: np.ones((1, 3, 3, 1)), 1, 1, np.float64)
+    back = layout.add_windows_back(lambda a, b, images: np.ones((1, 3, 3, 1)), 1, 1,
+                                   np.float64)
     expected = np.zeros((5, 5))
     expected[::2, ::2] = 1
     np.testing.assert_array_equal(back[0, :, :, 0], expected)
+
+
+@pytest.mark.parametrize("input_hw, window, strides, padding, dilation, tiles", [
+    ((28, 28), (2, 2), (2, 2), "valid", (1, 1), True),    # 2x2 pooling of an even image
+    ((6, 9), (2, 3), (2, 3), "valid", (1, 1), True),
+    ((5, 5), (2, 2), (2, 2), "same", (1, 1), True),       # the padding completes the last window
+    ((5, 5), (2, 2), (2, 2), "valid", (1, 1), False),     # the last row and column are left out
+    ((6, 6), (1, 1), (2, 2), "valid", (1, 1), False),     # every other pixel only
+    ((6, 6), (2, 2), (1, 1), "valid", (1, 1), False),     # overlapping windows
+    ((6, 6), (2, 2), (2, 2), "valid", (2, 2), False),     # dilated: gaps inside each window
+])
+def test_windows_tile_exactly_when_every_pixel_is_in_one_window(input_hw, window, strides,
+                                                                padding, dilation, tiles):
+    """Counted by brute force: how many windows visit each pixel of the padded input."""
+    layout = ConvGeometry(input_hw, window, strides, padding, dilation)
+    padded_hw = [input_hw[axis] + sum(layout.pads[axis]) for axis in (0, 1)]
+    visits = np.zeros(padded_hw, dtype=int)
+    for i in range(layout.output_hw[0]):
+        for j in range(layout.output_hw[1]):
+            for a in range(window[0]):
+                for b in range(window[1]):
+                    visits[i * strides[0] + a * dilation[0], j * strides[1] + b * dilation[1]] += 1
+    assert layout.windows_tile == bool(np.all(visits == 1)) == tiles

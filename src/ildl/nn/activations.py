@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from ..validation import check_flag, check_number
+from . import threads
 from .registry import Registry
 
 
@@ -72,16 +73,26 @@ class ReLU(ActivationFunction):
     name = "relu"
 
     def __call__(self, x):
-        return np.maximum(x, 0)
+        if np.ndim(x) == 0 or not isinstance(x, np.ndarray):
+            return np.maximum(x, 0)
+        y = np.empty_like(x)  # max(x, 0), the batch split across threads (ildl.nn.threads)
+        threads.split_batch(lambda rows: np.maximum(x[rows], 0, out=y[rows]), len(x), x.size)
+        return y
 
     def derivative(self, x, y=None):
         return (x > 0).astype(x.dtype)
 
     def backward(self, x, y, grad_y):
-        # The unit passes the gradient where it was on (y > 0) and blocks it where it was off.
-        # The 0/1 mask is written straight as floats: no boolean array to convert.
-        passes = np.greater(y, 0, out=np.empty_like(grad_y))
-        return np.multiply(grad_y, passes, out=passes)
+        # The unit passes the gradient where it was on (y > 0) and blocks it where it was off:
+        # grad_y * (y > 0), the 0/1 mask written straight as floats (no boolean array).
+        grad_x = np.empty_like(grad_y)
+
+        def pass_where_on(rows):
+            np.greater(y[rows], 0, out=grad_x[rows])
+            np.multiply(grad_y[rows], grad_x[rows], out=grad_x[rows])
+
+        threads.split_batch(pass_where_on, len(grad_y), grad_y.size)
+        return grad_x
 
 
 class LeakyReLU(ActivationFunction):

@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from ..errors import ArgumentError
+from . import threads
 
 PADDINGS = ("valid", "same")
 
@@ -102,6 +103,10 @@ class ConvGeometry:
                                              padding, dilation[axis]) for axis in (0, 1))
         self.windows_overlap = any((window[axis] - 1) * dilation[axis] + 1 > strides[axis]
                                    for axis in (0, 1))
+        # Every pixel of the padded input in exactly one window (2x2 pooling of an even image).
+        self.windows_tile = not self.windows_overlap and all(
+            self.output_hw[axis] * strides[axis] == input_hw[axis] + sum(self.pads[axis])
+            and window[axis] * dilation[axis] == strides[axis] for axis in (0, 1))
 
     def window_view(self, images: np.ndarray, pad_value: float = 0.0) -> np.ndarray:
         """(N, H, W, C) -> strided view (N, H', W', kh, kw, C) of the padded windows."""
@@ -123,18 +128,27 @@ class ConvGeometry:
     def add_windows_back(self, grad_at_offset, batch: int, channels: int,
                          dtype: np.dtype) -> np.ndarray:
         """Adjoint of ``window_view``: the gradient of the input (N, H, W, C) from the gradients
-        of the window pixels, summed where windows overlap. ``grad_at_offset(a, b)`` gives the
-        (N, H', W', C) gradient of window offset (a, b); only the kh * kw offsets are looped."""
+        of the window pixels, summed where windows overlap. ``grad_at_offset(a, b, images)``
+        gives the (n, H', W', C) gradient of window offset (a, b) for ``images``, a slice of the
+        batch; only the kh * kw offsets are looped. Each image's sum is its own, so the batch is
+        split across threads (``threads.split_batch``) without changing any result."""
         (top, bottom), (left, right) = self.pads
         height, width = self.input_hw
-        grad_padded = np.zeros((batch, height + top + bottom, width + left + right, channels),
+        grad_padded = np.empty((batch, height + top + bottom, width + left + right, channels),
                                dtype=dtype)
-        for a, b in self.offsets():
-            rows, cols = self.input_pixels_at(a, b)
-            if self.windows_overlap:
-                grad_padded[:, rows, cols, :] += grad_at_offset(a, b)
-            else:  # every input pixel is in one window at most: no sum needed
-                grad_padded[:, rows, cols, :] = grad_at_offset(a, b)
+
+        def add_back(images: slice) -> None:
+            target = grad_padded[images]
+            if not self.windows_tile:  # pixels no window visits get no gradient
+                target.fill(0)
+            for a, b in self.offsets():
+                rows, cols = self.input_pixels_at(a, b)
+                if self.windows_overlap:
+                    target[:, rows, cols, :] += grad_at_offset(a, b, images)
+                else:  # every input pixel is in one window at most: no sum needed
+                    target[:, rows, cols, :] = grad_at_offset(a, b, images)
+
+        threads.split_batch(add_back, batch, grad_padded.size)
         return grad_padded[:, top:top + height, left:left + width, :]
 
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..errors import ArgumentError
 from ..validation import check_flag, check_number
+from . import threads
 from .registry import Registry
 
 # Elements updated at a time: the five arrays of an Adam update (weights, gradient, two moments,
@@ -59,13 +60,19 @@ class Optimizer:
                 continue
             # Large parameters go block by block: the dozen passes of an update then run on
             # data that stays in the CPU cache (flat views, so the parameter itself changes).
+            # Every weight's update is its own, so the blocks are shared out among threads.
             flat = [array.reshape(-1) for array in (param, grad, scratch)]
             flat_slots = {name: slot.reshape(-1) for name, slot in slots.items()}
-            for start in range(0, param.size, _BLOCK):
-                block = slice(start, start + _BLOCK)
-                self._update_one(flat[0][block], flat[1][block],
-                                 {name: slot[block] for name, slot in flat_slots.items()},
-                                 flat[2][block])
+            starts = range(0, param.size, _BLOCK)
+
+            def update_blocks(part: slice, flat=flat, flat_slots=flat_slots, starts=starts):
+                for start in starts[part]:
+                    block = slice(start, start + _BLOCK)
+                    self._update_one(flat[0][block], flat[1][block],
+                                     {name: slot[block] for name, slot in flat_slots.items()},
+                                     flat[2][block])
+
+            threads.split_batch(update_blocks, len(starts), param.size)
 
     def _update_one(self, param: np.ndarray, grad: np.ndarray, slots: dict[str, np.ndarray],
                     scratch: np.ndarray) -> None:

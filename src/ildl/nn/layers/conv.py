@@ -6,8 +6,8 @@ import numpy as np
 
 from ...errors import ArgumentError
 from ...validation import check_flag, check_integer
-from .. import initializers, regularizers
-from ..convolution import ConvGeometry, check_padding, im2col, pair
+from .. import initializers, regularizers, threads
+from ..convolution import ConvGeometry, check_padding, pair
 from ..initializers import Initializer
 from ..regularizers import Regularizer
 from .base import Layer
@@ -30,7 +30,8 @@ class Conv2D(Layer):
     Shapes: ``(N, H, W, C) -> (N, H', W', filters)``; kernel ``(kh, kw, C, filters)``, bias
     ``(filters,)``. ``padding="same"`` keeps ``H' = ceil(H / stride)``, ``"valid"`` uses only full
     windows; ``dilation_rate`` spreads the kernel taps apart. Computed as one matrix product over
-    all patches (see ``ildl.nn.convolution``).
+    all patches (``ildl.nn.convolution.conv2d``), the batch split across threads by whole images
+    (``ildl.nn.threads``).
 
     >>> layer = Conv2D(32, 3, padding="same", activation="relu", input_shape=(28, 28, 1))
     """
@@ -94,16 +95,32 @@ class Conv2D(Layer):
                                 f"channels and expects (N, H, W, {kernel.shape[2]}) images but got "
                                 f"shape {inputs.shape}{hint}")
         geometry = self._geometry_for(inputs.shape[1:3])
-        self._columns = im2col(inputs, geometry)
-        outputs = self._columns @ kernel.reshape(-1, self.filters)
-        if self.use_bias:
-            outputs += self.params["bias"]
-        return outputs.reshape(len(inputs), *geometry.output_hw, self.filters)
+        windows = geometry.window_view(inputs)  # (N, H', W', kh, kw, C), a view: no copy yet
+        # im2col's matrix, one row per output pixel (ildl.nn.convolution.im2col), written into
+        # a buffer kept from the last batch of the same shape.
+        if self._columns is None or self._columns.shape != windows.shape \
+                or self._columns.dtype != inputs.dtype:
+            self._columns = np.empty(windows.shape, dtype=inputs.dtype)
+        columns = self._columns
+        kernel_2d = kernel.reshape(-1, self.filters)
+        outputs = np.empty((*windows.shape[:3], self.filters), dtype=inputs.dtype)
+
+        def convolve(images: slice) -> None:  # columns @ kernel (+ bias) for these images
+            np.copyto(columns[images], windows[images])
+            rows = outputs[images].reshape(-1, self.filters)
+            np.matmul(columns[images].reshape(len(rows), -1), kernel_2d, out=rows)
+            if self.use_bias:
+                rows += self.params["bias"]
+
+        threads.split_batch(convolve, len(inputs), columns.size)  # whole images per thread
+        return outputs
 
     def call_backward(self, grad_pre_activation, need_input_grad=True):
         kernel = self.params["kernel"]
         grad_rows = grad_pre_activation.reshape(-1, self.filters)  # one row per output pixel
-        np.matmul(self._columns.T, grad_rows, out=self.grads["kernel"].reshape(-1, self.filters))
+        columns = self._columns.reshape(len(grad_rows), -1)
+        # A sum over every pixel of the batch: one product (split by its rows, the kernel's).
+        threads.matmul(columns.T, grad_rows, out=self.grads["kernel"].reshape(-1, self.filters))
         if self.use_bias:  # einsum sums the columns of this tall matrix ~4x faster than sum(0)
             np.einsum("pf->f", grad_rows, out=self.grads["bias"])
         if not need_input_grad:
@@ -111,10 +128,15 @@ class Conv2D(Layer):
         # Through the tap at kernel offset (a, b) the gradient g @ K[a, b].T flows back to the
         # input pixels that tap saw. (This is col2im(g @ K.T) one offset at a time: each product
         # is then a contiguous block, which makes the additions much faster.)
-        batch, out_h, out_w, _ = grad_pre_activation.shape
-        return self._geometry.add_windows_back(
-            lambda a, b: (grad_rows @ kernel[a, b].T).reshape(batch, out_h, out_w, -1),
-            batch, kernel.shape[2], grad_pre_activation.dtype)
+        grad = grad_pre_activation
+
+        def through_offset(a: int, b: int, images: slice) -> np.ndarray:
+            grad_here = grad[images]
+            return (grad_here.reshape(-1, self.filters) @ kernel[a, b].T).reshape(
+                *grad_here.shape[:3], -1)
+
+        return self._geometry.add_windows_back(through_offset, len(grad), kernel.shape[2],
+                                               grad.dtype)
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,

@@ -6,7 +6,7 @@ import numpy as np
 
 from ...errors import ArgumentError
 from ...validation import check_flag, check_integer
-from .. import initializers, regularizers
+from .. import initializers, regularizers, threads
 from ..initializers import Initializer
 from ..regularizers import Regularizer
 from .base import Layer
@@ -17,7 +17,7 @@ class Dense(Layer):
 
     Shapes: ``(N, in) -> (N, units)``; kernel ``(in, units)``, bias ``(units,)`` (as Keras).
     Backward: ``dK = x^T g``, ``db = sum_N g``, ``dx = g K^T`` with ``g`` the gradient of the
-    pre-activation output.
+    pre-activation output. Small products run on one BLAS thread (see ``ildl.nn.threads``).
 
     >>> layer = Dense(3, activation="relu", input_shape=(2,))
     """
@@ -55,16 +55,19 @@ class Dense(Layer):
 
     def call(self, inputs, training):
         self._inputs = inputs
-        outputs = inputs @ self.params["kernel"]
+        outputs = threads.matmul(inputs, self.params["kernel"])
         if self.use_bias:
             outputs += self.params["bias"]
         return outputs
 
     def call_backward(self, grad_pre_activation, need_input_grad=True):
-        np.matmul(self._inputs.T, grad_pre_activation, out=self.grads["kernel"])
+        threads.matmul(self._inputs.T, grad_pre_activation, out=self.grads["kernel"])
         if self.use_bias:
-            np.sum(grad_pre_activation, axis=0, out=self.grads["bias"])
-        return grad_pre_activation @ self.params["kernel"].T if need_input_grad else None
+            # sum over the batch; einsum sums the columns of a tall matrix ~3x faster than sum(0)
+            np.einsum("nf->f", grad_pre_activation, out=self.grads["bias"])
+        if not need_input_grad:
+            return None
+        return threads.matmul(grad_pre_activation, self.params["kernel"].T)
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "use_bias": self.use_bias,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import ArgumentError
+from .. import threads
 from ..convolution import ConvGeometry, check_padding, pair
 from .base import Layer
 from .conv import image_shape
@@ -50,21 +51,28 @@ class MaxPooling2D(_Pooling2D):
     def call(self, inputs, training):
         geometry = self._geometry_for(inputs.shape[1:3])
         view = geometry.window_view(inputs, pad_value=-np.inf)  # (N, H', W', ph, pw, C)
-        # Walk the few window offsets, keeping the best value so far and which offset gave it:
-        # each step is one vectorised pass over all windows of all images.
-        best = view[:, :, :, 0, 0, :].copy()
         offsets = geometry.offsets()
+        best = np.empty(view.shape[:3] + view.shape[5:], dtype=inputs.dtype)
         # The smallest integer type that numbers every offset (int8 up to 128 offsets).
-        winner = np.zeros(best.shape, dtype=np.min_scalar_type(-len(offsets)))
-        for offset, (row, col) in enumerate(offsets[1:], start=1):
-            candidate = view[:, :, :, row, col, :]
-            better = candidate > best  # strict: the first maximum keeps the gradient on ties
-            np.maximum(best, candidate, out=best)
-            # winner = offset where better, else unchanged; plain arithmetic is several times
-            # faster than np.where or boolean indexing here.
-            change = winner - winner.dtype.type(offset)
-            change *= better
-            winner -= change
+        winner = np.empty(best.shape, dtype=np.min_scalar_type(-len(offsets)))
+
+        def pool(images: slice) -> None:
+            # Walk the few window offsets, keeping the best value so far and which offset gave
+            # it: each step is one vectorised pass over all windows of these images.
+            windows, best_here, winner_here = view[images], best[images], winner[images]
+            np.copyto(best_here, windows[:, :, :, 0, 0, :])
+            winner_here.fill(0)
+            for offset, (row, col) in enumerate(offsets[1:], start=1):
+                candidate = windows[:, :, :, row, col, :]
+                better = candidate > best_here  # strict: the first maximum keeps the gradient
+                np.maximum(best_here, candidate, out=best_here)
+                # winner = offset where better, else unchanged; plain arithmetic is several
+                # times faster than np.where or boolean indexing here.
+                change = winner_here - winner.dtype.type(offset)
+                change *= better
+                winner_here -= change
+
+        threads.split_batch(pool, len(inputs), inputs.size)  # whole images per thread
         self._winner = winner
         return best
 
@@ -73,9 +81,10 @@ class MaxPooling2D(_Pooling2D):
             return None
         geometry = self._geometry
         offset_of = {position: offset for offset, position in enumerate(geometry.offsets())}
-        grad = grad_pre_activation
-        return geometry.add_windows_back(lambda a, b: grad * (self._winner == offset_of[a, b]),
-                                         len(grad), grad.shape[-1], grad.dtype)
+        grad, winner = grad_pre_activation, self._winner
+        return geometry.add_windows_back(
+            lambda a, b, images: grad[images] * (winner[images] == offset_of[a, b]),
+            len(grad), grad.shape[-1], grad.dtype)
 
 
 class AveragePooling2D(_Pooling2D):
@@ -101,8 +110,8 @@ class AveragePooling2D(_Pooling2D):
             return None
         # Each pixel of a window gets an equal share of the window's gradient.
         share = grad_pre_activation / self._window_sizes
-        return self._geometry.add_windows_back(lambda a, b: share, len(share), share.shape[-1],
-                                               share.dtype)
+        return self._geometry.add_windows_back(lambda a, b, images: share[images], len(share),
+                                               share.shape[-1], share.dtype)
 
 
 class GlobalAveragePooling2D(Layer):

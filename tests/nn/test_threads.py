@@ -1,0 +1,177 @@
+"""ildl.nn.threads: the batch split covers every row once and changes no number; small products
+run on one BLAS thread and leave the setting as it was; every layer that splits its batch gives
+exactly (bit for bit) what it gives in one piece, forward and backward, in float32 and float64."""
+
+import multiprocessing
+import threading
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_limits
+
+from ildl import nn
+from ildl.nn import threads
+
+
+@pytest.fixture
+def split_everything(monkeypatch):
+    """Split even the tiniest pass, over two threads (as on the project's 2-core machine)."""
+    monkeypatch.setattr(threads, "MIN_SPLIT_VALUES", 0)
+    with threadpool_limits(limits=2, user_api="blas"):
+        yield
+
+
+@pytest.mark.parametrize("rows, parts", [(1, 2), (2, 2), (7, 2), (64, 2), (10, 3), (5, 8)])
+def test_batch_parts_cover_every_row_once_in_nearly_equal_slices(rows, parts):
+    slices = threads.batch_parts(rows, parts)
+    covered = [row for part in slices for row in range(rows)[part]]
+    assert covered == list(range(rows))
+    lengths = [part.stop - part.start for part in slices]
+    assert min(lengths) >= 1 and max(lengths) - min(lengths) <= 1
+
+
+def test_split_batch_runs_the_parts_on_several_threads(split_everything):
+    seen = {}
+
+    def record(rows):
+        seen[rows.start, rows.stop] = threading.get_ident()
+
+    threads.split_batch(record, 12, 12)
+    assert sorted(seen) == [(0, 3), (3, 6), (6, 9), (9, 12)]  # two parts per thread
+    assert len(set(seen.values())) <= 2
+
+
+def test_split_batch_stays_on_this_thread_for_small_passes_or_one_blas_thread(monkeypatch):
+    calls = []
+    threads.split_batch(lambda rows: calls.append((rows, threading.get_ident())), 10, 10)
+    monkeypatch.setattr(threads, "MIN_SPLIT_VALUES", 0)
+    with threadpool_limits(limits=1, user_api="blas"):
+        threads.split_batch(lambda rows: calls.append((rows, threading.get_ident())), 10, 10)
+    assert calls == [(slice(0, 10), threading.get_ident())] * 2
+
+
+def test_split_batch_passes_on_a_part_s_error_and_restores_the_blas_threads(split_everything):
+    def fail_on_the_second_half(rows):
+        if rows.start > 0:
+            raise ValueError("second half")
+
+    with pytest.raises(ValueError, match="second half"):
+        threads.split_batch(fail_on_the_second_half, 10, 10)
+    assert threads.blas_threads() == 2
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("m, k, n", [(3, 2, 4), (900, 50, 50), (300, 200, 100), (9, 5000, 100),
+                                     (900, 1, 25), (64, 784, 512), (784, 64, 512),
+                                     (288, 12544, 64)])  # the MLP's and the CNN's products
+def test_matmul_equals_the_product_and_restores_the_blas_threads(m, k, n, dtype, rng):
+    """Small products (one BLAS thread) and large ones (split by rows), transposed operands as
+    the backward passes use them: the same bits as NumPy's own product."""
+    a, b = rng.normal(size=(k, m)).astype(dtype).T, rng.normal(size=(k, n)).astype(dtype)
+    with threadpool_limits(limits=1, user_api="blas"):
+        expected = a @ b
+    with threadpool_limits(limits=2, user_api="blas"):
+        np.testing.assert_array_equal(threads.matmul(a, b), expected)
+        out = np.empty((m, n), dtype=dtype)
+        assert threads.matmul(a, b, out=out) is out
+        np.testing.assert_array_equal(out, expected)
+        assert threads.blas_threads() == 2
+
+
+def _split_in_a_forked_child(queue):
+    threads.MIN_SPLIT_VALUES = 0
+    with threadpool_limits(limits=2, user_api="blas"):
+        values = np.arange(10.0)
+        doubled = np.empty_like(values)
+        threads.split_batch(lambda rows: np.multiply(values[rows], 2, out=doubled[rows]), 10, 10)
+    queue.put(doubled.tolist())
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork")
+def test_a_forked_child_makes_its_own_threads(split_everything):
+    threads.split_batch(lambda rows: None, 10, 10)  # the parent's pool exists now
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_split_in_a_forked_child, args=(queue,))
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert queue.get(timeout=5) == [2.0 * v for v in range(10)]
+
+
+def _image_model(dtype):
+    return nn.Sequential([
+        nn.Conv2D(6, 3, padding="same", activation="relu", input_shape=(12, 12, 2)),
+        nn.MaxPooling2D(2, padding="same"),
+        nn.Conv2D(5, (2, 3), strides=(2, 1), activation="relu"),
+        nn.AveragePooling2D(2, strides=1, padding="same"),
+        nn.Conv2D(4, 3, dilation_rate=2, padding="same", activation="relu"),
+        nn.MaxPooling2D(2, strides=1),  # overlapping windows
+        nn.Flatten(),
+        nn.Dense(7, activation="relu"),
+        nn.Dense(3, activation="softmax"),
+    ], seed=3, dtype=dtype)
+
+
+def _one_step(dtype, images, labels):
+    """Outputs, input gradient, parameter gradients and weights after one Adam step."""
+    model = _image_model(dtype)
+    model.compile(nn.optimizers.Adam(learning_rate=0.01), "sparse_categorical_crossentropy")
+    outputs = model(images, training=True)
+    input_gradient = model.input_gradient(images, np.eye(3)[labels])
+    model.train_on_batch(images, labels)
+    return [outputs, input_gradient, *model.gradients, *model.get_weights()]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_layers_give_the_same_numbers_split_or_in_one_piece(dtype, rng, monkeypatch):
+    images = rng.normal(size=(5, 12, 12, 2)).astype(dtype)
+    images[0, :2, :2] = 0.5  # ties in the max-pooling windows: the first maximum must win
+    labels = rng.integers(0, 3, size=5)
+    with threadpool_limits(limits=1, user_api="blas"):
+        whole = _one_step(dtype, images, labels)
+    monkeypatch.setattr(threads, "MIN_SPLIT_VALUES", 0)
+    with threadpool_limits(limits=2, user_api="blas"):
+        split = _one_step(dtype, images, labels)
+    for expected, got in zip(whole, split, strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("optimizer", [nn.optimizers.Adam(learning_rate=0.01, amsgrad=True),
+                                       nn.optimizers.SGD(learning_rate=0.1, momentum=0.9),
+                                       nn.optimizers.RMSprop(momentum=0.5)])
+def test_optimizers_give_the_same_numbers_with_their_blocks_split(optimizer, rng, monkeypatch):
+    """A parameter of several cache blocks (here 3.5) is updated block by block on the threads."""
+    weights = rng.normal(size=(7, 32_768)).astype("float32")
+    gradients = [rng.normal(size=weights.shape).astype("float32") for _ in range(3)]
+
+    def three_steps(split):
+        twin = nn.optimizers.deserialize(nn.optimizers.serialize(optimizer))
+        param = weights.copy()
+        with threadpool_limits(limits=2 if split else 1, user_api="blas"):
+            for gradient in gradients:
+                twin.update([param], [gradient])
+        return param
+
+    whole = three_steps(split=False)
+    monkeypatch.setattr(threads, "MIN_SPLIT_VALUES", 0)
+    np.testing.assert_array_equal(three_steps(split=True), whole)
+
+
+def test_split_layers_equal_the_plain_formulas(rng, split_everything):
+    """Conv2D's split im2col-and-product against ``convolution.conv2d`` (one product over the
+    whole batch), max pooling against the maximum over each window, ReLU against max(x, 0)."""
+    from ildl.nn.convolution import conv2d
+
+    images = rng.normal(size=(5, 11, 10, 3)).astype("float32")
+    conv = nn.Conv2D(4, (3, 2), strides=(2, 1), padding="same")
+    conv.build(images.shape[1:], rng, np.float32)
+    conv.params["bias"][...] = rng.normal(size=4)
+    np.testing.assert_array_equal(
+        conv.call(images, training=True),
+        conv2d(images, conv.params["kernel"], conv.params["bias"], (2, 1), "same"))
+    pool = nn.MaxPooling2D(3, strides=2, padding="same")
+    pool.build(images.shape[1:], rng, np.float32)
+    windows = pool._geometry_for(images.shape[1:3]).window_view(images, pad_value=-np.inf)
+    np.testing.assert_array_equal(pool.call(images, training=True), windows.max(axis=(3, 4)))
+    np.testing.assert_array_equal(nn.activations.relu(images), np.maximum(images, 0))
