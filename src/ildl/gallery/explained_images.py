@@ -129,8 +129,9 @@ def _shape_subjects(quick: bool) -> Subjects:
 def explain_subjects(subjects: Subjects, methods: list[str], options: dict, top_k: int,
                      verbose: bool = False) -> Explained:
     """Every map the figure shows: each image's top class with every method of ``methods``,
-    and the first image's ``top_k`` classes with the ``STILL_METHODS`` among them (its top
-    class's maps are the GIF's). ``verbose``: a line after each image."""
+    and the first image's ``top_k`` classes with the ``STILL_METHODS`` among them (made one
+    after the other, so that the still compares times taken under the same load).
+    ``verbose``: a line after each image."""
     from ..explain import explain
     from ..explain.compare import explain_classes, top_classes
 
@@ -152,11 +153,9 @@ def explain_subjects(subjects: Subjects, methods: list[str], options: dict, top_
         if verbose:
             print(f"explaining_images: {index + 1}/{len(subjects.images)} {caption} -> "
                   f"{top[-1][0][0]} ({format_seconds(time.perf_counter() - start)})", flush=True)
-    still_methods = [method for method in STILL_METHODS if method in methods]
-    first = [frames[0][methods.index(method)] for method in still_methods]
-    others = explain_classes(classifier, first[0].image, classes[0][1:top_k], still_methods,
-                             options)
-    return Explained(frames, top, [first, *others], subjects.captions, subjects.title)
+    still = explain_classes(classifier, frames[0][0].image, classes[0][:top_k],
+                            [method for method in STILL_METHODS if method in methods], options)
+    return Explained(frames, top, still, subjects.captions, subjects.title)
 
 
 def explained_images(quick: bool = False) -> Explained:
