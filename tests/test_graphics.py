@@ -181,6 +181,25 @@ def test_frames_keep_their_colours(tmp_path):
         assert gif.convert("RGB").getpixel((5, 5)) == (0, 0, 255)
 
 
+def test_steady_frames_keep_colours_that_moved_within_the_tolerance():
+    frames = [np.array([[[10, 10, 10], [10, 10, 10]]], np.uint8),
+              np.array([[[14, 6, 10], [10, 30, 10]]], np.uint8),   # 4 levels: kept; 20: moves
+              np.array([[[16, 10, 10], [31, 30, 10]]], np.uint8)]  # 6 from the 10 kept: moves
+    steady = graphics.steady_frames(frames, tolerance=5)
+    assert [frame.tolist() for frame in steady] == [
+        [[[10, 10, 10], [10, 10, 10]]], [[[10, 10, 10], [10, 30, 10]]],
+        [[[16, 10, 10], [31, 30, 10]]]]
+
+
+def test_a_tolerance_shrinks_a_gif_of_flickering_noise(tmp_path):
+    rng = np.random.default_rng(0)
+    still = np.linspace(0, 200, 64 * 64 * 3).reshape(64, 64, 3)
+    frames = [(still + rng.integers(-3, 4, still.shape)).astype(np.uint8) for _ in range(12)]
+    exact = os.path.getsize(write_frames(frames, tmp_path / "exact.gif"))
+    steady = os.path.getsize(write_frames(frames, tmp_path / "steady.gif", tolerance=6))
+    assert steady < exact / 3
+
+
 def test_mp4_when_imageio_ffmpeg_is_installed(tmp_path):
     pytest.importorskip("imageio_ffmpeg")
     frames = [np.full((31, 41, 3), value, np.uint8) for value in range(0, 250, 25)]

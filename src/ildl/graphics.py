@@ -8,8 +8,10 @@
   frame (``update(i)`` changes its artists first) and ``write_frames(frames, "movie.mp4")`` writes
   (H, W, 3) uint8 pixels. GIFs get one adaptive 255-colour palette shared by all frames (taken
   from a sample of them), which keeps colours stable and files small; Pillow stores identical
-  consecutive frames once with their durations added, so count frames by duration. MP4 needs
-  imageio-ffmpeg. ``freeze_layout(figure)`` keeps a constrained layout found once for all frames.
+  consecutive frames once with their durations added, so count frames by duration, and a
+  frame's unchanged pixels as transparent (``tolerance=`` counts small flicker as unchanged:
+  ``steady_frames``). MP4 needs imageio-ffmpeg. ``freeze_layout(figure)`` keeps a
+  constrained layout found once for all frames.
 
 Every file is written atomically (``ildl.atomic``): a reader sees the old file or the new one,
 never half of one. This module imports nothing of ildl above ``atomic`` and ``errors``, and
@@ -142,9 +144,29 @@ def freeze_layout(figure) -> None:
     figure.set_layout_engine("none")
 
 
-def _gif_bytes(frames: list[np.ndarray], fps: float) -> bytes:
+def steady_frames(frames: list[np.ndarray], tolerance: int) -> list[np.ndarray]:
+    """Frames (H, W, 3) uint8 in which a pixel that differs from the previous frame (as
+    returned) by at most ``tolerance`` levels in every channel keeps the previous colour.
+
+    A GIF stores a pixel that did not change as "unchanged" (transparent over the last frame),
+    which costs almost nothing; pixel noise that flickers by a few levels changes every pixel of
+    every frame and makes a video GIF several times larger, though no eye follows it. Comparing
+    with the frame as returned, not as given, keeps every shown colour within ``tolerance`` of
+    its true one.
+    """
+    steady = [np.asarray(frames[0])]
+    for frame in frames[1:]:
+        previous = steady[-1]
+        moved = np.abs(frame.astype(np.int16) - previous).max(axis=-1) > tolerance
+        steady.append(np.where(moved[..., None], frame, previous))
+    return steady
+
+
+def _gif_bytes(frames: list[np.ndarray], fps: float, tolerance: int = 0) -> bytes:
     from PIL import Image
 
+    if tolerance:
+        frames = steady_frames(frames, tolerance)
     # One palette for the whole animation, from a strip of sampled frames: no flicker between
     # frames and far fewer bytes than a palette per frame.
     sample = frames[:: max(1, len(frames) // 8)]
@@ -153,6 +175,8 @@ def _gif_bytes(frames: list[np.ndarray], fps: float) -> bytes:
     images = [Image.fromarray(frame).quantize(palette=palette, dither=Image.Dither.NONE)
               for frame in frames]
     buffer = io.BytesIO()
+    # optimize: Pillow writes each frame's pixels equal to the last frame's as transparent (the
+    # palette's 256th entry, left free for it)
     images[0].save(buffer, format="GIF", save_all=True, append_images=images[1:],
                    duration=int(round(1000 / fps)), loop=0, optimize=True, disposal=1)
     return buffer.getvalue()
@@ -222,13 +246,16 @@ def animation_format(path: str | os.PathLike) -> str:
     return extension
 
 
-def write_frames(frames: list[np.ndarray], path: str | os.PathLike, fps: float = 20) -> str:
+def write_frames(frames: list[np.ndarray], path: str | os.PathLike, fps: float = 20,
+                 tolerance: int = 0) -> str:
     """Write (H, W, 3) uint8 frames to ``path``; the extension (.gif or .mp4) picks the format.
-    Returns ``path``."""
+    ``tolerance`` (GIF only, levels of 0-255): pixels that change less keep their last colour
+    (``steady_frames``), for videos with pixel noise. Returns ``path``."""
     path = os.fspath(path)
     extension = animation_format(path)
     _check_frames(frames, fps)
-    content = _gif_bytes(frames, fps) if extension == "gif" else _mp4_bytes(frames, fps, path)
+    content = (_gif_bytes(frames, fps, tolerance) if extension == "gif" else
+               _mp4_bytes(frames, fps, path))
     write_bytes_atomically(path, content)
     return path
 

@@ -178,3 +178,20 @@ def test_a_few_steps_fit_one_image_and_decode_finds_the_object():
     best = detections["boxes"][0]
     assert iou_pair(best.tolist(), [60, 40, 100, 80]) > 0.6
     assert int(detections["classes"][0]) == 1
+
+
+def test_agnostic_decoding_keeps_one_box_where_two_classes_claim_one_object():
+    # Two neighbouring cells of an 8-pixel grid, centres (4, 4) and (12, 4), each a box reaching
+    # 3 strides (24 px) to every side: (-20, -20, 28, 28) and (-12, -20, 36, 28), IoU
+    # 40 * 48 / (2 * 48 * 48 - 40 * 48) = 0.71. Cell one says class 0 (score 0.88 * 0.88),
+    # cell two class 1 (0.88 * 0.73).
+    three_strides = float(np.log(np.e ** 3 - 1))  # softplus(x) = 3
+    raw = torch.full((1, 4 + 1 + 2, 1, 2), three_strides)
+    raw[0, 4] = 2.0  # objectness: sigmoid 0.88
+    raw[0, 5:, 0, 0] = torch.tensor([2.0, -5.0])
+    raw[0, 5:, 0, 1] = torch.tensor([-5.0, 1.0])
+    per_class = decode([raw], (8,), score_threshold=0.1)[0]
+    assert per_class["classes"].tolist() == [0, 1]
+    agnostic = decode([raw], (8,), score_threshold=0.1, agnostic=True)[0]
+    assert agnostic["classes"].tolist() == [0]
+    assert agnostic["boxes"].tolist() == [[-20.0, -20.0, 28.0, 28.0]]

@@ -122,3 +122,24 @@ def test_a_big_image_gets_large_labels_and_many_boxes_get_outlines_only():
     assert painted.any() and not (painted & ~inside).any()
     # lines no thicker than a tenth of a 20-pixel box (2 px), though the image asks for 6
     assert painted[50, 40:50].sum() == 2
+
+
+def test_a_label_at_the_top_or_right_edge_is_moved_into_the_image_whole():
+    from ildl.detect.predict import draw_detections
+
+    def drawn(box, side=200):
+        found = {"boxes": np.array([box], dtype=float), "scores": np.array([0.5]),
+                 "classes": np.array([0])}
+        return draw_detections(np.zeros((side, side, 3), np.uint8), found, ["triangle"])
+
+    # the reference: the label of a box in the middle, on the box's top edge above it
+    middle = drawn([60, 80, 140, 140])
+    painted = middle[:80].any(axis=2)
+    rows, columns = np.nonzero(painted.any(axis=1))[0], np.nonzero(painted.any(axis=0))[0]
+    label = middle[rows[0]:80, columns[0]:columns[-1] + 1]
+    height, width = label.shape[:2]
+    assert rows[-1] == 79 and columns[0] == 60 and 8 < height < 20 and width > 40
+    # a box touching the top: the same label, inside the box under its top edge
+    np.testing.assert_array_equal(drawn([60, 0, 140, 60])[:height, 60:60 + width], label)
+    # a box touching the right side: the same label, ending at the image's last column
+    np.testing.assert_array_equal(drawn([170, 80, 199, 140])[80 - height:80, 200 - width:], label)

@@ -1,13 +1,15 @@
-"""The explanation grid drawn from computed explanations, the heat normalisation it shows and
-the colours of its scale."""
+"""The explanation grid drawn from computed explanations, the heat normalisation it shows, the
+colours of its scale and the cost under each map; its text fits even in a grid of one row."""
 
 import matplotlib
 import numpy as np
 import pytest
 
+from figure_text import texts_outside, texts_overlapping
 from ildl.explain.explanation import Explanation
 from ildl.viz.explanations import (
     HEAT_ALPHA,
+    cost_label,
     heat_scale,
     map_seconds,
     normalised_heat,
@@ -56,7 +58,7 @@ def test_grid_shows_the_image_once_then_a_row_per_class_and_a_column_per_method(
     assert maps[0, 0].get_ylabel() == "b\np = 70.0%"
     assert maps[1, 0].get_ylabel() == "a\np = 20.0%"
     assert [ax.get_title() for ax in maps[0]] == ["gradcam", "rise"]
-    assert maps[1, 1].get_xlabel() == "0.25 s, 7 evals"
+    assert maps[1, 1].get_xlabel() == "0.25 s, 7 evaluations"
     assert [label.get_text() for label in scale.get_yticklabels()] == ["0", "half", "max"]
     assert figure._suptitle.get_text() == "why b?"
     plt.close(figure)
@@ -90,6 +92,27 @@ def test_the_scale_has_the_colours_of_a_mid_grey_pixel_under_the_heat():
                                             (125, "2:05")])
 def test_map_seconds_keep_two_digits(seconds, shown):
     assert map_seconds(seconds) == shown
+
+
+@pytest.mark.parametrize("seconds, evaluations, shown", [
+    (0.0412, 1, "0.041 s, 1 evaluation"), (4.53, 50, "4.5 s, 50 evaluations"),
+    (21.4, 1000, "21 s, 1,000 evaluations")])
+def test_the_cost_of_a_map_counts_its_evaluations_in_words(seconds, evaluations, shown):
+    assert cost_label(seconds, evaluations) == shown
+    assert cost_label(seconds, evaluations, "\n") == shown.replace(", ", "\n")
+
+
+def test_a_grid_of_one_row_keeps_its_scale_and_every_text_inside_and_apart():
+    import matplotlib.pyplot as plt
+
+    probabilities = np.array([0.7, 0.3])
+    rows = [[made_up(0, method, probabilities, "American Staffordshire terrier")
+             for method in ("gradcam", "integrated_gradients", "lime", "shap")]]
+    figure = plot_explanation_grid(np.zeros((4, 4, 3)), rows, probabilities,
+                                   title="ildl.explain on efficientnet-lite0\nchelsea: its top-1")
+    assert texts_outside(figure) == []
+    assert texts_overlapping(figure) == []
+    plt.close(figure)
 
 
 def test_ragged_or_empty_rows_are_refused():

@@ -24,10 +24,12 @@ MAX_DETECTIONS = 300
 
 def detect_frames(model, frames: list[np.ndarray], imgsz: int, score_threshold: float = 0.25,
                   iou_threshold: float = 0.5, batch: int = 16,
-                  max_detections: int = MAX_DETECTIONS) -> list[dict[str, np.ndarray]]:
+                  max_detections: int = MAX_DETECTIONS,
+                  agnostic: bool = False) -> list[dict[str, np.ndarray]]:
     """Detections per frame (H, W, 3) uint8, in the frame's own pixels: dicts of ``boxes``
     (K, 4) xyxy, ``scores`` (K,) and ``classes`` (K,), sorted by score, K <= ``max_detections``.
-    The model sees ``batch`` frames at a time."""
+    The model sees ``batch`` frames at a time; ``agnostic``: one box per object whatever its
+    class (``nms.decode``)."""
     import torch
 
     from .nms import decode
@@ -38,7 +40,7 @@ def detect_frames(model, frames: list[np.ndarray], imgsz: int, score_threshold: 
         images = torch.from_numpy(np.stack(squares)).permute(0, 3, 1, 2).float() / 255
         with torch.no_grad():
             found = decode(model(images), model.strides, score_threshold, iou_threshold,
-                           max_detections)
+                           max_detections, agnostic=agnostic)
         for detections, fit in zip(found, fits):
             results.append({"boxes": _to_frame(detections["boxes"].numpy(), fit),
                             "scores": detections["scores"].numpy(),

@@ -4,7 +4,10 @@ A detector predicts a box at every cell, and several neighbouring cells fire on 
 ``decode`` reads the model's outputs as one box per cell (``model.decode_outputs``), scores every
 box (``sigmoid(objectness) * sigmoid(class)``, the best class per cell), keeps the confident ones,
 and ``non_max_suppression`` keeps, among boxes of one class that overlap by more than
-``iou_threshold`` (``boxes.box_iou_torch``), only the highest-scoring one.
+``iou_threshold`` (``boxes.box_iou_torch``), only the highest-scoring one. With ``agnostic``, boxes
+of any class suppress each other (Ultralytics' ``agnostic_nms``): a young detector unsure whether
+an object is a circle or a square then draws one box on it, not one per class. The mAP protocol
+keeps NMS per class: the second guess of a wrong best class still finds the object there.
 """
 
 from __future__ import annotations
@@ -84,9 +87,10 @@ def _suppressed_later(boxes: torch.Tensor, classes: torch.Tensor,
 @torch.no_grad()
 def decode(raw: list[torch.Tensor], strides: tuple[int, ...], score_threshold: float = 0.25,
            iou_threshold: float = 0.5, max_detections: int = 100,
-           pre_nms_top_k: int = 1000) -> list[dict[str, torch.Tensor]]:
+           pre_nms_top_k: int = 1000, agnostic: bool = False) -> list[dict[str, torch.Tensor]]:
     """Detections per image: dicts with ``boxes`` (K, 4) xyxy pixels, ``scores`` (K,),
-    ``classes`` (K,) long, sorted by score, at most ``max_detections``."""
+    ``classes`` (K,) long, sorted by score, at most ``max_detections``; ``agnostic``: boxes of
+    different classes suppress each other too."""
     predictions, boxes, _, _ = decode_outputs(raw, strides)
     class_scores = predictions[..., 5:].sigmoid() * predictions[..., 4:5].sigmoid()
     scores, classes = class_scores.max(dim=-1)
@@ -97,7 +101,8 @@ def decode(raw: list[torch.Tensor], strides: tuple[int, ...], score_threshold: f
         top = image_scores.argsort(descending=True)[:pre_nms_top_k]
         image_boxes = boxes[image][confident][top]
         image_scores, image_classes = image_scores[top], classes[image][confident][top]
-        keep = non_max_suppression(image_boxes, image_scores, image_classes, iou_threshold,
+        rivals = torch.zeros_like(image_classes) if agnostic else image_classes
+        keep = non_max_suppression(image_boxes, image_scores, rivals, iou_threshold,
                                    max_detections)
         results.append({"boxes": image_boxes[keep], "scores": image_scores[keep],
                         "classes": image_classes[keep]})

@@ -35,6 +35,8 @@ from .tiles import DEFAULT_OVERLAP, check_tiling
 ANIMATIONS = (".gif", ".mp4", ".avi", ".mov", ".mkv", ".webm")
 #: Images with more boxes than this are drawn with outlines only (see ``draw_detections``).
 MAX_LABELLED = 100
+#: Height of the labels' text on images up to 640 pixels (larger images: in proportion).
+LABEL_PIXELS = 12
 
 
 def read_frames(path: str) -> tuple[list[np.ndarray], float]:
@@ -64,17 +66,19 @@ def draw_detections(frame: np.ndarray, detections: dict, names: list[str]) -> np
     """A copy of ``frame`` with each box outlined in its class colour and labelled
     ``name score``; ``name`` alone for ground-truth labels (``detections`` without "scores").
 
-    Sized to be read with the image seen whole: labels of 10 pixels up to 640-pixel images and
-    in proportion above (a 2472-pixel orthophoto shown on a screen is shrunk about four times);
-    lines of a 160th of the image's shorter side, but never more than a tenth of a box's side,
-    so they do not hide small objects. Beyond ``MAX_LABELLED`` boxes only the outlines are drawn:
-    hundreds of labels would cover what they name (names and scores are in detections.json).
+    Sized to be read with the image seen whole: labels of 12 pixels (Ultralytics' smallest) up
+    to 640-pixel images and in proportion above (a 2472-pixel orthophoto shown on a screen is
+    shrunk about four times); lines of a 160th of the image's shorter side, but never more than a
+    tenth of a box's side, so they do not hide small objects. A label sits on its box's top edge,
+    inside the box where the image has no room above it, and is shifted left where it would run
+    off the right side. Beyond ``MAX_LABELLED`` boxes only the outlines are drawn: hundreds of
+    labels would cover what they name (names and scores are in detections.json).
     """
     from PIL import Image, ImageDraw
 
     image = Image.fromarray(frame)
     draw = ImageDraw.Draw(image)
-    font = _label_font(max(10, round(10 * max(frame.shape[:2]) / 640)))
+    font = _label_font(max(LABEL_PIXELS, round(LABEL_PIXELS * max(frame.shape[:2]) / 640)))
     line = max(1, round(min(frame.shape[:2]) / 160))
     labelled = len(detections["boxes"]) <= MAX_LABELLED
     scores = detections.get("scores")
@@ -86,10 +90,12 @@ def draw_detections(frame: np.ndarray, detections: dict, names: list[str]) -> np
         if not labelled:
             continue
         text = names[int(label)] if scores is None else f"{names[int(label)]} {scores[index]:.2f}"
-        left, top, right, bottom = draw.textbbox((x1, y1), text, font=font)
-        lift = bottom - top + 2
-        draw.rectangle((x1, y1 - lift, x1 + right - left + 4, y1), fill=colour)
-        draw.text((x1 + 2, y1 - lift), text, fill="black", font=font)
+        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+        label_width, label_height = right - left + 4, bottom - top + 2  # 2 px, 1 px margins
+        x = min(max(x1, 0), frame.shape[1] - label_width)
+        y = y1 - label_height if y1 >= label_height else max(y1, 0)
+        draw.rectangle((x, y, x + label_width - 1, y + label_height - 1), fill=colour)
+        draw.text((x + 2 - left, y + 1 - top), text, fill="black", font=font)
     return np.asarray(image)
 
 

@@ -3,8 +3,8 @@
 The collection compared explainers by eye: for each of the classifier's top predictions, the
 image with every method's heat map laid over it. ``plot_explanation_grid`` draws that grid from
 explanations already computed (``ildl.explain.plot_explanations`` computes them for a model and
-draws them); ``overlay`` is the one-panel building block and ``heat_scale`` the colours of its
-scale.
+draws them); ``overlay`` is the one-panel building block, ``draw_heat_scale`` the colour scale
+beside the maps (``heat_scale`` its colours) and ``cost_label`` the line under each map.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ SATURATE_AT = 99
 # Size of one panel of the grid, in inches (at the 100-120 dpi figures are saved with, about
 # 250 pixels: a 224-pixel network input shown at its own size).
 PANEL_INCHES = 2.3
+# Text sizes (points) of the grid: a grid of four methods is 1300 pixels wide at 100 dpi, and
+# must still read when a page shows it 1000 pixels wide.
+TITLE_POINTS, LABEL_POINTS, NOTE_POINTS = 13, 12, 11
 
 
 def normalised_heat(heatmap: np.ndarray) -> np.ndarray:
@@ -110,13 +113,15 @@ def plot_explanation_grid(image: np.ndarray, rows: Sequence[Sequence],
             ax = figure.add_subplot(grid[row, column])
             overlay(ax, image, explanation.heatmap)
             if row == 0:
-                ax.set_title(explanation.method.replace("_", " "))
-            ax.set_xlabel(_cost(explanation.seconds, explanation.evaluations), fontsize=9)
+                ax.set_title(explanation.method.replace("_", " "), fontsize=LABEL_POINTS)
+            ax.set_xlabel(cost_label(explanation.seconds, explanation.evaluations),
+                          fontsize=NOTE_POINTS)
             if column == 1:
-                ax.set_ylabel(_row_label(found[0], probabilities, class_names), fontsize=11)
-    _draw_scale(figure.add_subplot(grid[:, -1]))
+                ax.set_ylabel(_row_label(found[0], probabilities, class_names),
+                              fontsize=LABEL_POINTS)
+    draw_heat_scale(figure.add_subplot(grid[:, -1]), "the row's class", NOTE_POINTS)
     if title:
-        figure.suptitle(title, fontsize=13)
+        figure.suptitle(title, fontsize=TITLE_POINTS)
     return figure
 
 
@@ -124,9 +129,10 @@ def _draw_image(ax, image: np.ndarray, note: str | None) -> None:
     ax.imshow(display_image(image), cmap="gray", vmin=0, vmax=1)
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title(f"as the model saw it\n{image.shape[1]} x {image.shape[0]} pixels", fontsize=10)
+    ax.set_title(f"as the model saw it\n{image.shape[1]} x {image.shape[0]} pixels",
+                 fontsize=NOTE_POINTS)
     if note:
-        ax.set_xlabel(textwrap.fill(note, 30), fontsize=9)
+        ax.set_xlabel(textwrap.fill(note, 30), fontsize=NOTE_POINTS)
 
 
 def _row_label(explanation, probabilities: np.ndarray, class_names) -> str:
@@ -144,17 +150,24 @@ def map_seconds(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds >= 10 else f"{seconds:.2g} s"
 
 
-def _cost(seconds: float, evaluations: int) -> str:
-    """``"0.041 s, 1 eval"``, ``"4.5 s, 50 evals"``: under each map."""
-    return f"{map_seconds(seconds)}, {evaluations:,} eval{'' if evaluations == 1 else 's'}"
+def cost_label(seconds: float, evaluations: int, separator: str = ", ") -> str:
+    """What a map cost: ``"0.041 s, 1 evaluation"``, ``"21 s, 1,000 evaluations"`` (images the
+    model ran on); ``separator`` ``"\n"`` puts the two on lines of their own."""
+    return (f"{map_seconds(seconds)}{separator}{evaluations:,} "
+            f"evaluation{'' if evaluations == 1 else 's'}")
 
 
-def _draw_scale(ax) -> None:
-    """The colour scale beside the maps, from no evidence (bottom) to each map's hottest."""
+def draw_heat_scale(ax, subject: str = "the class", fontsize: float = 10) -> None:
+    """The colour scale of the maps on ``ax`` (a tall, narrow axes), in the colours ``overlay``
+    gives a mid-grey pixel: from no evidence for ``subject`` (bottom) to each map's hottest."""
     ax.imshow(heat_scale()[:, None, :], origin="lower", aspect="auto", extent=(0, 1, 0, 1))
     ax.set_xticks([])
     ax.yaxis.tick_right()
     ax.yaxis.set_label_position("right")
-    ax.set_yticks([0, 0.5, 1], ["0", "half", "max"], fontsize=9)
-    ax.set_ylabel("evidence for the row's class\n(each map scaled to its own: its hottest 1% "
-                  "at max;\nevidence against is not drawn)", fontsize=9)
+    ax.set_yticks([0, 0.5, 1], ["0", "half", "max"], fontsize=fontsize)
+    # The label runs along the scale: lines no longer than the scale is tall (its height before
+    # the layout, a little less than after; a character is about 0.6 of the font size wide).
+    points = ax.get_position().height * ax.figure.get_figheight() * 72
+    note = "(each map scaled to its own: its hottest 1% at max; evidence against is not drawn)"
+    ax.set_ylabel(f"evidence for {subject}\n{textwrap.fill(note, int(points / (0.6 * fontsize)))}",
+                  fontsize=fontsize)
