@@ -186,6 +186,14 @@ def test_a_command_line_mistake_shows_that_commands_usage_and_one_line(arguments
         assert lines[0].startswith(usage) and 2 <= len(lines) <= 4
 
 
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_a_port_that_cannot_be_is_one_line(port, capsys):
+    assert main(["playground", "--port", port, "--no-browser"]) == 2
+    error = capsys.readouterr().err
+    assert error == (f"ildl: error: --port {port} is not a port: expected a whole number from 1 "
+                     "to 65535 (0: any free one), e.g. --port 8000\n")
+
+
 def test_the_first_hours_mistakes_are_one_line_without_a_traceback(detect_inputs, tmp_path,
                                                                     monkeypatch, capsys):
     """The issue's list: a missing data.yaml, a missing checkpoint, a wrong --data-dir, export

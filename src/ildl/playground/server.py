@@ -327,10 +327,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass  # twenty requests a second would flood the terminal
 
 
+LAST_PORT = 65535  # ports are 16-bit numbers
+
+
 def make_server(host: str = "127.0.0.1", port: int = 8000,
                 store: SessionStore | None = None) -> PlaygroundServer:
     """The server, listening (port 0: any free port); a port in use is a ``UsageError`` that
     says how to choose another."""
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= LAST_PORT:
+        raise ArgumentError(f"--port {port!r} is not a port: expected a whole number from 1 to "
+                            f"{LAST_PORT} (0: any free one), e.g. --port 8000")
     try:
         return PlaygroundServer((host, port), store)
     except OSError as error:
