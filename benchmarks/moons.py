@@ -5,7 +5,8 @@ network of ``ildl nn moons``, plain gradient descent with learning rate 0.01 on 
 set (900 points) for 10 000 steps, float32, 2 threads; the PyTorch twin and Keras (torch backend)
 start from ildl's initial weights. On a network this small a step is mostly the framework's fixed
 cost per step, so each framework then also runs steps on a single sample: their time is that
-overhead alone.
+overhead alone. A last row times the step's matrix products alone in plain NumPy: the least time
+any network on NumPy's BLAS can take for this arithmetic.
 
     pip install -e '.[torch,bench]'     # Keras; without it the table has no Keras row
     python benchmarks/moons.py [--steps 10000]
@@ -102,7 +103,40 @@ def run_keras(steps: int, seed: int) -> dict:
                      overhead_steps), "label": common.keras_label()}
 
 
-RUNNERS = {"ildl": run_ildl, "pytorch": run_torch, "keras": run_keras}
+def run_products(steps: int, seed: int) -> dict:
+    """The floor: the 14 matrix products of a full-batch step (forward, and each layer's kernel
+    and input gradients) in plain NumPy, nothing else, on one BLAS thread and on BLAS's threads;
+    the faster counts."""
+    from threadpoolctl import threadpool_limits
+
+    x = moons_data().x_train.astype(np.float32)
+    kernels = [layer.params["kernel"] for layer in build_model(seed).layers]
+
+    def products(steps: int) -> float:
+        start = time.perf_counter()
+        for _ in range(steps):
+            outputs = [x]
+            for kernel in kernels:
+                outputs.append(outputs[-1] @ kernel)
+            grad = outputs[-1]
+            for index in range(len(kernels) - 1, -1, -1):
+                outputs[index].T @ grad
+                if index:  # through a 1-unit layer the product is an outer one: a multiply
+                    kernel_t = kernels[index].T
+                    grad = grad @ kernel_t if grad.shape[1] > 1 else grad * kernel_t
+        return time.perf_counter() - start
+
+    seconds = {}
+    for threads in (1, common.THREADS):
+        with threadpool_limits(limits=threads, user_api="blas"):
+            seconds[threads] = products(steps)
+    fastest = min(seconds, key=seconds.get)
+    return {"seconds": seconds[fastest], "steps": steps, "accuracy": None,
+            "step_overhead_s": None, "peak_rss_mb": common.peak_rss_mb(),
+            "label": f"NumPy products alone, {fastest} BLAS thread{'s' * (fastest > 1)}"}
+
+
+RUNNERS = {"ildl": run_ildl, "pytorch": run_torch, "keras": run_keras, "products": run_products}
 
 
 def print_table(title: str, results: dict) -> None:
@@ -113,14 +147,18 @@ def print_table(title: str, results: dict) -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, row in results.items():
         step = row["seconds"] / row["steps"]
+        trains = row["accuracy"] is not None  # the products' row trains nothing
+        accuracy = f"{row['accuracy']:.1%}" if trains else "-"
+        overhead = (f"{1e3 * row['step_overhead_s']:.3f} | {row['step_overhead_s'] / step:.0%}"
+                    if trains else "- | -")
         print(f"| {row.get('label', name)} | {row['seconds']:.2f} | {1 / step:,.0f} | "
-              f"{row['seconds'] / reference['seconds']:.2f}x | {row['accuracy']:.1%} | "
-              f"{1e3 * step:.3f} | {1e3 * row['step_overhead_s']:.3f} | "
-              f"{row['step_overhead_s'] / step:.0%} | {row['peak_rss_mb']:,.0f} | "
+              f"{row['seconds'] / reference['seconds']:.2f}x | {accuracy} | "
+              f"{1e3 * step:.3f} | {overhead} | {row['peak_rss_mb']:,.0f} | "
               f"{row['peak_rss_mb'] / reference['peak_rss_mb']:.2f}x |")
     print(f"\nper-step overhead: the time of a step on a single sample (mean of "
           f"{reference['overhead_steps']:,} steps), the framework's fixed cost per step; overhead "
-          "share: its part of a full-batch step")
+          "share: its part of a full-batch step. NumPy products alone: the step's 14 matrix "
+          "products and nothing else, the least time a network on NumPy's BLAS can take")
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """ildl.nn.threads: the batch split covers every row once and changes no number; small products
 run on one BLAS thread and leave the setting as it was; every layer that splits its batch gives
-exactly (bit for bit) what it gives in one piece, forward and backward, in float32 and float64."""
+exactly (bit for bit) what it gives in one piece, forward and backward, in float32 and float64;
+a dense network's products run on BLAS's threads, a convolutional network's on ildl's."""
 
 import multiprocessing
 import threading
@@ -76,6 +77,63 @@ def test_matmul_equals_the_product_and_restores_the_blas_threads(m, k, n, dtype,
         assert threads.matmul(a, b, out=out) is out
         np.testing.assert_array_equal(out, expected)
         assert threads.blas_threads() == 2
+
+
+class _CountBlasSwitches:
+    """Stands in for ``threads.one_blas_thread``: counts the products kept on one BLAS thread."""
+    entered = 0
+
+    def __enter__(self):
+        type(self).entered += 1
+
+    def __exit__(self, *exc):
+        return None
+
+
+def test_inside_products_on_blas_threads_large_products_go_to_blas_and_passes_stay_here(
+        split_everything, monkeypatch, rng):
+    monkeypatch.setattr(threads, "one_blas_thread", _CountBlasSwitches)
+    _CountBlasSwitches.entered = 0
+    large = rng.normal(size=(64, 784)).astype("float32"), rng.normal(size=(784, 512)).astype(
+        "float32")  # 25.7 M multiply-adds: over SMALL_PRODUCT, under SPLIT_PRODUCT
+    small = rng.normal(size=(900, 50)), rng.normal(size=(50, 50))  # 2.25 M: under SMALL_PRODUCT
+    callers = []
+    with threads.products_on_blas_threads():
+        np.testing.assert_array_equal(threads.matmul(*large), np.matmul(*large))
+        assert _CountBlasSwitches.entered == 0  # BLAS ran it on its own threads
+        threads.matmul(*small)
+        assert _CountBlasSwitches.entered == 1
+        threads.split_batch(lambda rows: callers.append((rows, threading.get_ident())), 10, 10)
+        with threads.products_on_blas_threads(False):  # and the default comes back inside
+            threads.matmul(*large)
+            assert _CountBlasSwitches.entered == 2
+    threads.matmul(*large)
+    assert _CountBlasSwitches.entered == 3
+    assert callers == [(slice(0, 10), threading.get_ident())]
+
+
+@pytest.mark.parametrize("layers, on_blas", [
+    ([nn.Dense(4, activation="relu", input_shape=(3,)), nn.Dense(2)], True),
+    ([nn.Conv2D(2, 3, input_shape=(5, 5, 1)), nn.Flatten(), nn.Dense(2)], False),
+    ([nn.MaxPooling2D(input_shape=(4, 4, 1)), nn.Flatten(), nn.Dense(2)], False)])
+def test_sequential_trains_and_predicts_dense_networks_on_blas_threads(layers, on_blas, rng,
+                                                                       monkeypatch):
+    seen = []
+    dense = layers[-1]
+    original_call = dense.call
+
+    def record(inputs, training):
+        seen.append(threads._products_on_blas.get())
+        return original_call(inputs, training)
+
+    monkeypatch.setattr(dense, "call", record)
+    model = nn.Sequential(layers, seed=0)
+    model.compile(nn.optimizers.Adam(), "sparse_categorical_crossentropy")
+    x = rng.random((6, *layers[0].input_shape)).astype("float32")
+    model.fit(x, np.arange(6) % 2, batch_size=3, verbose=0)
+    model.predict(x)
+    assert seen == [on_blas] * len(seen) and len(seen) == 3
+    assert threads._products_on_blas.get() is False  # and not after
 
 
 def _split_in_a_forked_child(queue):

@@ -28,7 +28,7 @@ from ..validation import (
     check_same_length,
     check_shape,
 )
-from . import losses, metrics, optimizers, saving
+from . import losses, metrics, optimizers, saving, threads
 from .callbacks import Callback, History, ProgbarLogger, expected_logs
 from .layers import Layer
 
@@ -239,15 +239,22 @@ class Sequential:
         x, y = self._prepare_xy(x, y)
         return self._train_step(x, y, where="in train_on_batch")
 
+    def _cores(self):
+        """How this model's steps share the CPU's cores: a network without convolution or pooling
+        lets BLAS's threads run its products (``ildl.nn.threads.products_on_blas_threads``)."""
+        return threads.products_on_blas_threads(
+            not any(layer.splits_images for layer in self.layers))
+
     def _train_step(self, x: np.ndarray, y: np.ndarray, where: str) -> float:
-        loss = self._batch_gradients(x, y)
-        if not math.isfinite(loss):
-            raise TrainingError(
-                f"the loss became {loss} {where}; training diverged. The weights are those from "
-                f"before this step. Try a lower learning rate (now "
-                f"{self.optimizer.learning_rate:g}), scale the inputs, or check the data"
-            )
-        self.optimizer.update(self.trainable_weights, self.gradients)
+        with self._cores():
+            loss = self._batch_gradients(x, y)
+            if not math.isfinite(loss):
+                raise TrainingError(
+                    f"the loss became {loss} {where}; training diverged. The weights are those "
+                    f"from before this step. Try a lower learning rate (now "
+                    f"{self.optimizer.learning_rate:g}), scale the inputs, or check the data"
+                )
+            self.optimizer.update(self.trainable_weights, self.gradients)
         return loss
 
     def fit(self, x, y, batch_size: int = 32, epochs: int = 1, verbose: int = 1,
@@ -327,8 +334,9 @@ class Sequential:
 
     def _predict_arrays(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
         # predict on an array already checked by _prepare_x (fit's validation, every epoch).
-        outputs = [self._forward(x[start:start + batch_size], training=False)
-                   for start in range(0, len(x), batch_size)]
+        with self._cores():
+            outputs = [self._forward(x[start:start + batch_size], training=False)
+                       for start in range(0, len(x), batch_size)]
         return np.concatenate(outputs) if outputs else np.zeros((0, *self.output_shape),
                                                                self.dtype)
 

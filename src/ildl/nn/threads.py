@@ -1,19 +1,30 @@
-"""How ildl.nn uses the CPU's cores: its own threads, each running BLAS on one thread.
+"""How ildl.nn uses the CPU's cores: OpenBLAS's threads for a dense network's products, its own
+threads (each running BLAS on one thread) for a convolutional network's images.
 
-Two facts drive it. NumPy's BLAS (OpenBLAS) runs a matrix product on several threads that spin
-while they wait for each other: for a small product waking them costs more than they save, and
-on a busy machine a helper thread waiting for a core stalls every product (10-30x slower training
-was measured with the machine's two cores shared by several processes). And NumPy releases the
-GIL inside its loops over large arrays, so Python threads each running the same NumPy code on
-their own rows of a batch do run at once. So ildl runs BLAS on one thread and splits the work
-itself: the products by rows of their output, the element-wise passes (ReLU, pooling, the im2col
-copy, the optimizer's update) by whole images or blocks.
+Three measured facts drive it (2-core machine):
 
-None of this changes a single number: a product's rows are the same dot products whichever
-thread computes them (summed in the same order: the tests compare the bits), and ``split_batch``
-hands each thread whole images (rows, blocks), which go through exactly the operations they
-would go through in one piece. ildl uses as many threads as NumPy's BLAS is set to
-(``OPENBLAS_NUM_THREADS``, ``threadpoolctl.threadpool_limits``), so one setting limits both.
+- NumPy's BLAS (OpenBLAS) splits one product among threads that spin while they wait for work.
+  That is the fastest way to run a large product (64x784 @ 784x512: 195 us on its two threads,
+  359 us on one), but the spinning threads take a core from anything else running meanwhile,
+  and on a busy machine a product waits for a thread that waits for a core (the moons network
+  was 2.8 times slower with the other core busy).
+- NumPy releases the GIL inside its loops over large arrays, so Python threads each running the
+  same NumPy code on their own images of a batch do run at once: a convolutional network's
+  im2col copies and products, ReLU and pooling passes split by whole images across ildl's
+  threads, with BLAS on one thread so that nothing spins.
+- Handing work to a Python thread costs tens of microseconds (the same product split by ildl:
+  320 us), so short passes stay whole.
+
+So ``Sequential`` lets BLAS's threads run the products of a network without convolution or
+pooling layers (``products_on_blas_threads``; products under SMALL_PRODUCT multiply-adds stay on
+one thread) and keeps ildl's threads idle there; a network with them uses ildl's threads.
+
+ildl's own splits change no number: a product's rows are the same dot products whichever thread
+computes them (summed in the same order: the tests compare the bits), and ``split_batch`` hands
+each thread whole images (rows), which go through exactly the operations they would go through
+in one piece. (On BLAS's threads a product may round differently than on one, as NumPy's own
+``@`` does.) ildl uses as many threads as NumPy's BLAS is set to (``OPENBLAS_NUM_THREADS``,
+``threadpoolctl.threadpool_limits``), so one setting limits both.
 
 >>> import numpy as np
 >>> from ildl.nn import threads
@@ -25,6 +36,8 @@ array([[2., 2., 2., 2.],
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import itertools
 import os
 import queue
@@ -35,18 +48,24 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-# A product of fewer multiply-adds than this (m * k * n) runs on one BLAS thread. Split in two,
-# products of 25 M multiply-adds or less (the MLP's, the CNN's dense layer and first kernel
-# gradient) were slower than on one thread (idle 2-core machine: 64x784 @ 784x512 took 552 us
-# split, 377 us on one thread); the CNN's second kernel gradient (231 M) gained (2.2 ms against
-# 3.5). Raising this from 4 M to 100 M took the MLP from 19,000 to 21,500 images/s, the CNN
-# from 2,800 to 2,900.
-SMALL_PRODUCT = 100_000_000
+# A product of fewer multiply-adds than this (m * k * n) always runs on one BLAS thread: the
+# moons network's (2.25 M at most) took as long on OpenBLAS's two threads on an idle 2-core
+# machine, and 2.8 times as long with the other core busy; the MLP's 8.4 M products gained
+# (114 us on one thread, 80 us on two).
+SMALL_PRODUCT = 4_000_000
+# Outside ``products_on_blas_threads``, a product of at least this many multiply-adds is split by
+# rows across ildl's threads, a smaller one runs on one BLAS thread. Split in two, products of
+# 25 M multiply-adds or less (the CNN's dense layer and first kernel gradient) were slower than
+# on one thread (64x784 @ 784x512: 320-552 us split, 359-377 us on one thread); the CNN's second
+# kernel gradient (231 M) gained (2.2 ms against 3.5).
+SPLIT_PRODUCT = 100_000_000
 # A pass over fewer values than this runs on the calling thread alone (handing work to another
 # thread costs ~20 us; a pass over 200 000 float32 values takes ~50-100 us).
 MIN_SPLIT_VALUES = 200_000
 PARTS_PER_THREAD = 2
 
+# True inside ``products_on_blas_threads`` (per thread: two models may train in two threads).
+_products_on_blas = contextvars.ContextVar("ildl_products_on_blas", default=False)
 _blas = None  # (get, set) of NumPy's BLAS thread count, found on first use (False: none)
 _pool: ThreadPoolExecutor | None = None
 _pool_workers = 0
@@ -99,21 +118,42 @@ class one_blas_thread:
             self.blas[1](self.threads)
 
 
+@contextlib.contextmanager
+def products_on_blas_threads(enabled: bool = True):
+    """``with products_on_blas_threads():`` products of at least SMALL_PRODUCT multiply-adds run
+    on BLAS's own threads, and ``split_batch`` keeps every pass on the calling thread.
+
+    For networks of dense layers: their time is in products, which OpenBLAS splits among its
+    threads faster than Python threads can hand them work. ildl's threads stay idle because
+    OpenBLAS's threads keep spinning for a while after each product, and would take a core from
+    them (a CNN lost a third of its speed so). ``enabled=False`` keeps the default.
+    """
+    token = _products_on_blas.set(enabled)
+    try:
+        yield
+    finally:
+        _products_on_blas.reset(token)
+
+
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``a @ b`` for 2-D (m, k) @ (k, n), written into ``out`` if given.
 
-    A small product (m * k * n < SMALL_PRODUCT) runs on one BLAS thread. A large one is split by
-    rows of the output, ``out[rows] = a[rows] @ b``, across ildl's threads, each on one BLAS
-    thread: each entry is the same dot product, summed in the same order (the tests check the
-    bits against one product), and the threads wait for each other without spinning, which
-    keeps a busy machine from stalling the product.
+    A small product (m * k * n < SMALL_PRODUCT) runs on one BLAS thread. Inside
+    ``products_on_blas_threads`` a larger one runs on BLAS's threads. Otherwise a product of at
+    least SPLIT_PRODUCT is split by rows of the output, ``out[rows] = a[rows] @ b``, across
+    ildl's threads, each on one BLAS thread: each entry is the same dot product, summed in the
+    same order (the tests check the bits against one product), and the threads wait for each
+    other without spinning, which keeps a busy machine from stalling the product; the rest runs
+    on one BLAS thread.
     """
     if out is None:
         out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
     size = a.shape[0] * a.shape[1] * b.shape[1]
     if a.shape[1] == 1:  # an outer product (the gradient through a 1-unit layer): one multiply
         return np.multiply(a, b, out=out)  # per entry, ~10x faster than matmul's path for it
-    if size < SMALL_PRODUCT:
+    if size >= SMALL_PRODUCT and _products_on_blas.get():
+        return np.matmul(a, b, out=out)  # on as many threads as BLAS is set to
+    if size < SPLIT_PRODUCT:
         with one_blas_thread():
             return np.matmul(a, b, out=out)
     # One part per thread: parts stay large, where OpenBLAS sums every entry in the same order
@@ -158,10 +198,12 @@ def split_batch(function: Callable[[slice], object], rows: int, values: int,
 
     With ``values`` (the size of the pass) of at least MIN_SPLIT_VALUES and BLAS set to several
     threads, the slices run on that many threads at once (products inside on one BLAS thread
-    each); otherwise ``function(slice(0, rows))`` runs here. ``function`` must write each row's
+    each); otherwise, or inside ``products_on_blas_threads``, ``function(slice(0, rows))`` runs
+    here. ``function`` must write each row's
     result from that row's inputs only, so the split cannot change it.
     """
-    threads = 1 if rows < 2 or values < MIN_SPLIT_VALUES else blas_threads()
+    threads = 1 if rows < 2 or values < MIN_SPLIT_VALUES or _products_on_blas.get() \
+        else blas_threads()
     if threads < 2:
         function(slice(0, rows))
         return

@@ -31,6 +31,10 @@ class Layer:
     maps a gradient shaped like the output to one shaped like the input.
     """
 
+    # True for layers that split whole images across ildl.nn's own threads (convolution,
+    # pooling); a model without any lets BLAS's threads run its products (ildl.nn.threads).
+    splits_images = False
+
     def __init__(self, activation: str | activations.ActivationFunction | None = None,
                  input_shape: tuple | None = None, name: str | None = None):
         where = type(self).__name__

@@ -36,6 +36,8 @@ class Conv2D(Layer):
     >>> layer = Conv2D(32, 3, padding="same", activation="relu", input_shape=(28, 28, 1))
     """
 
+    splits_images = True
+
     def __init__(self, filters: int, kernel_size, strides=(1, 1), padding: str = "valid",
                  dilation_rate=(1, 1), activation=None, use_bias: bool = True,
                  kernel_initializer: str | dict | Initializer = "glorot_uniform",

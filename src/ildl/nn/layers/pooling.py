@@ -14,6 +14,8 @@ from .conv import image_shape
 class _Pooling2D(Layer):
     """Shared by max and average pooling: window size, strides (default: the window) and padding."""
 
+    splits_images = True
+
     def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid", **kwargs):
         super().__init__(**kwargs)
         self.pool_size = pair(pool_size, "pool_size")
