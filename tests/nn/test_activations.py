@@ -106,6 +106,20 @@ def test_sigmoid_softplus_are_stable_for_huge_inputs():
 
 
 @pytest.mark.parametrize("name", ACTIVATION_NAMES)
+def test_out_changes_no_value(name, rng):
+    """Given ``out`` (a layer's kept array, filled with garbage here), value and backward are
+    the same bits as without it, and whatever they return is the result."""
+    function = activations.get(name)
+    x, grad_y = rng.normal(scale=3.0, size=(2, 6, 5))
+    y = function(x)
+    out = np.full_like(x, np.nan)
+    np.testing.assert_array_equal(function(x, out=out), y)
+    out = np.full_like(x, np.nan)
+    np.testing.assert_array_equal(function.backward(x, y, grad_y, out=out),
+                                  function.backward(x, y, grad_y))
+
+
+@pytest.mark.parametrize("name", ACTIVATION_NAMES)
 def test_float32_stays_float32(name, rng):
     fn = activations.get(name)
     x = rng.normal(size=(3, 4)).astype(np.float32)

@@ -102,3 +102,28 @@ def test_pre_activation_is_every_layers_output_before_its_activation(rng):
     z = dense.pre_activation
     np.testing.assert_allclose(dense.outputs, np.exp(z) / np.exp(z).sum(1, keepdims=True),
                                rtol=1e-12)
+
+
+def test_training_reuses_each_layers_arrays_and_inference_returns_fresh_ones(rng):
+    """A training forward writes into arrays the layer keeps (``workspace``), so a batch's
+    arrays are overwritten by the next; what inference returns stays the caller's."""
+    model = nn.Sequential([nn.Dense(8, activation="relu", input_shape=(3,)),
+                           nn.Dense(2, activation="softmax")], seed=0, dtype="float64")
+    model.compile(nn.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    x, y = rng.normal(size=(6, 3)), np.array([0, 1, 1, 0, 1, 0])
+    dense = model.layers[0]
+    model.train_on_batch(x, y)
+    kept = dense.outputs
+    assert kept is dense.workspace("outputs", kept.shape, kept.dtype)
+    predicted = model.predict(x)
+    probabilities = predicted.copy()
+    assert dense.workspace("outputs", kept.shape, kept.dtype) is None  # after inference
+    model.train_on_batch(x, y)
+    assert dense.outputs is kept  # the same array, refilled
+    np.testing.assert_array_equal(predicted, probabilities)  # inference results untouched
+    model.train_on_batch(x[:4], y[:4])  # a smaller (last) batch gets arrays of its own shape
+    assert dense.outputs.shape == (4, 8)
+    gradient = model.input_gradient(x, np.ones((6, 2)))
+    copy = gradient.copy()
+    model.train_on_batch(x, y)
+    np.testing.assert_array_equal(gradient, copy)

@@ -29,21 +29,25 @@ class ActivationFunction:
 
     Subclasses implement ``__call__`` and ``derivative``. ``backward`` turns the gradient of the
     loss with respect to the output into the gradient with respect to the input; it may reuse the
-    saved output ``y`` (sigmoid' = y (1 - y)) so training does not compute ``f`` twice.
+    saved output ``y`` (sigmoid' = y (1 - y)) so training does not compute ``f`` twice. Both take
+    an optional ``out``, an array shaped and typed like their result that they may write it into
+    instead of a new one (a layer passes arrays it keeps between training batches); the returned
+    array is the result either way.
     """
 
     name = "activation"
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
+    def __call__(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         raise NotImplementedError
 
     def derivative(self, x: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
         """Elementwise dy/dx at ``x``; ``y = f(x)`` may be passed to save work."""
         raise NotImplementedError
 
-    def backward(self, x: np.ndarray, y: np.ndarray, grad_y: np.ndarray) -> np.ndarray:
+    def backward(self, x: np.ndarray, y: np.ndarray, grad_y: np.ndarray,
+                 out: np.ndarray | None = None) -> np.ndarray:
         """dL/dx from dL/dy (chain rule, elementwise): ``grad_y * f'(x)``."""
-        return grad_y * self.derivative(x, y)
+        return np.multiply(grad_y, self.derivative(x, y), out=out)
 
     def get_config(self) -> dict:
         return {}
@@ -57,13 +61,13 @@ class Linear(ActivationFunction):
 
     name = "linear"
 
-    def __call__(self, x):
+    def __call__(self, x, out=None):
         return x
 
     def derivative(self, x, y=None):
         return np.ones_like(x)
 
-    def backward(self, x, y, grad_y):
+    def backward(self, x, y, grad_y, out=None):
         return grad_y
 
 
@@ -72,20 +76,20 @@ class ReLU(ActivationFunction):
 
     name = "relu"
 
-    def __call__(self, x):
+    def __call__(self, x, out=None):
         if np.ndim(x) == 0 or not isinstance(x, np.ndarray):
             return np.maximum(x, 0)
-        y = np.empty_like(x)  # max(x, 0), the batch split across threads (ildl.nn.threads)
+        y = np.empty_like(x) if out is None else out  # max(x, 0), split across threads
         threads.split_batch(lambda rows: np.maximum(x[rows], 0, out=y[rows]), len(x), x.size)
         return y
 
     def derivative(self, x, y=None):
         return (x > 0).astype(x.dtype)
 
-    def backward(self, x, y, grad_y):
+    def backward(self, x, y, grad_y, out=None):
         # The unit passes the gradient where it was on (y > 0) and blocks it where it was off:
         # grad_y * (y > 0), the 0/1 mask written straight as floats (no boolean array).
-        grad_x = np.empty_like(grad_y)
+        grad_x = np.empty_like(grad_y) if out is None else out
 
         def pass_where_on(rows):
             np.greater(y[rows], 0, out=grad_x[rows])
@@ -103,7 +107,7 @@ class LeakyReLU(ActivationFunction):
     def __init__(self, negative_slope: float = 0.2):
         self.negative_slope = check_number(negative_slope, "negative_slope", "LeakyReLU")
 
-    def __call__(self, x):
+    def __call__(self, x, out=None):
         return np.where(x > 0, x, x * self.negative_slope)
 
     def derivative(self, x, y=None):
@@ -121,7 +125,7 @@ class ELU(ActivationFunction):
     def __init__(self, alpha: float = 1.0):
         self.alpha = check_number(alpha, "alpha", "ELU")
 
-    def __call__(self, x):
+    def __call__(self, x, out=None):
         return np.where(x > 0, x, self.alpha * np.expm1(np.minimum(x, 0)))
 
     def derivative(self, x, y=None):
@@ -143,7 +147,7 @@ class Sigmoid(ActivationFunction):
 
     name = "sigmoid"
 
-    def __call__(self, x):
+    def __call__(self, x, out=None):
         return _stable_sigmoid(x)
 
     def derivative(self, x, y=None):
@@ -156,7 +160,7 @@ class Tanh(ActivationFunction):
 
     name = "tanh"
 
-    def __call__(self, x):
+    def __call__(self, x, out=None):
         return np.tanh(x)
 
     def derivative(self, x, y=None):
@@ -169,7 +173,7 @@ class Softplus(ActivationFunction):
 
     name = "softplus"
 
-    def __call__(self, x):
+    def __call__(self, x, out=None):
         return np.logaddexp(0, x).astype(x.dtype, copy=False)
 
     def derivative(self, x, y=None):
@@ -181,7 +185,7 @@ class Swish(ActivationFunction):
 
     name = "swish"
 
-    def __call__(self, x):
+    def __call__(self, x, out=None):
         return x * _stable_sigmoid(x)
 
     def derivative(self, x, y=None):
@@ -210,7 +214,7 @@ class GELU(ActivationFunction):
     def __init__(self, approximate: bool = False):
         self.approximate = check_flag(approximate, "approximate", "GELU")
 
-    def __call__(self, x):
+    def __call__(self, x, out=None):
         if self.approximate:
             inner = _SQRT_2_OVER_PI * (x + 0.044715 * x**3)
             return 0.5 * x * (1 + np.tanh(inner))
@@ -240,16 +244,17 @@ class Softmax(ActivationFunction):
 
     name = "softmax"
 
-    def __call__(self, x):
-        shifted = x - x.max(axis=-1, keepdims=True)  # same result, no overflow in exp
-        exp = np.exp(shifted)
-        return exp / exp.sum(axis=-1, keepdims=True)
+    def __call__(self, x, out=None):
+        shifted = np.subtract(x, x.max(axis=-1, keepdims=True), out=out)  # no overflow in exp
+        exp = np.exp(shifted, out=shifted)
+        exp /= exp.sum(axis=-1, keepdims=True)
+        return exp
 
     def derivative(self, x, y=None):
         y = self(x) if y is None else y
         return y * (1 - y)
 
-    def backward(self, x, y, grad_y):
+    def backward(self, x, y, grad_y, out=None):
         return y * (grad_y - (grad_y * y).sum(axis=-1, keepdims=True))
 
 

@@ -55,7 +55,9 @@ class Dense(Layer):
 
     def call(self, inputs, training):
         self._inputs = inputs
-        outputs = threads.matmul(inputs, self.params["kernel"])
+        kernel = self.params["kernel"]
+        outputs = threads.matmul(inputs, kernel, out=self.workspace(
+            "pre_activation", (len(inputs), self.units), np.result_type(inputs, kernel)))
         if self.use_bias:
             outputs += self.params["bias"]
         return outputs
@@ -67,7 +69,9 @@ class Dense(Layer):
             np.einsum("nf->f", grad_pre_activation, out=self.grads["bias"])
         if not need_input_grad:
             return None
-        return threads.matmul(grad_pre_activation, self.params["kernel"].T)
+        kernel = self.params["kernel"]
+        return threads.matmul(grad_pre_activation, kernel.T, out=self.workspace(
+            "grad_input", self._inputs.shape, np.result_type(grad_pre_activation, kernel)))
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "use_bias": self.use_bias,
