@@ -206,3 +206,18 @@ def test_keras_adam_step_is_ildls_with_epsilon_before_the_bias_correction(keras)
     twin = network.build_keras(model)
     common.train_keras(twin, x, y, x, y, 1, BATCH, 1e-2, seed=0)
     assert_same_adam_step(twin.get_weights(), stepped.get_weights(), 1e-2)
+
+
+def test_the_moons_step_written_by_hand_trains_as_ildl_does():
+    """benchmarks/moons.py's floor row does the arithmetic of ildl's step, so its time is a
+    fair floor: after 20 full-batch steps its weights are ildl's (float32 rounding apart)."""
+    data = moons_data()
+    model = build_model(0)
+    kernels, biases, _ = moons.train_by_hand(model, data, 20)
+    model.compile(nn.optimizers.SGD(learning_rate=moons.LEARNING_RATE), "binary_crossentropy")
+    model.fit(data.x_train, data.y_train, batch_size=len(data.x_train), epochs=20,
+              shuffle=False, verbose=0)
+    for layer, kernel, bias in zip(model.layers, kernels, biases):
+        np.testing.assert_allclose(kernel, layer.params["kernel"], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(bias, layer.params["bias"], rtol=1e-4, atol=1e-6)
+    assert not np.allclose(kernels[0], build_model(0).layers[0].params["kernel"])  # it trained
