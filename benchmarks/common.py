@@ -78,7 +78,7 @@ def train_ildl(model, x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np
     start = time.perf_counter()
     model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=0)
     seconds = time.perf_counter() - start
-    predicted = model.predict(x_val, batch_size=500).argmax(1)
+    predicted = model.predict(x_val).argmax(1)
     return seconds, float(np.mean(predicted == y_val))
 
 
