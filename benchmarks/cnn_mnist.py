@@ -133,6 +133,42 @@ def profile_ildl(data_dir: str, steps: int = 60) -> None:
     print(f"| total | | {1e3 * total / steps:.2f} | 100% |")
 
 
+def profile_torch(data_dir: str, steps: int = 60) -> None:
+    """PyTorch's own profiler over ``steps`` training batches of the same CNN: the operations
+    that take most of the time, ms per batch (self time, as the profiler counts it)."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.set_num_threads(common.THREADS)
+    (x, y), _ = common.mnist_split(data_dir, images=True)
+    x = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())  # NCHW
+    y = torch.from_numpy(y)
+    model = build_torch(build_cnn())
+    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, eps=common.ADAM_EPSILON)
+    loss_function = torch.nn.CrossEntropyLoss()
+
+    def train(batches: int) -> None:
+        for step in range(batches):
+            rows = slice(step * BATCH, (step + 1) * BATCH)
+            optimizer.zero_grad()
+            loss_function(model(x[rows]), y[rows]).backward()
+            optimizer.step()
+
+    train(10)  # warm up
+    with profile(activities=[ProfilerActivity.CPU]) as profiler:
+        train(steps)
+    operations = sorted(profiler.key_averages(), key=lambda op: -op.self_cpu_time_total)
+    total = sum(op.self_cpu_time_total for op in operations)
+    print(f"\nWhere PyTorch's time goes ({steps} batches of {BATCH}, ms per batch, its "
+          "profiler's self time)\n")
+    print("| operation | ms per batch | share |")
+    print("|---|---:|---:|")
+    for op in operations[:10]:
+        print(f"| {op.key} | {op.self_cpu_time_total / 1e3 / steps:.2f} | "
+              f"{op.self_cpu_time_total / total:.0%} |")
+    print(f"| total | {total / 1e3 / steps:.2f} | 100% |")
+
+
 RUNNERS = {"ildl": run_ildl, "pytorch": run_torch, "keras": run_keras}
 
 
@@ -140,7 +176,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=common.DEFAULT_DATA)
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--profile", action="store_true", help="also print the per-layer table")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print where ildl's and PyTorch's time goes")
     parser.add_argument("--seeds", type=int, default=3, help="runs per framework (3)")
     parser.add_argument("--only", choices=sorted(RUNNERS), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -155,6 +192,7 @@ def main() -> None:
                        "weights", results)
     if args.profile:
         profile_ildl(args.data_dir)
+        profile_torch(args.data_dir)
 
 
 if __name__ == "__main__":
