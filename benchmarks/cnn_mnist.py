@@ -18,6 +18,7 @@ import time
 
 import common
 from ildl.demos.mnist import build_cnn
+from ildl.demos.twins import copy_weights_to_torch
 
 BATCH = 64
 LEARNING_RATE = 1e-3
@@ -42,7 +43,7 @@ def build_torch(model):
         torch.nn.Conv2d(32, 64, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.Flatten(), torch.nn.Linear(64 * 7 * 7, 128), torch.nn.ReLU(),
         torch.nn.Linear(128, 10))
-    common.copy_weights_to_torch(model, twin)
+    copy_weights_to_torch(model, twin)
     return twin
 
 

@@ -121,35 +121,6 @@ def import_keras():
     return keras
 
 
-def copy_weights_to_torch(model, torch_model) -> None:
-    """Copy the weights of ildl's ``model`` into the matching ``Linear`` and ``Conv2d`` modules of
-    ``torch_model``, in order. Keras/ildl kernels are (in, out), torch weights (out, in); conv
-    kernels (kh, kw, C, F) become (F, C, kh, kw); a ``Dense`` after ``Flatten`` of (H, W, C) maps
-    has its rows reordered to (C, H, W), the order in which torch flattens NCHW maps."""
-    import torch
-
-    from ildl import nn
-
-    modules = [module for module in torch_model.modules()
-               if isinstance(module, torch.nn.Linear | torch.nn.Conv2d)]
-    pairs = [(before, layer) for before, layer in zip([None, *model.layers], model.layers)
-             if layer.params]
-    if len(modules) != len(pairs):
-        raise ValueError(f"{len(pairs)} ildl layers with weights, {len(modules)} torch modules")
-    for (before, layer), module in zip(pairs, modules):
-        kernel = layer.params["kernel"]
-        if kernel.ndim == 4:
-            weight = kernel.transpose(3, 2, 0, 1)
-        elif isinstance(before, nn.Flatten) and len(before.input_shape) == 3:
-            weight = kernel.reshape(*before.input_shape, -1).transpose(3, 2, 0, 1)
-            weight = weight.reshape(len(weight), -1)
-        else:
-            weight = kernel.T
-        with torch.no_grad():
-            module.weight.copy_(torch.from_numpy(np.ascontiguousarray(weight)))
-            module.bias.copy_(torch.from_numpy(layer.params["bias"]))
-
-
 def copy_weights_to_keras(model, keras_model) -> None:
     """Copy the weights of ildl's ``model`` into the layers of ``keras_model`` that have weights, in
     order: both keep kernels as (in, out) and (kh, kw, C, F) and flatten (H, W, C) maps alike."""

@@ -14,6 +14,7 @@ import argparse
 import json
 
 import common
+from ildl.demos.twins import copy_weights_to_torch
 
 BATCH = 64
 LEARNING_RATE = 1e-3
@@ -34,7 +35,7 @@ def build_torch(model):
     twin = torch.nn.Sequential(torch.nn.Linear(784, 512), torch.nn.ReLU(),
                                torch.nn.Linear(512, 256), torch.nn.ReLU(),
                                torch.nn.Linear(256, 10))
-    common.copy_weights_to_torch(model, twin)
+    copy_weights_to_torch(model, twin)
     return twin
 
 

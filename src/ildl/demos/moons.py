@@ -22,6 +22,7 @@ from .. import nn
 from ..data import make_moons, train_test_split
 from ..progress import ProgressBar
 from ..validation import check_integer
+from .twins import copy_weights_to_torch
 
 LAYER_UNITS = (25, 50, 50, 25)
 # One full-batch step of either framework on an idle 2-core machine (README: 8.4 s for 10 000).
@@ -81,12 +82,10 @@ def make_torch_twin(model: nn.Sequential):
 
     layers = []
     for layer in model.layers:
-        linear = torch.nn.Linear(*layer.params["kernel"].shape)
-        with torch.no_grad():  # Keras kernels are (in, out), torch weights (out, in)
-            linear.weight.copy_(torch.from_numpy(layer.params["kernel"].T.copy()))
-            linear.bias.copy_(torch.from_numpy(layer.params["bias"]))
-        layers += [linear, torch.nn.ReLU()]
-    return torch.nn.Sequential(*layers[:-1], torch.nn.Sigmoid())
+        layers += [torch.nn.Linear(*layer.params["kernel"].shape), torch.nn.ReLU()]
+    twin = torch.nn.Sequential(*layers[:-1], torch.nn.Sigmoid())
+    copy_weights_to_torch(model, twin)
+    return twin
 
 
 def train_torch_twin(twin, data: MoonsData, steps: int, learning_rate: float,

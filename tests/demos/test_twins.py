@@ -1,0 +1,30 @@
+"""demos.twins: a torch model given an ildl model's weights computes its outputs, for dense and
+convolutional layers and a Dense after Flatten (whose rows torch reads in (C, H, W) order)."""
+
+import numpy as np
+import pytest
+
+from ildl import nn
+from ildl.demos.twins import copy_weights_to_torch
+
+
+def test_the_torch_twin_computes_the_ildl_models_outputs(torch):
+    model = nn.Sequential([nn.Conv2D(3, 3, padding="same", activation="relu",
+                                     input_shape=(5, 4, 2)),
+                           nn.Flatten(), nn.Dense(6, activation="relu"), nn.Dense(2)],
+                          seed=0, dtype="float64")
+    twin = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3, padding=1), torch.nn.ReLU(),
+                               torch.nn.Flatten(), torch.nn.Linear(60, 6), torch.nn.ReLU(),
+                               torch.nn.Linear(6, 2)).double()
+    copy_weights_to_torch(model, twin)
+    x = np.random.default_rng(0).normal(size=(4, 5, 4, 2))
+    with torch.no_grad():
+        theirs = twin(torch.from_numpy(x.transpose(0, 3, 1, 2).copy())).numpy()
+    np.testing.assert_allclose(theirs, model.predict(x), rtol=1e-12, atol=1e-12)
+
+
+def test_a_twin_with_other_layers_is_refused(torch):
+    model = nn.Sequential([nn.Dense(2, input_shape=(3,))], seed=0)
+    with pytest.raises(ValueError, match="1 ildl layers with weights, 2 torch modules"):
+        copy_weights_to_torch(model, torch.nn.Sequential(torch.nn.Linear(3, 2),
+                                                         torch.nn.Linear(2, 2)))
