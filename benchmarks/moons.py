@@ -3,10 +3,10 @@
 Moons (1000 points, noise 0.2, ``random_state=100``, 10% test), the 2-25-50-50-25-1 ReLU/sigmoid
 network of ``ildl nn moons``, plain gradient descent with learning rate 0.01 on the full training
 set (900 points) for 10 000 steps, float32, 2 threads; the PyTorch twin and Keras (torch backend)
-start from ildl's initial weights. On a network this small a step is mostly the framework's fixed
-cost per step, so each framework then also runs steps on a single sample: their time is that
-overhead alone. Two last rows are floors: the same training written by hand in plain NumPy, and
-the step's matrix products alone, the least time any network on NumPy's BLAS can take.
+start from ildl's initial weights. On a network this small a framework's fixed cost per step
+weighs, so each framework then also runs steps on a single sample: their time is that overhead
+alone. Two last rows are floors: the same training written by hand in plain NumPy, and
+the step's matrix products alone, which any network on NumPy's BLAS computes and then more.
 
     pip install -e '.[torch,bench]'     # Keras; without it the table has no Keras row
     python benchmarks/moons.py [--steps 10000]
@@ -233,7 +233,8 @@ def print_table(title: str, results: dict) -> None:
           f"{reference['overhead_steps']:,} steps), the framework's fixed cost per step; overhead "
           "share: its part of a full-batch step. Plain NumPy step: the same training written "
           "by hand with arrays allocated once; NumPy products alone: the step's 14 matrix "
-          "products and nothing else, the least time any network on NumPy's BLAS can take")
+          "products and nothing else (the faster of 1 and 2 BLAS threads in this run), which "
+          "any network on NumPy's BLAS computes, element-wise passes on top")
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from ildl import nn
 from ildl.demos.twins import copy_weights_to_torch
+from ildl.errors import ArgumentError
 
 
 def test_the_torch_twin_computes_the_ildl_models_outputs(torch):
@@ -23,8 +24,24 @@ def test_the_torch_twin_computes_the_ildl_models_outputs(torch):
     np.testing.assert_allclose(theirs, model.predict(x), rtol=1e-12, atol=1e-12)
 
 
-def test_a_twin_with_other_layers_is_refused(torch):
+def test_a_layer_without_bias_copies_into_a_module_without_bias(torch):
+    model = nn.Sequential([nn.Dense(2, use_bias=False, input_shape=(3,))], seed=0,
+                          dtype="float64")
+    twin = torch.nn.Linear(3, 2, bias=False).double()
+    copy_weights_to_torch(model, twin)
+    x = np.random.default_rng(1).normal(size=(4, 3))
+    with torch.no_grad():
+        np.testing.assert_allclose(twin(torch.from_numpy(x)).numpy(), model.predict(x),
+                                   rtol=1e-12)
+
+
+@pytest.mark.parametrize("modules, message", [
+    (lambda torch: [torch.nn.Linear(3, 2), torch.nn.Linear(2, 2)],
+     "has 1 layers with weights but the torch model 2"),
+    (lambda torch: [torch.nn.Linear(3, 5)], r"weight shape \(2, 3\).*weight \(5, 3\)"),
+    (lambda torch: [torch.nn.Linear(3, 2, bias=False)], "bias True"),
+])
+def test_a_twin_that_does_not_match_is_refused_with_what_differs(torch, modules, message):
     model = nn.Sequential([nn.Dense(2, input_shape=(3,))], seed=0)
-    with pytest.raises(ValueError, match="1 ildl layers with weights, 2 torch modules"):
-        copy_weights_to_torch(model, torch.nn.Sequential(torch.nn.Linear(3, 2),
-                                                         torch.nn.Linear(2, 2)))
+    with pytest.raises(ArgumentError, match=message):
+        copy_weights_to_torch(model, torch.nn.Sequential(*modules(torch)))

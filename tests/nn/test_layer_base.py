@@ -104,26 +104,50 @@ def test_pre_activation_is_every_layers_output_before_its_activation(rng):
                                rtol=1e-12)
 
 
-def test_training_reuses_each_layers_arrays_and_inference_returns_fresh_ones(rng):
-    """A training forward writes into arrays the layer keeps (``workspace``), so a batch's
-    arrays are overwritten by the next; what inference returns stays the caller's."""
-    model = nn.Sequential([nn.Dense(8, activation="relu", input_shape=(3,)),
+def test_a_training_step_reuses_each_layers_arrays_and_nothing_else_does(rng):
+    """Inside fit's steps a layer writes into arrays it keeps (``workspace``); what any other
+    call returns (predict, input_gradient, ``model(x, training=True)``) is the caller's."""
+    model = nn.Sequential([nn.Dense(8, activation="relu", input_shape=(3,)), nn.Dropout(0.5),
                            nn.Dense(2, activation="softmax")], seed=0, dtype="float64")
     model.compile(nn.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
     x, y = rng.normal(size=(6, 3)), np.array([0, 1, 1, 0, 1, 0])
     dense = model.layers[0]
     model.train_on_batch(x, y)
     kept = dense.outputs
-    assert kept is dense.workspace("outputs", kept.shape, kept.dtype)
-    predicted = model.predict(x)
-    probabilities = predicted.copy()
-    assert dense.workspace("outputs", kept.shape, kept.dtype) is None  # after inference
     model.train_on_batch(x, y)
-    assert dense.outputs is kept  # the same array, refilled
-    np.testing.assert_array_equal(predicted, probabilities)  # inference results untouched
-    model.train_on_batch(x[:4], y[:4])  # a smaller (last) batch gets arrays of its own shape
-    assert dense.outputs.shape == (4, 8)
-    gradient = model.input_gradient(x, np.ones((6, 2)))
-    copy = gradient.copy()
+    assert np.shares_memory(dense.outputs, kept)  # the same array, refilled
+    model.train_on_batch(x[:4], y[:4])  # a smaller (last) batch: the first rows of it
+    assert dense.outputs.shape == (4, 8) and np.shares_memory(dense.outputs, kept)
+    assert dense.workspace("outputs", (6, 8), np.float64) is None  # outside a training step
+
+    results = [model.predict(x), model.input_gradient(x, np.ones((6, 2))),
+               model(x, training=True), model(x, training=True)]  # two Monte Carlo samples
+    copies = [result.copy() for result in results]
+    assert not np.array_equal(copies[2], copies[3])  # dropout drew two masks
     model.train_on_batch(x, y)
-    np.testing.assert_array_equal(gradient, copy)
+    for result, copy in zip(results, copies):
+        np.testing.assert_array_equal(result, copy)
+        assert not np.shares_memory(result, dense.outputs)
+
+
+def test_training_steps_on_kept_arrays_equal_steps_on_fresh_ones(rng):
+    """train_on_batch (kept arrays) against compute_gradients + update (fresh ones), through
+    every kind of layer that keeps arrays or sits between them: the same weights, bit for bit."""
+    def build():
+        model = nn.Sequential([nn.Dense(8, activation="relu", input_shape=(3,)),
+                               nn.BatchNormalization(), nn.Dropout(0.3),
+                               nn.Dense(8, activation="relu"), nn.Dense(8),
+                               nn.Activation("tanh"), nn.Dense(4), nn.Activation("softmax")],
+                              seed=1, dtype="float64")  # equal widths: no shape tells arrays apart
+        model.compile(nn.optimizers.Adam(0.01), "sparse_categorical_crossentropy")
+        return model
+
+    kept, fresh = build(), build()
+    for step in range(4):
+        rows = slice(0, 6 if step % 2 else 4)  # alternating batch sizes
+        x, y = rng.normal(size=(6, 3))[rows], np.array([0, 1, 2, 3, 1, 0])[rows]
+        kept.train_on_batch(x, y)
+        fresh.compute_gradients(x, y)
+        fresh.optimizer.update(fresh.trainable_weights, fresh.gradients)
+    for ours, theirs in zip(kept.get_weights(), fresh.get_weights(), strict=True):
+        np.testing.assert_array_equal(ours, theirs)

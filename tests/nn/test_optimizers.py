@@ -370,3 +370,25 @@ def test_iterations_count_steps_in_a_model(rng):
     x, y = make_batches("mse", rng, steps=1)[0]
     model.fit(x, y, batch_size=5, epochs=2, verbose=0)
     assert model.optimizer.iterations == 2 * math.ceil(16 / 5)
+
+
+@pytest.mark.parametrize("optimizer", [nn.optimizers.Adam(learning_rate=0.01, amsgrad=True),
+                                       nn.optimizers.SGD(learning_rate=0.1, momentum=0.9),
+                                       nn.optimizers.RMSprop(momentum=0.5)])
+def test_a_large_parameter_updated_block_by_block_equals_one_pass(optimizer, rng, monkeypatch):
+    """A parameter of several cache blocks (here 3.5) is updated block by block through flat
+    views: the same bits as one pass over the whole array."""
+    weights = rng.normal(size=(7, 32_768)).astype("float32")
+    gradients = [rng.normal(size=weights.shape).astype("float32") for _ in range(3)]
+
+    def three_steps():
+        twin = nn.optimizers.deserialize(nn.optimizers.serialize(optimizer))
+        param = weights.copy()
+        for gradient in gradients:
+            twin.update([param], [gradient])
+        return param
+
+    block_by_block = three_steps()
+    monkeypatch.setattr(optimizers, "_BLOCK", 10**9)
+    np.testing.assert_array_equal(three_steps(), block_by_block)
+    assert not np.array_equal(block_by_block, weights)

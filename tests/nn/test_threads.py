@@ -11,6 +11,7 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from ildl import nn
+from ildl.errors import TrainingError
 from ildl.nn import threads
 
 
@@ -116,24 +117,48 @@ def test_inside_products_on_blas_threads_large_products_go_to_blas_and_passes_st
     ([nn.Dense(4, activation="relu", input_shape=(3,)), nn.Dense(2)], True),
     ([nn.Conv2D(2, 3, input_shape=(5, 5, 1)), nn.Flatten(), nn.Dense(2)], False),
     ([nn.MaxPooling2D(input_shape=(4, 4, 1)), nn.Flatten(), nn.Dense(2)], False)])
-def test_sequential_trains_and_predicts_dense_networks_on_blas_threads(layers, on_blas, rng,
-                                                                       monkeypatch):
+def test_sequential_runs_dense_networks_on_blas_threads(layers, on_blas, rng, monkeypatch):
+    """Every way through the model (fit, predict, model(x), compute_gradients, input_gradient)
+    runs a dense network's products in the same mode, so they round alike."""
     seen = []
     dense = layers[-1]
-    original_call = dense.call
+    original_call, original_backward = dense.call, dense.call_backward
 
-    def record(inputs, training):
+    def record_call(inputs, training):
         seen.append(threads._products_on_blas.get())
         return original_call(inputs, training)
 
-    monkeypatch.setattr(dense, "call", record)
+    def record_backward(grad, need_input_grad=True):
+        seen.append(threads._products_on_blas.get())
+        return original_backward(grad, need_input_grad)
+
+    monkeypatch.setattr(dense, "call", record_call)
+    monkeypatch.setattr(dense, "call_backward", record_backward)
     model = nn.Sequential(layers, seed=0)
     model.compile(nn.optimizers.Adam(), "sparse_categorical_crossentropy")
     x = rng.random((6, *layers[0].input_shape)).astype("float32")
-    model.fit(x, np.arange(6) % 2, batch_size=3, verbose=0)
+    y = np.arange(6) % 2
+    model.fit(x, y, batch_size=3, verbose=0)
     model.predict(x)
-    assert seen == [on_blas] * len(seen) and len(seen) == 3
+    model(x)
+    model.compute_gradients(x, y)
+    model.input_gradient(x, np.ones((6, 2)))
+    assert seen == [on_blas] * 10  # fit: 2 batches x (call, backward); 1 + 1 + 2 + 2
     assert threads._products_on_blas.get() is False  # and not after
+
+
+def test_the_modes_end_with_a_diverging_step(rng):
+    """A TrainingError leaves neither BLAS's threads nor kept arrays switched on."""
+    from ildl.nn.layers import base
+
+    model = nn.Sequential([nn.Dense(2, input_shape=(3,))], seed=0)
+    model.compile(nn.optimizers.SGD(1e38), "mse")  # the first step throws the weights to ~1e38
+    x, y = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
+    with np.errstate(all="ignore"), pytest.raises(TrainingError, match="diverged"):
+        model.train_on_batch(x, y)
+        model.train_on_batch(x, y)
+    assert threads._products_on_blas.get() is False
+    assert base._reusing_workspaces.get() is False
 
 
 def _split_in_a_forked_child(queue):
@@ -193,27 +218,6 @@ def test_layers_give_the_same_numbers_split_or_in_one_piece(dtype, rng, monkeypa
         split = _one_step(dtype, images, labels)
     for expected, got in zip(whole, split, strict=True):
         np.testing.assert_array_equal(got, expected)
-
-
-@pytest.mark.parametrize("optimizer", [nn.optimizers.Adam(learning_rate=0.01, amsgrad=True),
-                                       nn.optimizers.SGD(learning_rate=0.1, momentum=0.9),
-                                       nn.optimizers.RMSprop(momentum=0.5)])
-def test_optimizers_give_the_same_numbers_with_their_blocks_split(optimizer, rng, monkeypatch):
-    """A parameter of several cache blocks (here 3.5) is updated block by block on the threads."""
-    weights = rng.normal(size=(7, 32_768)).astype("float32")
-    gradients = [rng.normal(size=weights.shape).astype("float32") for _ in range(3)]
-
-    def three_steps(split):
-        twin = nn.optimizers.deserialize(nn.optimizers.serialize(optimizer))
-        param = weights.copy()
-        with threadpool_limits(limits=2 if split else 1, user_api="blas"):
-            for gradient in gradients:
-                twin.update([param], [gradient])
-        return param
-
-    whole = three_steps(split=False)
-    monkeypatch.setattr(threads, "MIN_SPLIT_VALUES", 0)
-    np.testing.assert_array_equal(three_steps(split=True), whole)
 
 
 def test_split_layers_equal_the_plain_formulas(rng, split_everything):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import nn
+from ..errors import ArgumentError
 
 
 def copy_weights_to_torch(model, torch_model) -> None:
@@ -25,8 +26,15 @@ def copy_weights_to_torch(model, torch_model) -> None:
     pairs = [(before, layer) for before, layer in zip([None, *model.layers], model.layers)
              if layer.params]
     if len(modules) != len(pairs):
-        raise ValueError(f"{len(pairs)} ildl layers with weights, {len(modules)} torch modules")
+        raise ArgumentError(
+            f"copy_weights_to_torch: the ildl model has {len(pairs)} layers with weights but the "
+            f"torch model {len(modules)} Linear/Conv2d modules; build the twin with one module "
+            "per Dense or Conv2D layer, in the same order")
     for (before, layer), module in zip(pairs, modules):
+        if not isinstance(layer, nn.Dense | nn.Conv2D):
+            raise ArgumentError(
+                f"copy_weights_to_torch copies Dense and Conv2D layers, not {type(layer).__name__} "
+                f"{layer.name!r}; leave it out of the twin or copy its weights yourself")
         kernel = layer.params["kernel"]
         if kernel.ndim == 4:
             weight = kernel.transpose(3, 2, 0, 1)
@@ -35,6 +43,13 @@ def copy_weights_to_torch(model, torch_model) -> None:
             weight = weight.reshape(len(weight), -1)
         else:
             weight = kernel.T
+        if tuple(module.weight.shape) != weight.shape or (module.bias is None) == layer.use_bias:
+            raise ArgumentError(
+                f"copy_weights_to_torch: {type(layer).__name__} {layer.name!r} (torch weight "
+                f"shape {weight.shape}, bias {layer.use_bias}) does not match {module} (weight "
+                f"{tuple(module.weight.shape)}, bias {module.bias is not None}); give the twin's "
+                "module the layer's sizes and bias")
         with torch.no_grad():
             module.weight.copy_(torch.from_numpy(np.ascontiguousarray(weight)))
-            module.bias.copy_(torch.from_numpy(layer.params["bias"]))
+            if layer.use_bias:
+                module.bias.copy_(torch.from_numpy(layer.params["bias"]))

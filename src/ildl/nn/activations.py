@@ -30,12 +30,13 @@ class ActivationFunction:
     Subclasses implement ``__call__`` and ``derivative``. ``backward`` turns the gradient of the
     loss with respect to the output into the gradient with respect to the input; it may reuse the
     saved output ``y`` (sigmoid' = y (1 - y)) so training does not compute ``f`` twice. Both take
-    an optional ``out``, an array shaped and typed like their result that they may write it into
-    instead of a new one (a layer passes arrays it keeps between training batches); the returned
-    array is the result either way.
+    an optional ``out``, an array shaped and typed like their result, which ``backward`` writes
+    into, and ``__call__`` too where ``writes_out`` says so (a layer passes arrays it keeps
+    between training steps); the returned array is the result either way.
     """
 
     name = "activation"
+    writes_out = False  # whether __call__ writes its result into ``out``
 
     def __call__(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         raise NotImplementedError
@@ -75,11 +76,12 @@ class ReLU(ActivationFunction):
     """Rectified linear unit, ``max(0, x)``; derivative 1 for x > 0 and 0 otherwise (0 at x = 0)."""
 
     name = "relu"
+    writes_out = True
 
     def __call__(self, x, out=None):
         if np.ndim(x) == 0 or not isinstance(x, np.ndarray):
             return np.maximum(x, 0)
-        y = np.empty_like(x) if out is None else out  # max(x, 0), split across threads
+        y = np.empty_like(x) if out is None else out  # max(x, 0), whole images per thread
         threads.split_batch(lambda rows: np.maximum(x[rows], 0, out=y[rows]), len(x), x.size)
         return y
 
@@ -243,6 +245,7 @@ class Softmax(ActivationFunction):
     """
 
     name = "softmax"
+    writes_out = True
 
     def __call__(self, x, out=None):
         shifted = np.subtract(x, x.max(axis=-1, keepdims=True), out=out)  # no overflow in exp
@@ -255,7 +258,7 @@ class Softmax(ActivationFunction):
         return y * (1 - y)
 
     def backward(self, x, y, grad_y, out=None):
-        return y * (grad_y - (grad_y * y).sum(axis=-1, keepdims=True))
+        return np.multiply(y, grad_y - (grad_y * y).sum(axis=-1, keepdims=True), out=out)
 
 
 linear = Linear()

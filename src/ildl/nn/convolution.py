@@ -103,13 +103,12 @@ class ConvGeometry:
                                              padding, dilation[axis]) for axis in (0, 1))
         self.windows_overlap = any((window[axis] - 1) * dilation[axis] + 1 > strides[axis]
                                    for axis in (0, 1))
-        # Every pixel of the padded input in exactly one window (2x2 pooling of an even image).
-        # The windows tile the padded input when each is a solid block (one tap, or no dilation)
-        # as long as the stride and they end where it ends: every pixel is then visited once.
+        # Every pixel of the padded input in exactly one window (2x2 pooling of an even image):
+        # windows that do not overlap, each as many pixels long as the stride (so with no gaps
+        # inside, whatever the dilation), the last one ending where the padded input ends.
         self.windows_tile = not self.windows_overlap and all(
             self.output_hw[axis] * strides[axis] == input_hw[axis] + sum(self.pads[axis])
-            and (window[axis] == 1 or dilation[axis] == 1) and window[axis] == strides[axis]
-            for axis in (0, 1))
+            and window[axis] == strides[axis] for axis in (0, 1))
 
     def window_view(self, images: np.ndarray, pad_value: float = 0.0) -> np.ndarray:
         """(N, H, W, C) -> strided view (N, H', W', kh, kw, C) of the padded windows."""

@@ -31,6 +31,7 @@ from ..validation import (
 from . import losses, metrics, optimizers, saving, threads
 from .callbacks import Callback, History, ProgbarLogger, expected_logs
 from .layers import Layer
+from .layers.base import training_step_arrays
 
 _DTYPES = ("float32", "float64")
 
@@ -137,8 +138,9 @@ class Sequential:
         return self._forward(x, training)
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        for layer in self.layers:
-            x = layer.forward(x, training)
+        with self._cores():
+            for layer in self.layers:
+                x = layer.forward(x, training)
         return x
 
     def _fuses_loss(self) -> bool:
@@ -164,17 +166,18 @@ class Sequential:
         # compute_gradients on arrays already checked by _prepare_xy (the training loop's path).
         outputs = self._forward(x, training=True)
         layers = self.layers
-        if self._fuses_loss():
-            last = layers[-1]  # its pre-activation output holds the logits
-            loss = self.loss.value_from_logits(y, last.pre_activation)
-            grad = last.backward_from_pre_activation(
-                self.loss.gradient_from_logits(y, last.pre_activation),
-                need_input_grad=len(layers) > 1)
-            layers = layers[:-1]
-        else:
-            loss = self.loss.value(y, outputs)
-            grad = self.loss.gradient(y, outputs)
-        _backward(layers, grad, need_input_grad=False)
+        with self._cores():
+            if self._fuses_loss():
+                last = layers[-1]  # its pre-activation output holds the logits
+                loss = self.loss.value_from_logits(y, last.pre_activation)
+                grad = last.backward_from_pre_activation(
+                    self.loss.gradient_from_logits(y, last.pre_activation),
+                    need_input_grad=len(layers) > 1)
+                layers = layers[:-1]
+            else:
+                loss = self.loss.value(y, outputs)
+                grad = self.loss.gradient(y, outputs)
+            _backward(layers, grad, need_input_grad=False)
         self._last_outputs = outputs
         return loss + sum(layer.regularization_loss() for layer in self.layers)
 
@@ -193,8 +196,10 @@ class Sequential:
         """
         x = self._prepare_x(x)
         self._forward(x, training=False)
-        return _backward(self.layers, self._prepare_output_gradient(output_gradient, len(x)),
-                         need_input_grad=True)
+        with self._cores():
+            return _backward(self.layers,
+                             self._prepare_output_gradient(output_gradient, len(x)),
+                             need_input_grad=True)
 
     def activations_and_gradient(self, x, layer: Layer | str, output_gradient
                                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -211,9 +216,10 @@ class Sequential:
         x = self._prepare_x(x)
         index = self._layer_index(layer)
         self._forward(x, training=False)
-        grad = _backward(self.layers[index + 1:],
-                         self._prepare_output_gradient(output_gradient, len(x)),
-                         need_input_grad=True)
+        with self._cores():
+            grad = _backward(self.layers[index + 1:],
+                             self._prepare_output_gradient(output_gradient, len(x)),
+                             need_input_grad=True)
         return self.layers[index].outputs, grad
 
     def _layer_index(self, layer: Layer | str) -> int:
@@ -240,13 +246,16 @@ class Sequential:
         return self._train_step(x, y, where="in train_on_batch")
 
     def _cores(self):
-        """How this model's steps share the CPU's cores: a network without convolution or pooling
-        lets BLAS's threads run its products (``ildl.nn.threads.products_on_blas_threads``)."""
+        """How this model's passes share the CPU's cores: a network without layers that split
+        images across ildl's threads (convolution, pooling) lets BLAS's threads run its products
+        (``ildl.nn.threads.products_on_blas_threads``)."""
         return threads.products_on_blas_threads(
             not any(layer.splits_images for layer in self.layers))
 
     def _train_step(self, x: np.ndarray, y: np.ndarray, where: str) -> float:
-        with self._cores():
+        # Nobody keeps a training step's arrays once the weights are updated: the layers may
+        # write them into arrays they keep from step to step.
+        with training_step_arrays():
             loss = self._batch_gradients(x, y)
             if not math.isfinite(loss):
                 raise TrainingError(
@@ -338,9 +347,8 @@ class Sequential:
 
     def _predict_arrays(self, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
         # predict on an array already checked by _prepare_x (fit's validation, every epoch).
-        with self._cores():
-            outputs = [self._forward(x[start:start + batch_size], training=False)
-                       for start in range(0, len(x), batch_size)]
+        outputs = [self._forward(x[start:start + batch_size], training=False)
+                   for start in range(0, len(x), batch_size)]
         return np.concatenate(outputs) if outputs else np.zeros((0, *self.output_shape),
                                                                self.dtype)
 

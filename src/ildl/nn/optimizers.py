@@ -242,8 +242,8 @@ class Adam(Optimizer):
 
     def _update_one(self, param, grad, slots, scratch):
         m, v = slots["m"], slots["v"]
-        m *= self.beta_1  # m = b1 m + (1 - b1) g (in place: faster than m += (1 - b1) (g - m))
-        np.multiply(grad, 1 - self.beta_1, out=scratch)
+        np.subtract(grad, m, out=scratch)  # m += (1 - b1) (g - m), the form of torch's lerp
+        scratch *= 1 - self.beta_1
         m += scratch
         np.square(grad, out=scratch)  # v = b2 v + (1 - b2) g^2 (square: twice as fast as g * g)
         scratch *= 1 - self.beta_2

@@ -15,9 +15,10 @@ Three measured facts drive it (2-core machine):
 - Handing work to a Python thread costs tens of microseconds (the same product split by ildl:
   320 us), so short passes stay whole.
 
-So ``Sequential`` lets BLAS's threads run the products of a network without convolution or
-pooling layers (``products_on_blas_threads``; products under SMALL_PRODUCT multiply-adds stay on
-one thread) and keeps ildl's threads idle there; a network with them uses ildl's threads.
+So ``Sequential`` lets BLAS's threads run the products of a network without layers that split
+images (``Layer.splits_images``: Conv2D, MaxPooling2D, AveragePooling2D) and keeps ildl's
+threads idle there (``products_on_blas_threads``; products under SMALL_PRODUCT multiply-adds
+stay on one thread); a network with such layers uses ildl's threads.
 
 ildl's own splits change no number: a product's rows are the same dot products whichever thread
 computes them (summed in the same order: the tests compare the bits), and ``split_batch`` hands
@@ -64,7 +65,10 @@ SPLIT_PRODUCT = 100_000_000
 MIN_SPLIT_VALUES = 200_000
 PARTS_PER_THREAD = 2
 
-# True inside ``products_on_blas_threads`` (per thread: two models may train in two threads).
+# True inside ``products_on_blas_threads``. The mode is per thread, but the BLAS thread count
+# that ``one_blas_thread`` switches is the whole process's: while two models train in two
+# threads at once, a product of one may run on one BLAS thread or on several depending on
+# timing (slower or faster, and for some shapes rounded differently).
 _products_on_blas = contextvars.ContextVar("ildl_products_on_blas", default=False)
 _blas = None  # (get, set) of NumPy's BLAS thread count, found on first use (False: none)
 _pool: ThreadPoolExecutor | None = None
@@ -199,8 +203,8 @@ def split_batch(function: Callable[[slice], object], rows: int, values: int,
     With ``values`` (the size of the pass) of at least MIN_SPLIT_VALUES and BLAS set to several
     threads, the slices run on that many threads at once (products inside on one BLAS thread
     each); otherwise, or inside ``products_on_blas_threads``, ``function(slice(0, rows))`` runs
-    here. ``function`` must write each row's
-    result from that row's inputs only, so the split cannot change it.
+    here. ``function`` must write each row's result from that row's inputs only, so the split
+    cannot change it.
     """
     threads = 1 if rows < 2 or values < MIN_SPLIT_VALUES or _products_on_blas.get() \
         else blas_threads()

@@ -15,6 +15,8 @@ next to each other, and list constructor arguments in ``get_config``.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 
 import numpy as np
@@ -22,6 +24,25 @@ import numpy as np
 from ...errors import ArgumentError
 from ...validation import check_shape
 from .. import activations, initializers, regularizers
+
+# True inside ``training_step_arrays`` (per thread: two models may train in two threads).
+_reusing_workspaces = contextvars.ContextVar("ildl_reusing_workspaces", default=False)
+
+
+@contextlib.contextmanager
+def training_step_arrays():
+    """``with training_step_arrays():`` layers write their forward and backward results into
+    arrays they keep between batches (``Layer.workspace``) instead of new ones.
+
+    ``Sequential`` enters it for one training step, whose arrays nobody keeps once the weights
+    are updated. Everywhere else (``model(x, training=True)`` for Monte Carlo dropout, a
+    callback keeping ``layer.outputs``, explanations) results stay fresh arrays.
+    """
+    token = _reusing_workspaces.set(True)
+    try:
+        yield
+    finally:
+        _reusing_workspaces.reset(token)
 
 
 class Layer:
@@ -54,7 +75,6 @@ class Layer:
         self.pre_activation: np.ndarray | None = None  # last output before the activation
         self.outputs: np.ndarray | None = None  # last output after the activation
         self.rng: np.random.Generator | None = None  # random layers draw from it (set by build)
-        self._training = False  # the mode of the last forward
         self._workspaces: dict[str, np.ndarray] = {}
 
     # -- construction -----------------------------------------------------------------------
@@ -108,20 +128,18 @@ class Layer:
 
     def forward(self, inputs: np.ndarray, training: bool = False) -> np.ndarray:
         """Output of the layer for a batch, remembering what ``backward`` needs."""
-        self._training = training
         self.pre_activation = self.call(inputs, training)
-        if isinstance(self.activation, activations.Linear):  # no activation: y is the call's
-            self.outputs = self.pre_activation
-        else:
-            self.outputs = self.activation(self.pre_activation, out=self.workspace(
-                "outputs", self.pre_activation.shape, self.pre_activation.dtype))
+        pre = self.pre_activation
+        out = self.workspace("outputs", pre.shape, pre.dtype) \
+            if self.activation.writes_out else None
+        self.outputs = self.activation(pre, out=out)
         return self.outputs
 
     def backward(self, grad_output: np.ndarray, need_input_grad: bool = True):
         """Gradient w.r.t. the input from the gradient w.r.t. the output of the last ``forward``;
         fills ``grads``, penalties included."""
         grad_pre_activation = grad_output
-        if not isinstance(self.activation, activations.Linear):
+        if not isinstance(self.activation, activations.Linear):  # else nothing to do
             grad_pre_activation = self.activation.backward(
                 self.pre_activation, self.outputs, grad_output, out=self.workspace(
                     "grad_pre_activation", grad_output.shape,
@@ -138,20 +156,23 @@ class Layer:
         return grad_input
 
     def workspace(self, name: str, shape: tuple, dtype) -> np.ndarray | None:
-        """An array for ``name`` that this layer keeps from one training batch to the next, or
-        None after a forward in inference mode (whose results callers may keep).
+        """An array of ``shape`` for ``name`` that this layer keeps between training steps, or
+        None outside one (``training_step_arrays``), where results must be new arrays.
 
         A training step needs arrays of the same shapes every batch. Taken fresh from the
         allocator, their memory went back to the system and was faulted in again each step
-        (the moons network: ~100 page faults, a quarter of its step). An array from here is
-        overwritten by the next training batch.
+        (the moons network: ~100 page faults, a quarter of its step). The array is kept as
+        large as the largest batch seen, and a smaller batch (an epoch's last) gets its first
+        rows, so batch sizes can alternate without new arrays.
         """
-        if not self._training:
+        if not _reusing_workspaces.get():
             return None
+        shape = tuple(shape)
         array = self._workspaces.get(name)
-        if array is None or array.shape != tuple(shape) or array.dtype != dtype:
+        if array is None or array.shape[1:] != shape[1:] or array.dtype != dtype \
+                or len(array) < shape[0]:
             array = self._workspaces[name] = np.empty(shape, dtype)
-        return array
+        return array[:shape[0]]
 
     # -- regularization -------------------------------------------------------------------------
     def regularization_loss(self) -> float:

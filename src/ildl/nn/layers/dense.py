@@ -17,7 +17,8 @@ class Dense(Layer):
 
     Shapes: ``(N, in) -> (N, units)``; kernel ``(in, units)``, bias ``(units,)`` (as Keras).
     Backward: ``dK = x^T g``, ``db = sum_N g``, ``dx = g K^T`` with ``g`` the gradient of the
-    pre-activation output. Small products run on one BLAS thread (see ``ildl.nn.threads``).
+    pre-activation output. The products run where ``ildl.nn.threads.matmul`` puts them: on
+    BLAS's threads in a network of dense layers, on one BLAS thread when small.
 
     >>> layer = Dense(3, activation="relu", input_shape=(2,))
     """
