@@ -37,7 +37,7 @@ def test_a_layer_without_bias_copies_into_a_module_without_bias(torch):
 
 @pytest.mark.parametrize("modules, message", [
     (lambda torch: [torch.nn.Linear(3, 2), torch.nn.Linear(2, 2)],
-     "has 1 layers with weights but the torch model 2"),
+     r"has 1 Dense/Conv2D layer\(s\) but the torch model has 2"),
     (lambda torch: [torch.nn.Linear(3, 5)], r"weight shape \(2, 3\).*weight \(5, 3\)"),
     (lambda torch: [torch.nn.Linear(3, 2, bias=False)], "bias True"),
 ])
@@ -45,3 +45,12 @@ def test_a_twin_that_does_not_match_is_refused_with_what_differs(torch, modules,
     model = nn.Sequential([nn.Dense(2, input_shape=(3,))], seed=0)
     with pytest.raises(ArgumentError, match=message):
         copy_weights_to_torch(model, torch.nn.Sequential(*modules(torch)))
+
+
+def test_a_model_with_other_weighted_layers_is_refused_by_name(torch):
+    model = nn.Sequential([nn.Dense(4, input_shape=(3,)), nn.BatchNormalization(), nn.Dense(2)],
+                          seed=0)
+    twin = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4),
+                               torch.nn.Linear(4, 2))
+    with pytest.raises(ArgumentError, match="has BatchNormalization 'batchnormalization'"):
+        copy_weights_to_torch(model, twin)

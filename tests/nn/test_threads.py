@@ -11,7 +11,6 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from ildl import nn
-from ildl.errors import TrainingError
 from ildl.nn import threads
 
 
@@ -147,18 +146,26 @@ def test_sequential_runs_dense_networks_on_blas_threads(layers, on_blas, rng, mo
     assert threads._products_on_blas.get() is False  # and not after
 
 
-def test_the_modes_end_with_a_diverging_step(rng):
-    """A TrainingError leaves neither BLAS's threads nor kept arrays switched on."""
+def test_the_modes_end_with_an_error_inside_a_pass(rng, monkeypatch):
+    """A layer failing in the middle of a training step leaves neither BLAS's threads nor
+    kept arrays switched on."""
     from ildl.nn.layers import base
 
-    model = nn.Sequential([nn.Dense(2, input_shape=(3,))], seed=0)
-    model.compile(nn.optimizers.SGD(1e38), "mse")  # the first step throws the weights to ~1e38
-    x, y = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
-    with np.errstate(all="ignore"), pytest.raises(TrainingError, match="diverged"):
-        model.train_on_batch(x, y)
-        model.train_on_batch(x, y)
+    model = nn.Sequential([nn.Dense(4, activation="relu", input_shape=(3,)), nn.Dense(2)],
+                          seed=0)
+    model.compile(nn.optimizers.SGD(0.1), "mse")
+    seen = []
+
+    def fail(inputs, training):
+        seen.append((threads._products_on_blas.get(), base.reusing_arrays()))
+        raise FloatingPointError("a layer failed")
+
+    monkeypatch.setattr(model.layers[1], "call", fail)
+    with pytest.raises(FloatingPointError, match="a layer failed"):
+        model.train_on_batch(rng.normal(size=(4, 3)), rng.normal(size=(4, 2)))
+    assert seen == [(True, True)]  # both were on inside the pass
     assert threads._products_on_blas.get() is False
-    assert base._reusing_workspaces.get() is False
+    assert base.reusing_arrays() is False
 
 
 def _split_in_a_forked_child(queue):

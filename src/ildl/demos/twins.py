@@ -25,16 +25,18 @@ def copy_weights_to_torch(model, torch_model) -> None:
                if isinstance(module, torch.nn.Linear | torch.nn.Conv2d)]
     pairs = [(before, layer) for before, layer in zip([None, *model.layers], model.layers)
              if layer.params]
-    if len(modules) != len(pairs):
-        raise ArgumentError(
-            f"copy_weights_to_torch: the ildl model has {len(pairs)} layers with weights but the "
-            f"torch model {len(modules)} Linear/Conv2d modules; build the twin with one module "
-            "per Dense or Conv2D layer, in the same order")
-    for (before, layer), module in zip(pairs, modules):
+    for _, layer in pairs:
         if not isinstance(layer, nn.Dense | nn.Conv2D):
             raise ArgumentError(
-                f"copy_weights_to_torch copies Dense and Conv2D layers, not {type(layer).__name__} "
-                f"{layer.name!r}; leave it out of the twin or copy its weights yourself")
+                f"copy_weights_to_torch copies models whose layers with weights are Dense and "
+                f"Conv2D, but {model.name!r} has {type(layer).__name__} {layer.name!r}; copy "
+                "that layer's weights into its torch module yourself")
+    if len(modules) != len(pairs):
+        raise ArgumentError(
+            f"copy_weights_to_torch: the ildl model has {len(pairs)} Dense/Conv2D layer(s) but "
+            f"the torch model has {len(modules)} Linear/Conv2d module(s); build the twin with "
+            "one module per Dense or Conv2D layer, in the same order")
+    for (before, layer), module in zip(pairs, modules):
         kernel = layer.params["kernel"]
         if kernel.ndim == 4:
             weight = kernel.transpose(3, 2, 0, 1)

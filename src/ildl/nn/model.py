@@ -31,7 +31,7 @@ from ..validation import (
 from . import losses, metrics, optimizers, saving, threads
 from .callbacks import Callback, History, ProgbarLogger, expected_logs
 from .layers import Layer
-from .layers.base import training_step_arrays
+from .layers.base import reusing_arrays, training_step_arrays
 
 _DTYPES = ("float32", "float64")
 
@@ -138,7 +138,8 @@ class Sequential:
         return self._forward(x, training)
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        with self._cores():
+        # Inference returns new arrays, even when a callback or a loss runs it inside a step.
+        with self._cores(), training_step_arrays(reusing_arrays() and training):
             for layer in self.layers:
                 x = layer.forward(x, training)
         return x

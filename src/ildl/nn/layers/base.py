@@ -30,19 +30,27 @@ _reusing_workspaces = contextvars.ContextVar("ildl_reusing_workspaces", default=
 
 
 @contextlib.contextmanager
-def training_step_arrays():
+def training_step_arrays(enabled: bool = True):
     """``with training_step_arrays():`` layers write their forward and backward results into
-    arrays they keep between batches (``Layer.workspace``) instead of new ones.
+    arrays they keep between steps (``Layer.workspace``) instead of new ones;
+    ``training_step_arrays(False)`` turns that off again inside.
 
-    ``Sequential`` enters it for one training step, whose arrays nobody keeps once the weights
-    are updated. Everywhere else (``model(x, training=True)`` for Monte Carlo dropout, a
-    callback keeping ``layer.outputs``, explanations) results stay fresh arrays.
+    ``Sequential`` enters it for one training step, whose arrays nobody needs once the weights
+    are updated, and turns it off for inference. So ``model(x, training=True)`` (Monte Carlo
+    dropout), ``predict`` and the explanations return new arrays, while a layer's ``outputs``
+    and ``pre_activation`` after a training step are its kept arrays, valid until the next step
+    (a callback that keeps them copies them).
     """
-    token = _reusing_workspaces.set(True)
+    token = _reusing_workspaces.set(enabled)
     try:
         yield
     finally:
         _reusing_workspaces.reset(token)
+
+
+def reusing_arrays() -> bool:
+    """Whether layers write into their kept arrays now (inside ``training_step_arrays``)."""
+    return _reusing_workspaces.get()
 
 
 class Layer:
@@ -165,7 +173,7 @@ class Layer:
         large as the largest batch seen, and a smaller batch (an epoch's last) gets its first
         rows, so batch sizes can alternate without new arrays.
         """
-        if not _reusing_workspaces.get():
+        if not reusing_arrays():
             return None
         shape = tuple(shape)
         array = self._workspaces.get(name)
