@@ -19,6 +19,7 @@ from ildl.demos.moons import build_model, make_torch_twin, moons_data
 sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
 import cnn_mnist  # noqa: E402  (a script folder, not a package)
 import common  # noqa: E402
+import conv_winograd  # noqa: E402
 import mlp_mnist  # noqa: E402
 import moons  # noqa: E402
 
@@ -221,3 +222,22 @@ def test_the_moons_step_written_by_hand_trains_as_ildl_does():
         np.testing.assert_allclose(kernel, layer.params["kernel"], rtol=1e-4, atol=1e-6)
         np.testing.assert_allclose(bias, layer.params["bias"], rtol=1e-4, atol=1e-6)
     assert not np.allclose(kernels[0], build_model(0).layers[0].params["kernel"])  # it trained
+
+
+def test_the_winograd_benchmark_computes_the_convolution():
+    """benchmarks/conv_winograd.py times a Winograd F(2x2, 3x3) convolution against im2col; it
+    must compute the same convolution (ildl.nn.convolution.conv2d) for its timing to count."""
+    from ildl.nn.convolution import conv2d
+
+    rng = np.random.default_rng(0)
+    shape = (conv_winograd.BATCH, conv_winograd.SIZE, conv_winograd.SIZE, conv_winograd.CHANNELS)
+    images = rng.standard_normal(shape, dtype=np.float32)
+    kernel = rng.standard_normal((3, 3, conv_winograd.CHANNELS, conv_winograd.FILTERS),
+                                 dtype=np.float32)
+    transformed_kernel = np.einsum("ia,abcf,jb->ijcf", conv_winograd.KERNEL_TRANSFORM, kernel,
+                                   conv_winograd.KERNEL_TRANSFORM)
+    transformed = conv_winograd.transform_inputs(conv_winograd.input_tiles(images))
+    products = np.einsum("ijtc,ijcf->ijtf", transformed, transformed_kernel)
+    expected = conv2d(images, kernel, padding="same")
+    np.testing.assert_allclose(conv_winograd.transform_outputs(products), expected,
+                               rtol=1e-4, atol=1e-3)
