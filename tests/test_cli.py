@@ -282,6 +282,31 @@ def test_nn_mnist_writes_model_and_figure_then_resumes(tmp_path, capsys, few_syn
     assert sorted(os.listdir(out)) == ["cnn.ildl", "cnn_training.png"]  # no temporary files
 
 
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_nn_mnist_draws_its_figure_in_the_theme(theme, tmp_path, capsys, few_synthetic_digits):
+    """The figure's background is the theme's (it was matplotlib's white whatever the theme)."""
+    import numpy as np
+    from matplotlib.colors import to_rgb
+    from PIL import Image
+
+    from ildl.graphics import THEMES
+
+    out = tmp_path / "run"
+    assert main(["nn", "mnist", "--no-download", "--epochs", "1", "--theme", theme, "--out",
+                 str(out)]) == 0
+    capsys.readouterr()
+    with Image.open(out / "cnn_training.png") as image:
+        corner = np.asarray(image.convert("RGB"))[2, 2] / 255
+    np.testing.assert_allclose(corner, to_rgb(THEMES[theme]["figure.facecolor"]), atol=2 / 255)
+
+
+def test_the_parsers_theme_names_are_the_themes():
+    from ildl.cli import THEME_NAMES
+    from ildl.graphics import THEMES
+
+    assert THEME_NAMES == tuple(THEMES)
+
+
 def test_nn_mnist_rerun_with_the_same_epochs_does_not_crash(tmp_path, capsys,
                                                             few_synthetic_digits):
     out = tmp_path / "run"

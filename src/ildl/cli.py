@@ -13,6 +13,10 @@ import os
 import re
 import sys
 
+# The figure themes (ildl.graphics.THEMES' names, spelled out so that building the parser does
+# not import the plotting code; a test keeps the two equal).
+THEME_NAMES = ("dark", "light")
+
 
 class CommandParser(argparse.ArgumentParser):
     """argparse's parser, with mistakes answered as the rest of ildl answers them: the command's
@@ -94,7 +98,7 @@ def _nn_mnist(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")
     from .demos.mnist import digit_data, train_cnn
-    from .graphics import save_figure
+    from .graphics import save_figure, themed
     from .viz import plot_history
 
     data = digit_data(args.data_dir, allow_download=not args.no_download)
@@ -108,9 +112,10 @@ def _nn_mnist(args: argparse.Namespace) -> int:
               f"{model.epochs_trained} epochs; pass --epochs larger than that to continue; "
               f"validation accuracy {results['accuracy']:.2%}")
         return 0
-    figure = plot_history(history, title=f"ildl.nn CNN on {data.source}")
     figure_path = os.path.join(args.out, "cnn_training.png")
-    save_figure(figure, figure_path, dpi=110)
+    with themed(args.theme):
+        figure = plot_history(history, title=f"ildl.nn CNN on {data.source}")
+        save_figure(figure, figure_path, dpi=110, tight=True)
     print(f"validation accuracy {results['accuracy']:.2%}, loss {results['loss']:.4f}\n"
           f"model: {os.path.join(args.out, 'cnn.ildl')}\nfigure: {figure_path}")
     return 0
@@ -499,7 +504,7 @@ def _add_explain_image_command(explain_commands) -> None:
                        "NAME_explained.png and NAME_explained.json (explanations)")
     image.add_argument("--overwrite", action="store_true", help="replace the figures and JSON "
                        "files an earlier run left in --out")
-    image.add_argument("--theme", choices=("dark", "light"), default="dark",
+    image.add_argument("--theme", choices=THEME_NAMES, default="dark",
                        help="the figures' colours (dark)")
     image.add_argument("--save-maps", action="store_true", help="also write "
                        "NAME_explained.npz: every heat map as computed, signed and not scaled "
@@ -535,6 +540,8 @@ def build_parser() -> argparse.ArgumentParser:
     mnist.add_argument("--out", default="mnist_run", help="folder for cnn.ildl and "
                        "cnn_training.png; an existing cnn.ildl is resumed (mnist_run)")
     mnist.add_argument("--no-download", action="store_true", help="never download MNIST")
+    mnist.add_argument("--theme", choices=THEME_NAMES, default="dark",
+                       help="the figure's colours (dark)")
     mnist.set_defaults(run=_nn_mnist)
 
     _add_detect_commands(areas)
@@ -577,7 +584,7 @@ def build_parser() -> argparse.ArgumentParser:
     gallery.add_argument("--out", default="gallery", help="output folder (gallery)")
     gallery.add_argument("--only", nargs="+", metavar="NAME", help="render only these figures")
     gallery.add_argument("--quick", action="store_true", help="few small frames, for tests")
-    gallery.add_argument("--theme", choices=("dark", "light"), default="dark", help="dark")
+    gallery.add_argument("--theme", choices=THEME_NAMES, default="dark", help="dark")
     gallery.add_argument("--format", choices=("gif", "mp4"), default="gif",
                          help="animation format (gif; mp4 needs imageio-ffmpeg)")
     gallery.add_argument("--jobs", type=int, help="figures rendered in parallel (default: one "
