@@ -235,7 +235,7 @@ def _detect_predict(args: argparse.Namespace) -> int:
 
     _check_tile_options(args)
     records = predict(args.weights, args.source, args.out, args.conf, args.iou, args.tile,
-                      args.overlap, args.max_det)
+                      args.overlap, args.max_det, agnostic=args.agnostic)
     found = sum(len(record["boxes"]) for record in records)
     print(f"{found} detections in {len(records)} image(s)/frame(s); annotated files and "
           f"detections.json in {args.out}/")
@@ -434,6 +434,9 @@ def _add_detect_commands(areas) -> None:
                          "(0.25)")
     predict.add_argument("--iou", type=float, default=0.5, help="NMS IoU threshold, 0 to 1 "
                          "(0.5)")
+    predict.add_argument("--agnostic", action="store_true", help="one box per object whatever "
+                         "its class: boxes of different classes suppress each other (for a "
+                         "detector unsure between classes)")
     _add_tile_options(predict)
     predict.set_defaults(run=_detect_predict)
 

@@ -130,6 +130,9 @@ def test_a_box_cut_by_a_tile_edge_gives_way_to_the_whole_box_of_the_neighbour():
         == [1, 2, 0]
     assert merge_tiles(boxes[1:], scores[1:], classes[1:], tile_of_box[1:], cut[1:],
                        0.5).tolist() == [0, 1]
+    # class-agnostic, the whole box of the other class stands for the cut one after all
+    assert merge_tiles(boxes, scores, np.array([1, 0, 0]), tile_of_box, cut, 0.5,
+                       agnostic=True).tolist() == [2, 0]
 
 
 def test_the_image_border_cuts_nothing_and_inner_edges_cut_within_the_margin():
@@ -274,3 +277,34 @@ def test_the_python_api_takes_the_tiling_too(noise_image, tmp_path, make_checkpo
     assert records[0]["source"] == str(noise_image) and records[0]["boxes"]
     with Image.open(tmp_path / "out" / "noise.png") as drawn:
         assert drawn.size == (90, 70)
+
+
+def two_overlapping_objects_of_two_classes(tmp_path):
+    """A 64 x 64 image with two painted objects of different classes (reds 11 and 20) whose
+    boxes, (8, 8, 48, 40) and (16, 8, 56, 40), overlap with IoU 0.67 and whose centres fall in
+    different cells of the finest grid: class-aware NMS keeps both, class-agnostic NMS one."""
+    image = np.zeros((64, 64, 3), dtype=np.uint8)
+    paint(image, (8, 8, 48, 40), 11)
+    paint(image, (16, 8, 18, 10), 20)  # the second object is two corner patches of one red:
+    paint(image, (54, 38, 56, 40), 20)  # its box spans them, and the first keeps its extent
+    path = tmp_path / "pair.png"
+    Image.fromarray(image).save(path)
+    return path
+
+
+@pytest.mark.parametrize("tile", [[], ["--tile", "64"]])
+def test_predict_agnostic_keeps_one_box_per_object_whatever_its_class(tile, tmp_path,
+                                                                      monkeypatch):
+    from ildl.detect import predict as predict_module
+
+    source = two_overlapping_objects_of_two_classes(tmp_path)
+    checkpoint = {"names": ["even", "odd"], "train_config": {"imgsz": 64}}
+    monkeypatch.setattr(predict_module, "load_detector",
+                        lambda weights: (PaintedBoxDetector(), checkpoint))
+    found = {}
+    for agnostic in ([], ["--agnostic"]):
+        out = tmp_path / f"out{len(agnostic)}"
+        assert predict("unused.pt", source, out, "--conf", "0.25", *tile, *agnostic) == 0
+        found[bool(agnostic)] = json.loads((out / "detections.json").read_text())[0]
+    assert sorted(found[False]["names"]) == ["even", "odd"]
+    assert len(found[True]["boxes"]) == 1

@@ -146,7 +146,8 @@ def _refuse_overlap(source: Path, out: Path) -> None:
 
 def predict(weights: str, source: str, out: str, score_threshold: float = 0.25,
             iou_threshold: float = 0.5, tile: int | None = None, overlap: float = DEFAULT_OVERLAP,
-            max_detections: int = MAX_DETECTIONS, verbose: bool = True) -> list[dict]:
+            max_detections: int = MAX_DETECTIONS, verbose: bool = True,
+            agnostic: bool = False) -> list[dict]:
     """Detect objects in ``source`` (image, folder, GIF or video) with the checkpoint
     ``weights``; write annotated files and ``detections.json`` into ``out``; return the records.
 
@@ -155,6 +156,8 @@ def predict(weights: str, source: str, out: str, score_threshold: float = 0.25,
     output file is the source file). With ``tile``, each image or frame is cut into tiles of
     ``tile`` pixels overlapping by ``overlap`` (``sliced.detect_tiled``; a progress bar over
     the tiles when ``verbose``). ``max_detections``: kept per model input (image, or tile).
+    ``agnostic``: one box per object whatever its class (boxes of different classes suppress
+    each other, as Ultralytics' ``agnostic_nms``), for a detector unsure between classes.
 
     >>> predict("runs/shapes/best.pt", "clip.gif", "runs/predict")   # doctest: +SKIP
     >>> predict("best.pt", "orthophoto.png", "runs/trees", tile=400)  # doctest: +SKIP
@@ -192,10 +195,11 @@ def predict(weights: str, source: str, out: str, score_threshold: float = 0.25,
     def detect(frames: list[np.ndarray], title: str) -> list[dict]:
         if tile is None:
             return detect_frames(model, frames, imgsz, score_threshold, iou_threshold,
-                                 max_detections=max_detections)
+                                 max_detections=max_detections, agnostic=agnostic)
         return [detect_tiled(model, frame, imgsz, tile, overlap, score_threshold,
                              iou_threshold, max_detections=max_detections,
-                             title=title if verbose else None) for frame in frames]
+                             title=title if verbose else None, agnostic=agnostic)
+                for frame in frames]
 
     make_out_folder(out)
     records = []

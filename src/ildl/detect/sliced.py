@@ -75,15 +75,17 @@ def cut_by_tile_edge(boxes: np.ndarray, tile: tuple[int, int, int, int], image_s
 
 
 def merge_tiles(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray,
-                tile_of_box: np.ndarray, cut: np.ndarray, iou_threshold: float = 0.5
-                ) -> np.ndarray:
+                tile_of_box: np.ndarray, cut: np.ndarray, iou_threshold: float = 0.5,
+                agnostic: bool = False) -> np.ndarray:
     """Indices of the boxes to keep, best score first (see the module docstring for the two
     steps). boxes (K, 4) xyxy in the image's pixels; scores, classes, ``tile_of_box`` (the
-    index of the tile that found each box) and ``cut`` (``cut_by_tile_edge``): (K,)."""
-    covered = _covered_by_a_whole_box(boxes, classes, tile_of_box, cut, iou_threshold)
+    index of the tile that found each box) and ``cut`` (``cut_by_tile_edge``): (K,).
+    ``agnostic``: boxes of any class stand for and suppress each other (``nms.decode``)."""
+    rivals = np.zeros_like(classes) if agnostic else classes
+    covered = _covered_by_a_whole_box(boxes, rivals, tile_of_box, cut, iou_threshold)
     left = np.flatnonzero(~covered)
     kept = non_max_suppression(torch.as_tensor(boxes[left]), torch.as_tensor(scores[left]),
-                               torch.as_tensor(classes[left]), iou_threshold)
+                               torch.as_tensor(rivals[left]), iou_threshold)
     return left[kept.numpy()]
 
 
@@ -111,11 +113,12 @@ def _covered_by_a_whole_box(boxes: np.ndarray, classes: np.ndarray, tile_of_box:
 
 def detect_tiled(model, image: np.ndarray, imgsz: int, tile: int, overlap: float = DEFAULT_OVERLAP,
                  score_threshold: float = 0.25, iou_threshold: float = 0.5, batch: int = 16,
-                 max_detections: int = MAX_DETECTIONS, title: str | None = None
-                 ) -> dict[str, np.ndarray]:
+                 max_detections: int = MAX_DETECTIONS, title: str | None = None,
+                 agnostic: bool = False) -> dict[str, np.ndarray]:
     """Detections in ``image`` (H, W, 3) uint8 cut into tiles of ``tile`` pixels overlapping
     by ``overlap`` of a tile: ``boxes`` (K, 4) xyxy in the image's pixels, ``scores`` (K,),
-    ``classes`` (K,), best first.
+    ``classes`` (K,), best first. ``agnostic``: one box per object whatever its class, in each
+    tile and across them.
 
     At most ``max_detections`` per tile are kept before the merge, so the image keeps at most
     that many per tile. The model sees ``batch`` tiles at a time; with ``title``, a progress
@@ -131,7 +134,7 @@ def detect_tiled(model, image: np.ndarray, imgsz: int, tile: int, overlap: float
         group = tiles[start:start + batch]
         crops = [image[y1:y2, x1:x2] for x1, y1, x2, y2 in group]
         found = detect_frames(model, crops, imgsz, score_threshold, iou_threshold, batch,
-                              max_detections)
+                              max_detections, agnostic)
         for index, (corners, detections) in enumerate(zip(group, found), start):
             x1, y1, x2, y2 = corners
             boxes = detections["boxes"] + np.array([x1, y1, x1, y1], dtype=np.float64)
@@ -144,7 +147,7 @@ def detect_tiled(model, image: np.ndarray, imgsz: int, tile: int, overlap: float
     if bar:
         bar.finish(len(tiles), len(tiles), {})
     boxes, scores, classes, tile_of_box, cut = (np.concatenate(column) for column in zip(*parts))
-    keep = merge_tiles(boxes, scores, classes, tile_of_box, cut, iou_threshold)
+    keep = merge_tiles(boxes, scores, classes, tile_of_box, cut, iou_threshold, agnostic)
     return {"boxes": boxes[keep], "scores": scores[keep], "classes": classes[keep]}
 
 
