@@ -74,3 +74,21 @@ def test_every_learning_rate_of_the_legend_shows_its_path(theme):
             assert exact.sum() >= 50, (label, exact.sum())  # measured: 103 to 3816 pixels
     finally:
         matplotlib.pyplot.close(figure)
+
+
+def test_each_critical_points_panel_names_its_own_markers():
+    """The saddle's cross on the left, the minima's stars on the right: each in its panel's
+    legend (the right panel's stars were unexplained)."""
+    import matplotlib.pyplot as plt
+
+    from ildl.gallery.figures_surfaces import CP_START, _critical_points_figure
+    from ildl.nn.optimizers import SGD
+    from ildl.viz.optimizer_paths import optimizer_path
+    from ildl.viz.surfaces import monkey_saddle
+
+    panels = [(surface, optimizer_path(surface, SGD(0.005), CP_START, 5), surface.name)
+              for surface in (monkey_saddle(), peaks())]
+    figure, _ = _critical_points_figure(panels, dpi=50)
+    legends = [[text.get_text() for text in ax.get_legend().get_texts()] for ax in figure.axes]
+    plt.close(figure)
+    assert "saddle point" in legends[0] and "minimum" in legends[1]

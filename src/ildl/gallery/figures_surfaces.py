@@ -139,8 +139,9 @@ def _critical_points_figure(panels, dpi):
     for index, (surface, path, title) in enumerate(panels):
         ax = figure.add_subplot(1, 2, index + 1, projection="3d")
         label = f"gradient descent, lr={CP_LEARNING_RATE:g}"
+        # each panel its own legend: their markers differ (a saddle; minima)
         views.append(PathsView3D(ax, surface, {label: path}, {label: OPTIMIZER_COLORS["sgd"]},
-                                 elevation=35, azimuth=-60, legend=index == 0))
+                                 elevation=35, azimuth=-60))
         ax.set_title(title, pad=0)
     figure.suptitle(f"Critical points: gradient descent from (1, 0), {CP_STEPS} steps")
     figure.subplots_adjust(left=0.0, right=1.0, bottom=0.03, top=0.86, wspace=0.02)
@@ -185,7 +186,8 @@ register(Figure(
     caption="Where the gradient vanishes, gradient descent (learning rate 0.005, from (1, 0)) "
             "slows down: on the monkey saddle x^3 - 3xy^2 it creeps towards the flat saddle point "
             "and stalls there; on MATLAB's peaks surface it settles in a shallow local minimum "
-            "(f = -0.06) while the global one (f = -6.55, white star) lies over the ridge.",
+            "(f = -0.06) while the global one (f = -6.55, the lowest white star) lies over the "
+            "ridge.",
     code="from ildl.nn.optimizers import SGD\n"
          "from ildl.viz import animate_descent_3d, monkey_saddle, peaks\n"
          "for surface in (monkey_saddle(), peaks()):\n"
