@@ -78,7 +78,7 @@ def test_every_learning_rate_of_the_legend_shows_its_path(theme):
 
 def test_each_critical_points_panel_names_its_own_markers():
     """The saddle's cross on the left, the minima's stars on the right: each in its panel's
-    legend (the right panel's stars were unexplained)."""
+    legend (the right panel's stars were unexplained), and the dot at the path's head."""
     import matplotlib.pyplot as plt
 
     from ildl.gallery.figures_surfaces import CP_START, _critical_points_figure
@@ -92,3 +92,4 @@ def test_each_critical_points_panel_names_its_own_markers():
     legends = [[text.get_text() for text in ax.get_legend().get_texts()] for ax in figure.axes]
     plt.close(figure)
     assert "saddle point" in legends[0] and "minimum" in legends[1]
+    assert all("current position" in legend for legend in legends)  # the dot at the path's head

@@ -146,6 +146,13 @@ def _mark_critical_points(ax, surface: Surface, z: Callable | None = None) -> No
 HEAD_LABEL = "current position"  # the legend's name for the dot at the head of every path
 
 
+def _add_head_to_legend(ax) -> None:
+    """One legend entry for the dots at the heads of all paths, in a neutral grey: each head
+    has its path's colour."""
+    ax.plot([], [], "o", color="#9e9e9e", markersize=7, markeredgecolor="black",
+            label=HEAD_LABEL)
+
+
 class PathsView2D:
     """Paths on a filled contour plot of ``surface`` in ``ax``; ``show(step)`` draws each path up
     to that step with a dot at its head. ``window`` ((x_min, x_max), (y_min, y_max)) shows part
@@ -167,9 +174,7 @@ class PathsView2D:
                                      label=label)[0] for label in paths}
         self.heads = {label: ax.plot([], [], "o", color=colors[label], markersize=7,
                                      markeredgecolor="black")[0] for label in paths}
-        # One legend entry for all the heads, in a neutral grey: each head has its path's colour.
-        ax.plot([], [], "o", color="#9e9e9e", markersize=7, markeredgecolor="black",
-                label=HEAD_LABEL)
+        _add_head_to_legend(ax)
         (x_min, x_max), (y_min, y_max) = window or surface.domain
         ax.set_xlim(x_min, x_max)
         ax.set_ylim(y_min, y_max)
@@ -251,6 +256,7 @@ class PathsView3D:
                                      label=label)[0] for label in paths}
         self.heads = {label: ax.plot([], [], [], "o", color=colors[label], markersize=7,
                                      markeredgecolor="black", zorder=8)[0] for label in paths}
+        _add_head_to_legend(ax)
         (x_min, x_max), (y_min, y_max) = surface.domain
         ax.set_xlim(x_min, x_max)
         ax.set_ylim(y_min, y_max)
