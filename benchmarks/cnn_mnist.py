@@ -135,29 +135,21 @@ def profile_ildl(data_dir: str, steps: int = 60) -> None:
 
 
 def profile_torch(data_dir: str, steps: int = 60) -> None:
-    """PyTorch's own profiler over ``steps`` training batches of the same CNN: the operations
-    that take most of the time, ms per batch (self time, as the profiler counts it)."""
+    """PyTorch's own profiler over ``steps`` training batches of the same CNN (``train_torch``
+    on the first ``steps`` batches): the operations that take most of the time, ms per batch
+    (self time, as the profiler counts it)."""
     import torch
     from torch.profiler import ProfilerActivity, profile
 
     torch.set_num_threads(common.THREADS)
     (x, y), _ = common.mnist_split(data_dir, images=True)
-    x = torch.from_numpy(x.transpose(0, 3, 1, 2).copy())  # NCHW
-    y = torch.from_numpy(y)
+    x = x[:steps * BATCH].transpose(0, 3, 1, 2).copy()  # NCHW
+    y = y[:steps * BATCH]
     model = build_torch(build_cnn())
-    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, eps=common.ADAM_EPSILON)
-    loss_function = torch.nn.CrossEntropyLoss()
-
-    def train(batches: int) -> None:
-        for step in range(batches):
-            rows = slice(step * BATCH, (step + 1) * BATCH)
-            optimizer.zero_grad()
-            loss_function(model(x[rows]), y[rows]).backward()
-            optimizer.step()
-
-    train(10)  # warm up
+    common.train_torch(model, x[:10 * BATCH], y[:10 * BATCH], 1, BATCH, LEARNING_RATE,
+                       seed=0)  # warm up
     with profile(activities=[ProfilerActivity.CPU]) as profiler:
-        train(steps)
+        common.train_torch(model, x, y, 1, BATCH, LEARNING_RATE, seed=0)
     operations = sorted(profiler.key_averages(), key=lambda op: -op.self_cpu_time_total)
     total = sum(op.self_cpu_time_total for op in operations)
     print(f"\nWhere PyTorch's time goes ({steps} batches of {BATCH}, ms per batch, its "
