@@ -29,10 +29,6 @@ TWIN_SETTINGS = settings(max_examples=25, deadline=None, database=None,
 SMOOTH_ACTIVATIONS = ["linear", "tanh", "sigmoid", "gelu"]  # central differences need no kinks
 
 
-
-
-
-
 def check_layer_gradients(layer, x, rng, training=True):
     """Own central differences of L = sum(y * R) + penalty w.r.t. x and every parameter."""
     projection = rng.normal(size=(len(x), *layer.output_shape))
@@ -722,3 +718,33 @@ def test_activation_formulas_apply_after_the_convolution(rng):
         build(plain, (5, 5, 2), seed=7)
         np.testing.assert_allclose(layer.forward(x), ACTIVATION_FORMULAS[name](plain.forward(x)),
                                    rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("use_bias", [True, False])
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_conv2d_equals_the_sum_over_kernel_taps_as_batch_sizes_change(rng, use_bias, padding):
+    """The layer's one product (its bias the weight of a column of ones, its patch matrix kept
+    from batch to batch) against the definition summed tap by tap, outputs and the gradients of
+    kernel and bias, for batches of 4, 2 and 4 images."""
+    layer = nn.Conv2D(3, 3, padding=padding, use_bias=use_bias)
+    build(layer, (6, 5, 2))
+    randomize_params(layer, rng)
+    kernel = layer.params["kernel"]
+    bias = layer.params["bias"] if use_bias else np.zeros(3)
+    for batch in (4, 2, 4):
+        x = rng.normal(size=(batch, 6, 5, 2))
+        padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))) if padding == "same" else x
+        height, width = padded.shape[1] - 2, padded.shape[2] - 2
+        taps = {(a, b): padded[:, a:a + height, b:b + width, :] for a in range(3) for b in range(3)}
+        expected = bias + sum(tap @ kernel[a, b] for (a, b), tap in taps.items())
+        np.testing.assert_allclose(layer.forward(x, training=True), expected, rtol=1e-12,
+                                   atol=1e-12)
+        grad = rng.normal(size=expected.shape)
+        layer.backward(grad)
+        for (a, b), tap in taps.items():
+            np.testing.assert_allclose(layer.grads["kernel"][a, b],
+                                       np.einsum("nijc,nijf->cf", tap, grad), rtol=1e-12,
+                                       atol=1e-12)
+        if use_bias:
+            np.testing.assert_allclose(layer.grads["bias"], grad.sum(axis=(0, 1, 2)),
+                                       rtol=1e-12)

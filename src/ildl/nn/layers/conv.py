@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ...errors import ArgumentError
@@ -30,8 +32,8 @@ class Conv2D(Layer):
     Shapes: ``(N, H, W, C) -> (N, H', W', filters)``; kernel ``(kh, kw, C, filters)``, bias
     ``(filters,)``. ``padding="same"`` keeps ``H' = ceil(H / stride)``, ``"valid"`` uses only full
     windows; ``dilation_rate`` spreads the kernel taps apart. Computed as one matrix product over
-    all patches (``ildl.nn.convolution.conv2d``), the batch split across threads by whole images
-    (``ildl.nn.threads``).
+    all patches (``ildl.nn.convolution.conv2d``), the bias as the kernel's weight for a last column
+    of ones, the batch split across threads by whole images (``ildl.nn.threads``).
 
     >>> layer = Conv2D(32, 3, padding="same", activation="relu", input_shape=(28, 28, 1))
     """
@@ -98,33 +100,52 @@ class Conv2D(Layer):
                                 f"shape {inputs.shape}{hint}")
         geometry = self._geometry_for(inputs.shape[1:3])
         windows = geometry.window_view(inputs)  # (N, H', W', kh, kw, C), a view: no copy yet
-        # im2col's matrix, one row per output pixel (ildl.nn.convolution.im2col), written into
-        # a buffer kept from the last batch of the same shape.
-        if self._columns is None or self._columns.shape != windows.shape \
-                or self._columns.dtype != inputs.dtype:
-            self._columns = np.empty(windows.shape, dtype=inputs.dtype)
-        columns = self._columns
-        kernel_2d = kernel.reshape(-1, self.filters)
+        columns = self._columns_for(windows)
+        patches = columns[..., :math.prod(windows.shape[3:])].reshape(windows.shape)
+        kernel_rows = self._kernel_rows()
         outputs = np.empty((*windows.shape[:3], self.filters), dtype=inputs.dtype)
 
-        def convolve(images: slice) -> None:  # columns @ kernel (+ bias) for these images
-            np.copyto(columns[images], windows[images])
+        def convolve(images: slice) -> None:  # columns @ kernel_rows for these images
+            np.copyto(patches[images], windows[images])
             rows = outputs[images].reshape(-1, self.filters)
-            np.matmul(columns[images].reshape(len(rows), -1), kernel_2d, out=rows)
-            if self.use_bias:
-                rows += self.params["bias"]
+            np.matmul(columns[images].reshape(len(rows), -1), kernel_rows, out=rows)
 
         threads.split_batch(convolve, len(inputs), columns.size)  # whole images per thread
         return outputs
+
+    def _columns_for(self, windows: np.ndarray) -> np.ndarray:
+        """im2col's matrix (``ildl.nn.convolution.im2col``) as (N, H', W', kh * kw * C), one row
+        per output pixel, and with a bias a last column of ones: the bias is then the kernel's
+        weight for an input that is always 1, so the one product adds it (and backward's product
+        sums its gradient) with no pass of its own over the outputs. The buffer is kept from the
+        last batch of the same shape, its column of ones written once."""
+        n, height, width = windows.shape[:3]
+        shape = (n, height, width, math.prod(windows.shape[3:]) + self.use_bias)
+        if self._columns is None or self._columns.shape != shape \
+                or self._columns.dtype != windows.dtype:
+            self._columns = np.empty(shape, dtype=windows.dtype)
+            if self.use_bias:
+                self._columns[..., -1] = 1
+        return self._columns
+
+    def _kernel_rows(self) -> np.ndarray:
+        """The kernel as the (kh * kw * C, F) matrix of the product, the bias as its last row."""
+        kernel_rows = self.params["kernel"].reshape(-1, self.filters)
+        if not self.use_bias:
+            return kernel_rows
+        return np.concatenate([kernel_rows, self.params["bias"][None]])
 
     def call_backward(self, grad_pre_activation, need_input_grad=True):
         kernel = self.params["kernel"]
         grad_rows = grad_pre_activation.reshape(-1, self.filters)  # one row per output pixel
         columns = self._columns.reshape(len(grad_rows), -1)
-        # A sum over every pixel of the batch: one product (split by its rows, the kernel's).
-        threads.matmul(columns.T, grad_rows, out=self.grads["kernel"].reshape(-1, self.filters))
-        if self.use_bias:  # einsum sums the columns of this tall matrix ~4x faster than sum(0)
-            np.einsum("pf->f", grad_rows, out=self.grads["bias"])
+        # A sum over every pixel of the batch: one product (split by its rows, the kernel's);
+        # the bias's gradient, the sum of grad_rows, is the row of its column of ones.
+        grad_kernel_rows = threads.matmul(columns.T, grad_rows)
+        self.grads["kernel"][...] = grad_kernel_rows[:len(grad_kernel_rows) - self.use_bias] \
+            .reshape(kernel.shape)
+        if self.use_bias:
+            self.grads["bias"][...] = grad_kernel_rows[-1]
         if not need_input_grad:
             return None
         # Through the tap at kernel offset (a, b) the gradient g @ K[a, b].T flows back to the
