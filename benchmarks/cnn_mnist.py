@@ -3,8 +3,9 @@
 conv 3x3 32 same -> ReLU -> maxpool 2 -> conv 3x3 64 same -> ReLU -> maxpool 2 -> flatten ->
 dense 128 ReLU -> dense 10 softmax; Adam 1e-3 (epsilon 1e-8), batch 64, float32, 5 epochs on the
 MNIST test set split 8000 train / 2000 validation, 2 threads; PyTorch and Keras (torch backend)
-start from ildl's initial weights. Prints the comparison table and, with --profile, where ildl's
-time goes layer by layer.
+start from ildl's initial weights. A last row is a floor: the step's matrix products alone, which
+any network on NumPy's BLAS computes. Prints the comparison table and, with --profile, where
+ildl's and PyTorch's time goes.
 
     pip install -e '.[torch,bench]'     # Keras; without it the table has no Keras row
     python benchmarks/cnn_mnist.py [--data-dir ../shared/data/mnist] [--epochs 5] [--profile]
@@ -17,6 +18,7 @@ import json
 import time
 
 import common
+from ildl import nn
 from ildl.demos.mnist import build_cnn
 from ildl.demos.twins import copy_weights_to_torch
 
@@ -86,11 +88,59 @@ def run_keras(data_dir: str, epochs: int, seeds: int) -> dict:
             "label": common.keras_label()}
 
 
+def step_products(model, batch: int) -> list[tuple[tuple[int, int], tuple[int, int], bool]]:
+    """The matrix products of one training step of ``model`` on ``batch`` images, as
+    ``(shape of a, shape of b, a is a transposed view)``: per Conv2D its forward, im2col
+    ``(N H' W', kh kw C + 1) @ (kh kw C + 1, F)`` (the bias row included), its kernel gradient
+    ``columns.T @ g``, and its input gradient as the one product ``g @ K.T``; per Dense the same
+    three. The first layer has no input gradient."""
+    products = []
+    for index, layer in enumerate(model.layers):
+        if isinstance(layer, nn.Conv2D):
+            rows = batch * layer.output_shape[0] * layer.output_shape[1]
+            patch = layer.params["kernel"][..., 0].size
+            inner, units = patch + layer.use_bias, layer.filters
+        elif isinstance(layer, nn.Dense):
+            rows, patch = batch, layer.params["kernel"].shape[0]
+            inner, units = patch, layer.units
+        else:
+            continue
+        products += [((rows, inner), (inner, units), False), ((inner, rows), (rows, units), True)]
+        if index:
+            products.append(((rows, units), (units, patch), False))
+    return products
+
+
+def run_products(data_dir: str, epochs: int, seeds: int) -> dict:
+    """The floor: ``step_products`` of the benchmark CNN, on float32 normal draws, as many steps
+    as the training runs take, on one BLAS thread and on two; the faster counts."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    steps = seeds * epochs * (common.TRAIN_IMAGES // BATCH)
+    operands = []
+    for shape_a, shape_b, transposed in step_products(build_cnn(), BATCH):
+        a = rng.standard_normal(shape_a[::-1] if transposed else shape_a, dtype=np.float32)
+        operands.append((a.T if transposed else a, rng.standard_normal(shape_b,
+                                                                        dtype=np.float32)))
+    seconds = {}
+    for threads in (1, common.THREADS):
+        with threadpool_limits(limits=threads, user_api="blas"):
+            start = time.perf_counter()
+            for _ in range(steps):
+                for a, b in operands:
+                    a @ b
+            seconds[threads] = time.perf_counter() - start
+    fastest = min(seconds, key=seconds.get)
+    return {"images_per_s": steps * BATCH / seconds[fastest], "val_accuracy": None,
+            "val_accuracy_std": None, "seeds": seeds, "peak_rss_mb": common.peak_rss_mb(),
+            "label": f"NumPy products alone, {fastest} BLAS thread{'s' * (fastest > 1)}"}
+
+
 def profile_ildl(data_dir: str, steps: int = 60) -> None:
     """Time forward and backward of each layer and the optimizer over ``steps`` batches."""
     import numpy as np
-
-    from ildl import nn
 
     (x, y), _ = common.mnist_split(data_dir, images=True)
     model = build_cnn()
@@ -162,7 +212,7 @@ def profile_torch(data_dir: str, steps: int = 60) -> None:
     print(f"| total | {total / 1e3 / steps:.2f} | 100% |")
 
 
-RUNNERS = {"ildl": run_ildl, "pytorch": run_torch, "keras": run_keras}
+RUNNERS = {"ildl": run_ildl, "pytorch": run_torch, "keras": run_keras, "products": run_products}
 
 
 def main() -> None:
@@ -183,6 +233,10 @@ def main() -> None:
     common.print_table(f"CNN conv32-pool-conv64-pool-dense128-dense10, Adam 1e-3, batch {BATCH}, "
                        f"{args.epochs} epochs, MNIST 8000/2000, float32, 2 threads, same initial "
                        "weights", results)
+    print("\nNumPy products alone: the matrix products of each training step (each layer's "
+          "forward, kernel gradient and input gradient, the convolutions' as im2col products) "
+          "and nothing else, the faster of 1 and 2 BLAS threads in this run: a floor for any "
+          "network on NumPy's BLAS")
     if args.profile:
         profile_ildl(args.data_dir)
         profile_torch(args.data_dir)

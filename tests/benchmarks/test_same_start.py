@@ -241,3 +241,16 @@ def test_the_winograd_benchmark_computes_the_convolution():
     expected = conv2d(images, kernel, padding="same")
     np.testing.assert_allclose(conv_winograd.transform_outputs(products), expected,
                                rtol=1e-4, atol=1e-3)
+
+
+def test_the_cnn_floor_times_every_product_of_a_training_step():
+    """benchmarks/cnn_mnist.py's floor row: the step's products, counted by hand for the CNN
+    (conv 3x3x1 -> 32 on 28x28, conv 3x3x32 -> 64 on 14x14, dense 3136 -> 128 -> 10): forward,
+    kernel gradient (bias row included) and input gradient (none for the first layer)."""
+    n = 8
+    by_hand = (2 * n * 28 * 28 * (9 + 1) * 32
+               + 2 * n * 14 * 14 * (9 * 32 + 1) * 64 + n * 14 * 14 * 64 * 9 * 32
+               + 3 * n * 3136 * 128 + 3 * n * 128 * 10)
+    products = cnn_mnist.step_products(build_cnn(), n)
+    assert sum(a[0] * a[1] * b[1] for a, b, _ in products) == by_hand
+    assert all(a[1] == b[0] for a, b, _ in products)
