@@ -93,3 +93,27 @@ def test_each_critical_points_panel_names_its_own_markers():
     plt.close(figure)
     assert "saddle point" in legends[0] and "minimum" in legends[1]
     assert all("current position" in legend for legend in legends)  # the dot at the path's head
+
+
+def test_the_gradient_descent_surface_names_its_markers_below_the_surface():
+    """The 3-D panel had no legend: its start, path and head dot are named in one row under
+    the surface (inside the turning 3-D box it would cover it)."""
+    import matplotlib.pyplot as plt
+
+    from ildl.gallery.figures_surfaces import GD_START, _gradient_descent_figure
+    from ildl.nn.optimizers import SGD
+    from ildl.viz.optimizer_paths import optimizer_path
+    from ildl.viz.surfaces import curve_fit_surface
+
+    surface = curve_fit_surface()
+    figure, _, _ = _gradient_descent_figure(surface, optimizer_path(surface, SGD(0.04), GD_START,
+                                                                    5), dpi=50)
+    figure.canvas.draw()
+    surface_panel = figure.axes[0]
+    legend = surface_panel.get_legend()
+    names = [text.get_text() for text in legend.get_texts()]
+    legend_box = legend.get_window_extent()
+    panel_box = surface_panel.get_window_extent()
+    plt.close(figure)
+    assert names == ["start", "path", "current position"]
+    assert legend_box.y1 <= panel_box.y0 + 0.05 * panel_box.height  # under the surface

@@ -70,9 +70,12 @@ def _gradient_descent_figure(surface, path, dpi):
     grid = figure.add_gridspec(1, 2, width_ratios=[1.15, 1])
     ax3d = figure.add_subplot(grid[0], projection="3d")
     color = OPTIMIZER_COLORS["sgd"]
-    paths = {f"gradient descent, lr={GD_LEARNING_RATE:g}": path}
+    paths = {"path": path}
     surface_view = PathsView3D(ax3d, surface, paths, {label: color for label in paths},
                                elevation=40, azimuth=-120, legend=False)
+    # Under the turning surface, in one row: inside the 3-D box it would cover the surface.
+    ax3d.legend(loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=3, fontsize=8,
+                framealpha=0.85)
     ax3d.set_title(f"MSE over (a, b); lr {GD_LEARNING_RATE:g}", pad=0)
     curve_view = CurveFitView(figure.add_subplot(grid[1]), surface, path, color)
     figure.suptitle("Gradient descent fits $y = \\sin(b\\cos(ax))$ to 200 noisy points")
