@@ -143,3 +143,44 @@ def test_a_label_at_the_top_or_right_edge_is_moved_into_the_image_whole():
     np.testing.assert_array_equal(drawn([60, 0, 140, 60])[:height, 60:60 + width], label)
     # a box touching the right side: the same label, ending at the image's last column
     np.testing.assert_array_equal(drawn([170, 80, 199, 140])[80 - height:80, 200 - width:], label)
+
+
+def test_labels_of_close_boxes_do_not_cover_each_other():
+    from ildl.detect.boxes import box_intersection
+    from ildl.detect.predict import label_positions
+
+    size = np.array([[40.0, 10.0]])
+    # alone with room above: on the top edge; at the image's top: inside the box, at its top
+    assert label_positions(np.array([[50.0, 50, 90, 90]]), size, (200, 200)).tolist() == \
+        [[50, 40]]
+    assert label_positions(np.array([[50.0, 4, 90, 90]]), size, (200, 200)).tolist() == [[50, 4]]
+    # off the right side: shifted left
+    assert label_positions(np.array([[180.0, 50, 199, 90]]), size, (200, 200)).tolist() == \
+        [[160, 40]]
+    # four boxes on the same spot: above, inside at the top, under, inside at the bottom, the
+    # most confident first (order)
+    same = np.array([[50.0, 50, 90, 90]] * 4)
+    placed = label_positions(same, np.repeat(size, 4, axis=0), (200, 200),
+                             order=np.array([2, 0, 3, 1]))
+    assert placed[:, 1].tolist() == [50, 80, 40, 90]
+    corners = np.hstack([placed, placed + size])
+    overlaps = box_intersection(corners, corners)
+    assert np.all(overlaps[~np.eye(4, dtype=bool)] == 0)
+    # a fifth has no free spot: it takes the least covered one, never off the image
+    fifth = label_positions(np.array([[50.0, 50, 90, 90]] * 5), np.repeat(size, 5, axis=0),
+                            (200, 200))
+    assert ((fifth >= 0) & (fifth + size <= 200)).all()
+
+
+def test_a_lower_scored_box_on_the_same_spot_labels_itself_under_its_box():
+    from ildl.detect.predict import draw_detections
+
+    found = {"boxes": np.array([[60.0, 60, 100, 100], [61.0, 61, 101, 101]]),
+             "scores": np.array([0.3, 0.9]), "classes": np.array([0, 1])}
+    painted = draw_detections(np.zeros((200, 200, 3), np.uint8), found, ["a", "b"])
+    filled = painted.any(axis=2)  # a label is a filled band with black text on it
+    # the 0.9 label over the boxes' top edges, the 0.3 label under their bottom edges
+    assert filled[50:60, 62:85].mean() > 0.6 and filled[103:112, 62:85].mean() > 0.6
+    alone = draw_detections(np.zeros((200, 200, 3), np.uint8),
+                            {key: value[1:] for key, value in found.items()}, ["a", "b"])
+    assert alone[103:112, 62:85].any(axis=2).mean() == 0

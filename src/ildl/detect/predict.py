@@ -69,10 +69,11 @@ def draw_detections(frame: np.ndarray, detections: dict, names: list[str]) -> np
     Sized to be read with the image seen whole: labels of 12 pixels (Ultralytics' smallest) up
     to 640-pixel images and in proportion above (a 2472-pixel orthophoto shown on a screen is
     shrunk about four times); lines of a 160th of the image's shorter side, but never more than a
-    tenth of a box's side, so they do not hide small objects. A label sits on its box's top edge,
-    inside the box where the image has no room above it, and is shifted left where it would run
-    off the right side. Beyond ``MAX_LABELLED`` boxes only the outlines are drawn: hundreds of
-    labels would cover what they name (names and scores are in detections.json).
+    tenth of a box's side, so they do not hide small objects. Labels are drawn over all the
+    outlines, so no outline crosses a label, and where two boxes are close they do not cover
+    each other: see ``label_positions``. Beyond ``MAX_LABELLED`` boxes only the outlines are
+    drawn: hundreds of labels would cover what they name (names and scores are in
+    detections.json).
     """
     from PIL import Image, ImageDraw
 
@@ -80,23 +81,57 @@ def draw_detections(frame: np.ndarray, detections: dict, names: list[str]) -> np
     draw = ImageDraw.Draw(image)
     font = _label_font(max(LABEL_PIXELS, round(LABEL_PIXELS * max(frame.shape[:2]) / 640)))
     line = max(1, round(min(frame.shape[:2]) / 160))
-    labelled = len(detections["boxes"]) <= MAX_LABELLED
-    scores = detections.get("scores")
-    for index, (box, label) in enumerate(zip(detections["boxes"], detections["classes"])):
-        colour = SERIES_COLORS[int(label) % len(SERIES_COLORS)]
-        x1, y1, x2, y2 = (float(v) for v in box)
+    boxes = np.asarray(detections["boxes"], dtype=float).reshape(-1, 4)
+    colours = [SERIES_COLORS[int(label) % len(SERIES_COLORS)] for label in detections["classes"]]
+    for (x1, y1, x2, y2), colour in zip(boxes, colours):
         width = max(1, min(line, round(min(x2 - x1, y2 - y1) / 10)))
         draw.rectangle((x1, y1, x2, y2), outline=colour, width=width)
-        if not labelled:
-            continue
-        text = names[int(label)] if scores is None else f"{names[int(label)]} {scores[index]:.2f}"
-        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
-        label_width, label_height = right - left + 4, bottom - top + 2  # 2 px, 1 px margins
-        x = min(max(x1, 0), frame.shape[1] - label_width)
-        y = y1 - label_height if y1 >= label_height else max(y1, 0)
+    if len(boxes) > MAX_LABELLED:
+        return np.asarray(image)
+    scores = detections.get("scores")
+    texts = [names[int(label)] if scores is None else f"{names[int(label)]} {scores[index]:.2f}"
+             for index, label in enumerate(detections["classes"])]
+    corners = [draw.textbbox((0, 0), text, font=font) for text in texts]
+    sizes = np.array([(right - left + 4, bottom - top + 2)  # 2 px, 1 px margins
+                      for left, top, right, bottom in corners], dtype=float).reshape(-1, 2)
+    order = np.argsort(-np.asarray(scores), kind="stable") if scores is not None else None
+    positions = label_positions(boxes, sizes, frame.shape[:2], order)
+    for (x, y), (label_width, label_height), text, colour, (left, top, _, _) in zip(
+            positions, sizes, texts, colours, corners):
         draw.rectangle((x, y, x + label_width - 1, y + label_height - 1), fill=colour)
         draw.text((x + 2 - left, y + 1 - top), text, fill="black", font=font)
     return np.asarray(image)
+
+
+def label_positions(boxes: np.ndarray, sizes: np.ndarray, image_hw: tuple[int, int],
+                    order: np.ndarray | None = None) -> np.ndarray:
+    """Top-left corners (N, 2) for the labels (sizes (N, 2): width, height) of xyxy ``boxes``
+    (N, 4) on an image of ``image_hw``.
+
+    A label goes on its box's top edge, else inside the box at its top, else under the box, else
+    inside at its bottom: the first of these that covers no label placed before it (the spot
+    that covers least when all do). Above or under the box only where the image has room for
+    it; shifted left where it would run off the right side. Labels are placed in ``order`` (the
+    most confident first, so they get the best spots), else in the boxes' order.
+    """
+    from .boxes import box_intersection
+
+    height, width = image_hw
+    placed = np.zeros((0, 4))
+    positions = np.zeros((len(boxes), 2))
+    for index in range(len(boxes)) if order is None else order:
+        (x1, y1, _, y2), (label_width, label_height) = boxes[index], sizes[index]
+        x = min(max(x1, 0), width - label_width)
+        tops = [top for top, fits in ((y1 - label_height, y1 >= label_height), (y1, True),
+                                      (y2, y2 + label_height <= height), (y2 - label_height, True))
+                if fits]
+        tops = [min(max(top, 0), height - label_height) for top in tops]
+        spots = np.array([[x, top, x + label_width, top + label_height] for top in tops])
+        covered = box_intersection(spots, placed).sum(axis=1)
+        best = spots[int(np.argmin(covered))]  # the first of the least covered
+        positions[index] = best[:2]
+        placed = np.vstack([placed, best])
+    return positions
 
 
 def _label_font(size: int):
