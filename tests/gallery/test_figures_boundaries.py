@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from ildl.errors import ArgumentError
 from ildl.gallery import FIGURES, RenderOptions
 from ildl.gallery.figures_boundaries import (
     EarlyStoppingWatcher,
@@ -59,6 +60,22 @@ def test_l2_shrinks_the_weights():
     kernels = l2_weight_matrices((0.0, 1e-3, 1e-2), quick=True)
     sizes = [np.abs(kernel).mean() for kernel in kernels.values()]
     assert sizes[0] > sizes[1] > sizes[2]
+
+
+def test_the_weakest_l2_empties_the_matrix_under_adam_but_hardly_shows_under_sgd():
+    """The figure's lesson, on the full network: L2(0.0001) cuts the layer's mean |w| to about a
+    quarter under Adam (measured 0.137 -> 0.036) and by about 5% under SGD (0.138 -> 0.131)."""
+    shrunk = {}
+    for optimizer in ("adam", "sgd"):
+        kernels = l2_weight_matrices((0.0, 1e-4), optimizer=optimizer)
+        plain, penalized = (np.abs(kernel).mean() for kernel in kernels.values())
+        shrunk[optimizer] = penalized / plain
+    assert shrunk["adam"] < 0.5 and shrunk["sgd"] > 0.85
+
+
+def test_weight_matrices_refuse_an_unknown_optimizer():
+    with pytest.raises(ArgumentError, match="unknown optimizer 'rmsprop'.*adam"):
+        l2_weight_matrices(optimizer="rmsprop")
 
 
 def test_bias_variance_models_are_recorded_at_the_same_epochs():
