@@ -139,6 +139,19 @@ def keras_label() -> str:
     return f"keras {keras.__version__} ({keras.backend.backend()})"
 
 
+def fastest_blas_threads(run) -> tuple[float, str]:
+    """Call ``run() -> seconds`` with NumPy's BLAS on 1 thread and on ``THREADS`` threads;
+    return the faster time and what it ran on ("2 BLAS threads"), for the floors' rows."""
+    from threadpoolctl import threadpool_limits
+
+    seconds = {}
+    for threads in (1, THREADS):
+        with threadpool_limits(limits=threads, user_api="blas"):
+            seconds[threads] = run()
+    fastest = min(seconds, key=seconds.get)
+    return seconds[fastest], f"{fastest} BLAS thread{'s' * (fastest > 1)}"
+
+
 def repeat_over_seeds(run, seeds: int, samples_per_run: int) -> dict:
     """Call ``run(seed) -> (training seconds, validation accuracy)`` for seeds 0..seeds-1:
     throughput over all runs, accuracy as mean and standard deviation (runs differ by seed)."""

@@ -181,8 +181,6 @@ def run_numpy_step(steps: int, seed: int) -> dict:
 def run_products(steps: int, seed: int) -> dict:
     """The step's 14 matrix products (forward, and each layer's kernel and input gradients) in
     plain NumPy, nothing else, on one BLAS thread and on BLAS's threads; the faster counts."""
-    from threadpoolctl import threadpool_limits
-
     x = moons_data().x_train.astype(np.float32)
     kernels = [layer.params["kernel"] for layer in build_model(seed).layers]
 
@@ -200,14 +198,10 @@ def run_products(steps: int, seed: int) -> dict:
                     grad = grad @ kernel_t if grad.shape[1] > 1 else grad * kernel_t
         return time.perf_counter() - start
 
-    seconds = {}
-    for threads in (1, common.THREADS):
-        with threadpool_limits(limits=threads, user_api="blas"):
-            seconds[threads] = products(steps)
-    fastest = min(seconds, key=seconds.get)
-    return {"seconds": seconds[fastest], "steps": steps, "accuracy": None,
+    seconds, threads = common.fastest_blas_threads(lambda: products(steps))
+    return {"seconds": seconds, "steps": steps, "accuracy": None,
             "step_overhead_s": None, "peak_rss_mb": common.peak_rss_mb(),
-            "label": f"NumPy products alone, {fastest} BLAS thread{'s' * (fastest > 1)}"}
+            "label": f"NumPy products alone, {threads}"}
 
 
 RUNNERS = {"ildl": run_ildl, "pytorch": run_torch, "keras": run_keras,

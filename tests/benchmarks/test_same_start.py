@@ -248,9 +248,11 @@ def test_the_cnn_floor_times_every_product_of_a_training_step():
     (conv 3x3x1 -> 32 on 28x28, conv 3x3x32 -> 64 on 14x14, dense 3136 -> 128 -> 10): forward,
     kernel gradient (bias row included) and input gradient (none for the first layer)."""
     n = 8
-    by_hand = (2 * n * 28 * 28 * (9 + 1) * 32
-               + 2 * n * 14 * 14 * (9 * 32 + 1) * 64 + n * 14 * 14 * 64 * 9 * 32
-               + 3 * n * 3136 * 128 + 3 * n * 128 * 10)
-    products = cnn_mnist.step_products(build_cnn(), n)
-    assert sum(a[0] * a[1] * b[1] for a, b, _ in products) == by_hand
-    assert all(a[1] == b[0] for a, b, _ in products)
+    conv1, conv2 = n * 28 * 28, n * 14 * 14  # output pixels: the rows of im2col's matrices
+    assert cnn_mnist.step_products(build_cnn(), n) == [
+        ((conv1, 10), (10, 32), False), ((10, conv1), (conv1, 32), True),
+        ((conv2, 289), (289, 64), False), ((289, conv2), (conv2, 64), True),
+        ((conv2, 64), (64, 288), False),
+        ((n, 3136), (3136, 128), False), ((3136, n), (n, 128), True),
+        ((n, 128), (128, 3136), False),
+        ((n, 128), (128, 10), False), ((128, n), (n, 10), True), ((n, 10), (10, 128), False)]

@@ -154,9 +154,10 @@ def test_labels_of_close_boxes_do_not_cover_each_other():
     assert label_positions(np.array([[50.0, 50, 90, 90]]), size, (200, 200)).tolist() == \
         [[50, 40]]
     assert label_positions(np.array([[50.0, 4, 90, 90]]), size, (200, 200)).tolist() == [[50, 4]]
-    # off the right side: shifted left
+    # off the right side: shifted left; wider than the image: its start shows
     assert label_positions(np.array([[180.0, 50, 199, 90]]), size, (200, 200)).tolist() == \
         [[160, 40]]
+    assert label_positions(np.array([[10.0, 50, 30, 90]]), size, (200, 30)).tolist() == [[0, 40]]
     # four boxes on the same spot: above, inside at the top, under, inside at the bottom, the
     # most confident first (order)
     same = np.array([[50.0, 50, 90, 90]] * 4)

@@ -117,3 +117,4 @@ def test_the_gradient_descent_surface_names_its_markers_below_the_surface():
     plt.close(figure)
     assert names == ["start", "path", "current position"]
     assert legend_box.y1 <= panel_box.y0 + 0.05 * panel_box.height  # under the surface
+    assert legend_box.y0 >= 0  # and inside the figure (the GIF's frames are not trimmed)

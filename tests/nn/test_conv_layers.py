@@ -725,13 +725,13 @@ def test_activation_formulas_apply_after_the_convolution(rng):
 def test_conv2d_equals_the_sum_over_kernel_taps_as_batch_sizes_change(rng, use_bias, padding):
     """The layer's one product (its bias the weight of a column of ones, its patch matrix kept
     from batch to batch) against the definition summed tap by tap, outputs and the gradients of
-    kernel and bias, for batches of 4, 2 and 4 images."""
+    kernel and bias, for batches of 4, 4 (the kept matrix reused), 2 and 4 images."""
     layer = nn.Conv2D(3, 3, padding=padding, use_bias=use_bias)
     build(layer, (6, 5, 2))
     randomize_params(layer, rng)
     kernel = layer.params["kernel"]
     bias = layer.params["bias"] if use_bias else np.zeros(3)
-    for batch in (4, 2, 4):
+    for batch in (4, 4, 2, 4):
         x = rng.normal(size=(batch, 6, 5, 2))
         padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))) if padding == "same" else x
         height, width = padded.shape[1] - 2, padded.shape[2] - 2

@@ -24,6 +24,7 @@ from ..errors import ArgumentError, MissingDependencyError, MissingFileError, Ov
 from ..graphics import SERIES_COLORS, write_frames
 from ..outputs import check_out_folder, make_out_folder
 from ..validation import check_integer
+from .boxes import box_intersection
 from .checkpoint import load_detector
 from .config import PATH
 from .data_yaml import IMAGE_SUFFIXES, image_files
@@ -91,13 +92,13 @@ def draw_detections(frame: np.ndarray, detections: dict, names: list[str]) -> np
     scores = detections.get("scores")
     texts = [names[int(label)] if scores is None else f"{names[int(label)]} {scores[index]:.2f}"
              for index, label in enumerate(detections["classes"])]
-    corners = [draw.textbbox((0, 0), text, font=font) for text in texts]
+    text_boxes = [draw.textbbox((0, 0), text, font=font) for text in texts]
     sizes = np.array([(right - left + 4, bottom - top + 2)  # 2 px, 1 px margins
-                      for left, top, right, bottom in corners], dtype=float).reshape(-1, 2)
+                      for left, top, right, bottom in text_boxes], dtype=float).reshape(-1, 2)
     order = np.argsort(-np.asarray(scores), kind="stable") if scores is not None else None
     positions = label_positions(boxes, sizes, frame.shape[:2], order)
     for (x, y), (label_width, label_height), text, colour, (left, top, _, _) in zip(
-            positions, sizes, texts, colours, corners):
+            positions, sizes, texts, colours, text_boxes):
         draw.rectangle((x, y, x + label_width - 1, y + label_height - 1), fill=colour)
         draw.text((x + 2 - left, y + 1 - top), text, fill="black", font=font)
     return np.asarray(image)
@@ -111,17 +112,16 @@ def label_positions(boxes: np.ndarray, sizes: np.ndarray, image_hw: tuple[int, i
     A label goes on its box's top edge, else inside the box at its top, else under the box, else
     inside at its bottom: the first of these that covers no label placed before it (the spot
     that covers least when all do). Above or under the box only where the image has room for
-    it; shifted left where it would run off the right side. Labels are placed in ``order`` (the
-    most confident first, so they get the best spots), else in the boxes' order.
+    it; shifted left where it would run off the right side (but never off the left one).
+    Labels are placed in ``order`` (the most confident first, so they get the best spots), else
+    in the boxes' order.
     """
-    from .boxes import box_intersection
-
     height, width = image_hw
     placed = np.zeros((0, 4))
     positions = np.zeros((len(boxes), 2))
     for index in range(len(boxes)) if order is None else order:
         (x1, y1, _, y2), (label_width, label_height) = boxes[index], sizes[index]
-        x = min(max(x1, 0), width - label_width)
+        x = max(min(x1, width - label_width), 0)  # a label wider than the image: its start shows
         tops = [top for top, fits in ((y1 - label_height, y1 >= label_height), (y1, True),
                                       (y2, y2 + label_height <= height), (y2 - label_height, True))
                 if fits]

@@ -32,8 +32,9 @@ class Conv2D(Layer):
     Shapes: ``(N, H, W, C) -> (N, H', W', filters)``; kernel ``(kh, kw, C, filters)``, bias
     ``(filters,)``. ``padding="same"`` keeps ``H' = ceil(H / stride)``, ``"valid"`` uses only full
     windows; ``dilation_rate`` spreads the kernel taps apart. Computed as one matrix product over
-    all patches (``ildl.nn.convolution.conv2d``), the bias as the kernel's weight for a last column
-    of ones, the batch split across threads by whole images (``ildl.nn.threads``).
+    all patches, as ``ildl.nn.convolution.conv2d`` does, with the bias inside that product (the
+    kernel's weight for a last column of ones), the batch split across threads by whole images
+    (``ildl.nn.threads``).
 
     >>> layer = Conv2D(32, 3, padding="same", activation="relu", input_shape=(28, 28, 1))
     """
@@ -100,8 +101,7 @@ class Conv2D(Layer):
                                 f"shape {inputs.shape}{hint}")
         geometry = self._geometry_for(inputs.shape[1:3])
         windows = geometry.window_view(inputs)  # (N, H', W', kh, kw, C), a view: no copy yet
-        columns = self._columns_for(windows)
-        patches = columns[..., :math.prod(windows.shape[3:])].reshape(windows.shape)
+        columns, patches = self._columns_for(windows)
         kernel_rows = self._kernel_rows()
         outputs = np.empty((*windows.shape[:3], self.filters), dtype=inputs.dtype)
 
@@ -113,23 +113,29 @@ class Conv2D(Layer):
         threads.split_batch(convolve, len(inputs), columns.size)  # whole images per thread
         return outputs
 
-    def _columns_for(self, windows: np.ndarray) -> np.ndarray:
-        """im2col's matrix (``ildl.nn.convolution.im2col``) as (N, H', W', kh * kw * C), one row
-        per output pixel, and with a bias a last column of ones: the bias is then the kernel's
-        weight for an input that is always 1, so the one product adds it (and backward's product
-        sums its gradient) with no pass of its own over the outputs. The buffer is kept from the
-        last batch of the same shape, its column of ones written once."""
-        n, height, width = windows.shape[:3]
-        shape = (n, height, width, math.prod(windows.shape[3:]) + self.use_bias)
+    def _columns_for(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """im2col's matrix (``ildl.nn.convolution.im2col``) for ``windows`` (N, H', W', kh, kw, C)
+        as (N, H', W', kh * kw * C + 1), one row per output pixel, its last column ones (without
+        a bias: no such column). The bias is then the kernel's weight for an input that is
+        always 1, so the one product adds it (and backward's product sums its gradient) with no
+        pass of its own over the outputs. Also returns the view of the patches' part shaped as
+        ``windows``, for copying them in. The buffer is kept from the last batch of the same
+        shape, its column of ones written once."""
+        patch_size = math.prod(windows.shape[3:])
+        shape = (*windows.shape[:3], patch_size + 1 if self.use_bias else patch_size)
         if self._columns is None or self._columns.shape != shape \
                 or self._columns.dtype != windows.dtype:
             self._columns = np.empty(shape, dtype=windows.dtype)
             if self.use_bias:
-                self._columns[..., -1] = 1
-        return self._columns
+                self._columns[..., patch_size] = 1
+        # Splitting the last axis of this slice (step 1) into (kh, kw, C) is always possible
+        # without a copy, so ``patches`` is a view and what is copied into it lands in the buffer.
+        patches = self._columns[..., :patch_size].reshape(windows.shape)
+        return self._columns, patches
 
     def _kernel_rows(self) -> np.ndarray:
-        """The kernel as the (kh * kw * C, F) matrix of the product, the bias as its last row."""
+        """The (kh * kw * C + 1, F) matrix of the product: the kernel's rows, then the bias (no
+        bias: the kernel's (kh * kw * C, F) rows alone)."""
         kernel_rows = self.params["kernel"].reshape(-1, self.filters)
         if not self.use_bias:
             return kernel_rows
@@ -142,10 +148,10 @@ class Conv2D(Layer):
         # A sum over every pixel of the batch: one product (split by its rows, the kernel's);
         # the bias's gradient, the sum of grad_rows, is the row of its column of ones.
         grad_kernel_rows = threads.matmul(columns.T, grad_rows)
-        self.grads["kernel"][...] = grad_kernel_rows[:len(grad_kernel_rows) - self.use_bias] \
-            .reshape(kernel.shape)
+        patch_size = math.prod(kernel.shape[:3])
+        self.grads["kernel"][...] = grad_kernel_rows[:patch_size].reshape(kernel.shape)
         if self.use_bias:
-            self.grads["bias"][...] = grad_kernel_rows[-1]
+            self.grads["bias"][...] = grad_kernel_rows[patch_size]
         if not need_input_grad:
             return None
         # Through the tap at kernel offset (a, b) the gradient g @ K[a, b].T flows back to the
