@@ -748,3 +748,15 @@ def test_conv2d_equals_the_sum_over_kernel_taps_as_batch_sizes_change(rng, use_b
         if use_bias:
             np.testing.assert_allclose(layer.grads["bias"], grad.sum(axis=(0, 1, 2)),
                                        rtol=1e-12)
+
+
+def test_an_empty_batch_goes_through_a_cnn_both_ways():
+    """A batch of no images gives no outputs and no input gradients, as in PyTorch (reshapes
+    with -1 could not tell the size of an empty axis)."""
+    model = nn.Sequential([
+        nn.Conv2D(2, 3, input_shape=(8, 8, 1)), nn.BatchNormalization(), nn.MaxPooling2D(),
+        nn.Conv2D(2, 3, padding="same", strides=2), nn.AveragePooling2D(padding="same"),
+        nn.Flatten(), nn.Dropout(0.5), nn.Dense(3, activation="softmax")])
+    images = np.zeros((0, 8, 8, 1))
+    assert model(images).shape == (0, 3)
+    assert model.input_gradient(images, np.zeros((0, 3))).shape == (0, 8, 8, 1)

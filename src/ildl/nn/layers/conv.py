@@ -108,7 +108,7 @@ class Conv2D(Layer):
         def convolve(images: slice) -> None:  # columns @ kernel_rows for these images
             np.copyto(patches[images], windows[images])
             rows = outputs[images].reshape(-1, self.filters)
-            np.matmul(columns[images].reshape(len(rows), -1), kernel_rows, out=rows)
+            np.matmul(columns[images].reshape(len(rows), columns.shape[-1]), kernel_rows, out=rows)
 
         threads.split_batch(convolve, len(inputs), columns.size)  # whole images per thread
         return outputs
@@ -144,7 +144,7 @@ class Conv2D(Layer):
     def call_backward(self, grad_pre_activation, need_input_grad=True):
         kernel = self.params["kernel"]
         grad_rows = grad_pre_activation.reshape(-1, self.filters)  # one row per output pixel
-        columns = self._columns.reshape(len(grad_rows), -1)
+        columns = self._columns.reshape(len(grad_rows), self._columns.shape[-1])
         # A sum over every pixel of the batch: one product (split by its rows, the kernel's);
         # the bias's gradient, the sum of grad_rows, is the row of its column of ones.
         grad_kernel_rows = threads.matmul(columns.T, grad_rows)
@@ -162,7 +162,7 @@ class Conv2D(Layer):
         def through_offset(a: int, b: int, images: slice) -> np.ndarray:
             grad_here = grad[images]
             return (grad_here.reshape(-1, self.filters) @ kernel[a, b].T).reshape(
-                *grad_here.shape[:3], -1)
+                *grad_here.shape[:3], kernel.shape[2])
 
         return self._geometry.add_windows_back(through_offset, len(grad), kernel.shape[2],
                                                grad.dtype)

@@ -21,7 +21,7 @@ class Flatten(Layer):
 
     def call(self, inputs, training):
         self._input_shape = inputs.shape
-        return inputs.reshape(len(inputs), -1)
+        return inputs.reshape(len(inputs), math.prod(inputs.shape[1:]))  # (not -1: N may be 0)
 
     def call_backward(self, grad_pre_activation, need_input_grad=True):
         return grad_pre_activation.reshape(self._input_shape) if need_input_grad else None
