@@ -128,3 +128,15 @@ def test_snapshots_of_several_models_label_their_axes_in_a_readable_size():
              + ax.get_yticklabels() if label.get_visible() and label.get_text()}
     assert sizes and min(sizes) >= 9  # it was 7: unreadable at the gallery's width
     plt.close(figure)
+
+
+def test_the_curves_legend_names_the_dotted_lines_at_the_snapshots():
+    x, y = moons()
+    recorder = BoundaryRecorder(x, y, every=1, resolution=10)
+    small_model().fit(x, y, epochs=4, verbose=0, callbacks=[recorder])
+    figure = plot_boundary_snapshots(recorder, x, y, count=3)
+    accuracy_panel = next(ax for ax in figure.axes if ax.get_ylabel() == "accuracy")
+    names = [text.get_text() for text in accuracy_panel.get_legend().get_texts()]
+    dotted = [line for line in accuracy_panel.get_lines() if line.get_linestyle() == ":"]
+    matplotlib.pyplot.close(figure)
+    assert names == ["training", "snapshots above"] and len(dotted) == 3

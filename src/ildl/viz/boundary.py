@@ -274,8 +274,9 @@ def _summary_curves(figure, cell, recorder, frames: list[int]) -> None:
                                      ("val_", VALIDATION_COLOR, "validation")):
             if prefix + name in recorder.metrics:
                 ax.plot(recorder.steps, recorder.metrics[prefix + name], color=color, label=label)
-        for frame in frames:
-            ax.axvline(recorder.steps[frame], color="grey", linestyle=":", linewidth=1)
+        for index, frame in enumerate(frames):
+            ax.axvline(recorder.steps[frame], color="grey", linestyle=":", linewidth=1,
+                       label="snapshots above" if index == 0 else None)
         ax.set_xlabel(unit)
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
