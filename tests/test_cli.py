@@ -220,6 +220,24 @@ def test_the_first_hours_mistakes_are_one_line_without_a_traceback(detect_inputs
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.parametrize("arguments, option", [
+    (["nn", "moons", "--steps", "-5"], "--steps"),
+    (["nn", "moons", "--learning-rate", "0"], "--learning-rate"),
+    (["nn", "moons", "--learning-rate", "nan"], "--learning-rate"),
+    (["nn", "moons", "--seed", "-1"], "--seed"),
+    (["gallery", "--jobs", "0"], "--jobs"),
+])
+def test_bad_numbers_are_refused_by_their_option_before_any_work(arguments, option, tmp_path,
+                                                                 monkeypatch, capsys):
+    """They used to be announced first (moons: "-5 full-batch steps ... about -0.0s each") and
+    refused by an inner function (run_moons, SGD, render_gallery) in its own names."""
+    monkeypatch.chdir(tmp_path)
+    assert main(arguments) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and os.listdir(tmp_path) == []
+    assert captured.err.startswith(f"ildl: error: {option}: ") and captured.err.count("\n") == 1
+
+
 @pytest.mark.slow  # trains or renders for a minute under load
 def test_console_script_runs_the_quick_gallery(tmp_path):
     completed = subprocess.run([sys.executable, "-m", "ildl.cli", "gallery", "--quick", "--out",

@@ -65,7 +65,12 @@ def _nn_moons(args: argparse.Namespace) -> int:
 
     from .demos.moons import SECONDS_PER_STEP, run_moons
     from .progress import format_seconds
+    from .validation import check_integer, check_number
 
+    # Checked before the run is announced, in the options' own names.
+    check_integer(args.steps, "full-batch steps", "--steps", minimum=1)
+    check_number(args.learning_rate, "the learning rate", "--learning-rate", low=0, bounds="(]")
+    check_integer(args.seed, "the weights' seed", "--seed", minimum=0)
     twin = not args.no_torch and importlib.util.find_spec("torch") is not None
     print(f"moons: 1000 points, noise 0.2, 10% test; 2-25-50-50-25-1 ReLU/sigmoid; gradient "
           f"descent lr {args.learning_rate}, {args.steps:,} full-batch steps with ildl"
@@ -128,8 +133,11 @@ def _gallery(args: argparse.Namespace) -> int:
         for name, figure in FIGURES.items():
             print(f"{name}: {figure.caption}")
         return 0
+    from .validation import check_integer
+
     options = RenderOptions(quick=args.quick, theme=args.theme, format=args.format)
-    jobs = _available_cores() if args.jobs is None else args.jobs
+    jobs = _available_cores() if args.jobs is None else check_integer(
+        args.jobs, "figures rendered at once", "--jobs", minimum=1)
     outcomes = render_gallery(args.out, args.only, options, jobs=jobs)
     print("\n| figure | seconds | files |\n|---|---:|---|")
     for outcome in outcomes:
