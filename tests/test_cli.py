@@ -49,11 +49,16 @@ def test_a_users_mistake_is_one_line_and_exit_status_2(capsys):
     (["gallery", "--only", "ewma", "--out", "notes.txt"], "the gallery's output folder "
                                                           "'notes.txt' is a file; choose a "
                                                           "folder (--out DIR)"),
+    (["explain", "bench", "--seed", "-1"], "--seed: the seed must be an integer >= 0"),
+    (["explain", "bench", "--steps", "0"], "--steps: curve steps must be an integer >= 1"),
+    (["explain", "bench", "--task", "photos", "--sanity-images", "0"],
+     "--sanity-images: sanity-check photos must be an integer >= 1"),
 ])
 def test_nn_and_gallery_mistakes_are_named_before_any_work(arguments, message, tmp_path,
                                                            monkeypatch, capsys):
     """One line in the option's own name, nothing announced or written first (moons used to
-    announce "-5 full-batch steps ... about -0.0s each" and fail in run_moons' or SGD's names)."""
+    announce "-5 full-batch steps ... about -0.0s each" and fail in run_moons' or SGD's names;
+    explain bench trained its CNN before refusing a negative seed)."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("keep me")
     assert main(arguments) == 2

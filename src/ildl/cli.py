@@ -459,7 +459,15 @@ def _add_detect_commands(areas) -> None:
 def _explain_bench(args: argparse.Namespace) -> int:
     from .explain.bench import run_benchmark
     from .explain.bench_report import summary
+    from .validation import check_integer
 
+    # Checked before a model is loaded or trained, in the options' own names.
+    check_integer(args.seed, "the seed", "--seed", minimum=0)
+    for option, value, what in (("--images", args.images, "images explained"),
+                                ("--steps", args.steps, "curve steps"),
+                                ("--sanity-images", args.sanity_images, "sanity-check photos")):
+        if value is not None:
+            check_integer(value, what, option, minimum=1)
     rows = run_benchmark(args.model, images=args.images, methods=args.methods, out_dir=args.out,
                          quick=args.quick, seed=args.seed, steps=args.steps, task=args.task,
                          photos=args.photos, sanity_images=args.sanity_images)

@@ -131,6 +131,21 @@ def test_bad_arguments(tmp_path):
         run_benchmark(images=25, out_dir=tmp_path, quick=True, verbose=0)
 
 
+@pytest.mark.parametrize("arguments", [{"seed": -1}, {"steps": 0}])
+def test_a_bad_seed_or_step_count_is_refused_before_the_model_is_made(arguments, tmp_path,
+                                                                     monkeypatch):
+    """Both used to be refused only after the benchmark's CNN had been trained (and cached)."""
+    import ildl.explain.bench as bench
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was made before the arguments were checked")
+
+    monkeypatch.setattr(bench, "_benchmark_model", no_model)
+    with pytest.raises(ValueError, match=f"run_benchmark: {next(iter(arguments))} must be"):
+        run_benchmark(out_dir=tmp_path, quick=True, verbose=0, **arguments)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_command_line_quick_run(tmp_path, capsys):
     assert main(["explain", "bench", "--quick", "--images", "2", "--methods", "gradcam",
                  "--out", str(tmp_path)]) == 0

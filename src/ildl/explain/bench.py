@@ -22,6 +22,7 @@ import numpy as np
 
 from ..errors import ArgumentError
 from ..progress import ProgressBar
+from ..validation import check_integer
 from .bench_methods import (
     RANDOM,
     Unsupported,
@@ -148,6 +149,10 @@ def run_benchmark(model=None, images: int | None = None, methods: Sequence[str] 
     >>> rows = run_benchmark("efficientnet-lite0", methods=["gradcam", "occlusion"])
     >>> rows[0]["insertion_auc_blurred"], rows[0]["cascade"]["stem"]
     """
+    # Checked before any model is loaded or trained (a bad seed used to fail after the CNN trained).
+    check_integer(seed, "seed", "run_benchmark", minimum=0)
+    if steps is not None:
+        check_integer(steps, "steps", "run_benchmark", minimum=1)
     chosen = chosen_methods(methods) + [RANDOM]
     if _task(model, task, photos) == "photos":
         options = PhotoBenchOptions.chosen(images, sanity_images, steps, quick, seed)
