@@ -109,9 +109,7 @@ def test_logits_and_the_last_block_equal_the_reference_s(networks, images):
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings(
-    "ignore:You are using the legacy TorchScript-based ONNX export:DeprecationWarning",
-    "ignore:The feature will be removed:DeprecationWarning", "ignore::torch.jit.TracerWarning")
+@pytest.mark.filterwarnings("ignore::torch.jit.TracerWarning")
 def test_an_onnx_export_runs_in_onnxruntime_as_in_torch(networks, images, tmp_path):
     pytest.importorskip("onnx", reason='torch.onnx.export writes through onnx: '
                                        'pip install "ildl[onnx]"')

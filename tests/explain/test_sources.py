@@ -18,10 +18,7 @@ from ildl.explain.pretrained import imagenet_classes
 torch = pytest.importorskip("torch", reason='model files need torch: pip install '
                                             '"ildl[classifiers]"')
 # TorchScript is deprecated in recent torch, but it is the torch format that loads without pickle
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:`torch.jit.*deprecated:DeprecationWarning",
-    "ignore:You are using the legacy TorchScript-based ONNX export:DeprecationWarning",
-    "ignore:The feature will be removed:DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.*deprecated:DeprecationWarning")
 
 NEEDS_ONNXRUNTIME = 'ONNX files run in onnxruntime: pip install "ildl[classifiers]"'
 SIZE = 16  # pixels of the images the small network is exported for
