@@ -262,7 +262,7 @@ def _check_tile_options(args: argparse.Namespace) -> None:
     from .errors import ArgumentError
     from .validation import check_integer
 
-    check_integer(args.max_det, "max_det", "--max-det", minimum=1)
+    check_integer(args.max_det, "detections kept per image", "--max-det", minimum=1)
     if args.tile is None and args.overlap is not None:
         raise ArgumentError(f"--overlap {args.overlap} needs --tile SIZE (the tiles it overlaps); "
                             "add --tile, e.g. --tile 640, or leave out --overlap")

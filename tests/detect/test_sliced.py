@@ -242,7 +242,8 @@ def test_max_det_caps_the_detections_per_tile(noise_image, tmp_path, make_checkp
                                            "of a tile whole in at least one tile"),
     (["--overlap", "0.3"], "--overlap 0.3 needs --tile SIZE (the tiles it overlaps); add "
                            "--tile, e.g. --tile 640, or leave out --overlap"),
-    (["--max-det", "0"], "--max-det: max_det must be an integer >= 1, got 0 (int)"),
+    (["--max-det", "0"], "--max-det: detections kept per image must be an integer >= 1, got 0 "
+                         "(int)"),
 ])
 @pytest.mark.parametrize("command", ["predict", "val"])
 def test_bad_tile_options_get_one_line_and_nothing_is_written(
