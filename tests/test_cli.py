@@ -364,6 +364,9 @@ def existing_dataset(tmp_path):
     (["--max-objects", "-3"], "max_objects (--max-objects) must be in 1..255, got -3"),
     (["--train", "-1"], "n_train (--train) must be a non-negative integer, got -1"),
     (["--val", "-1"], "n_val (--val) must be a non-negative integer, got -1"),
+    (["--train", "0", "--val", "0"], "n_train (--train) and n_val (--val) are both 0: the "
+                                     "dataset would hold no image; ask for at least one "
+                                     "(defaults: 800 and 200)"),
     (["--seed", "-1"], "seed must be a non-negative integer, got -1"),
     (["--video", "clip.gif", "--frames", "0"], "--frames 0 is not valid: a video needs at "
                                                "least 1 frame"),

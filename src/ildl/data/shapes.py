@@ -498,6 +498,9 @@ def write_dataset(root: str | os.PathLike, n_train: int = 800, n_val: int = 200,
                         ("seed", seed)):
         if isinstance(count, bool) or not isinstance(count, int | np.integer) or count < 0:
             raise ArgumentError(f"{name} must be a non-negative integer, got {count!r}")
+    if n_train + n_val == 0:  # one split may be empty (a test set of val images only), not both
+        raise ArgumentError("n_train (--train) and n_val (--val) are both 0: the dataset would "
+                            "hold no image; ask for at least one (defaults: 800 and 200)")
     options = dict(scene_options, size=size, classes=classes)
     make_scene(np.random.default_rng(0), **options)  # bad options fail now, before any deletion
     folders = [root / kind / split for kind in ("images", "labels", "masks") for split in SPLITS]
