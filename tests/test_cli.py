@@ -51,8 +51,8 @@ def test_a_users_mistake_is_one_line_and_exit_status_2(capsys):
                                                           "folder (--out DIR)"),
     (["explain", "bench", "--seed", "-1"], "--seed: the seed must be an integer >= 0"),
     (["explain", "bench", "--steps", "0"], "--steps: curve steps must be an integer >= 1"),
-    (["explain", "bench", "--task", "photos", "--sanity-images", "0"],
-     "--sanity-images: sanity-check photos must be an integer >= 1"),
+    (["explain", "bench", "--task", "photos", "--sanity-images", "-1"],
+     "--sanity-images: sanity-check photos (0: none) must be an integer >= 0"),
 ])
 def test_nn_and_gallery_mistakes_are_named_before_any_work(arguments, message, tmp_path,
                                                            monkeypatch, capsys):

@@ -463,11 +463,12 @@ def _explain_bench(args: argparse.Namespace) -> int:
 
     # Checked before a model is loaded or trained, in the options' own names.
     check_integer(args.seed, "the seed", "--seed", minimum=0)
-    for option, value, what in (("--images", args.images, "images explained"),
-                                ("--steps", args.steps, "curve steps"),
-                                ("--sanity-images", args.sanity_images, "sanity-check photos")):
+    for option, value, what, least in (
+            ("--images", args.images, "images explained", 1),
+            ("--steps", args.steps, "curve steps", 1),
+            ("--sanity-images", args.sanity_images, "sanity-check photos (0: none)", 0)):
         if value is not None:
-            check_integer(value, what, option, minimum=1)
+            check_integer(value, what, option, minimum=least)
     rows = run_benchmark(args.model, images=args.images, methods=args.methods, out_dir=args.out,
                          quick=args.quick, seed=args.seed, steps=args.steps, task=args.task,
                          photos=args.photos, sanity_images=args.sanity_images)

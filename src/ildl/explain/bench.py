@@ -151,8 +151,6 @@ def run_benchmark(model=None, images: int | None = None, methods: Sequence[str] 
     """
     # Checked before any model is loaded or trained (a bad seed used to fail after the CNN trained).
     check_integer(seed, "seed", "run_benchmark", minimum=0)
-    if steps is not None:
-        check_integer(steps, "steps", "run_benchmark", minimum=1)
     chosen = chosen_methods(methods) + [RANDOM]
     if _task(model, task, photos) == "photos":
         options = PhotoBenchOptions.chosen(images, sanity_images, steps, quick, seed)
@@ -161,8 +159,8 @@ def run_benchmark(model=None, images: int | None = None, methods: Sequence[str] 
         raise ArgumentError("photos and sanity_images belong to the photo task, but the "
                             "shapes task was asked for; pass task='photos' (--task photos) "
                             "with a model that takes photos")
-    return _shapes_benchmark(model, chosen, out_dir, images, quick, seed,
-                             32 if steps is None else steps, verbose)
+    steps = 32 if steps is None else check_integer(steps, "steps", "run_benchmark", minimum=1)
+    return _shapes_benchmark(model, chosen, out_dir, images, quick, seed, steps, verbose)
 
 
 def _task(model, task: str | None, photos) -> str:
