@@ -46,6 +46,11 @@ def test_range_texts():
                          ({"high": 5}, "a number <= 5"), ({}, "a finite number")]:
         with pytest.raises(errors.ArgumentError, match=re.escape(text)):
             check_number("x", "value", "here", **kwargs)
+    # inf is "> 0" and nan compares false: the message says that they are not finite
+    for value, kwargs, text in [(float("inf"), {"low": 0, "bounds": "(]"}, "a finite number > 0"),
+                                (float("nan"), {"low": 0, "high": 1}, "a finite number in [0, 1]")]:
+        with pytest.raises(errors.ArgumentError, match=re.escape(f"must be {text}, got {value}")):
+            check_number(value, "value", "here", **kwargs)
 
 
 def test_flags_and_shapes():
@@ -71,5 +76,6 @@ def test_as_array_refuses_complex_and_float32_overflow_but_not_float64():
 
 def test_integers_beyond_floats_range_are_refused_not_overflowed():
     """10**400 is an int but no float: math.isfinite would raise OverflowError from inside."""
-    with pytest.raises(errors.ArgumentError, match="SGD: learning_rate must be a number > 0"):
+    with pytest.raises(errors.ArgumentError, match="SGD: learning_rate must be a finite number "
+                                                   "> 0"):
         check_number(10**400, "learning_rate", "SGD", low=0, bounds="(]")

@@ -55,8 +55,11 @@ def check_number(value, name: str, where: str, low: float | None = None,
         and (low is None or (value >= low if bounds[0] == "[" else value > low)) \
         and (high is None or (value <= high if bounds[1] == "]" else value < high))
     if not inside:
-        raise ArgumentError(f"{where}: {name} must be {_range_text(low, high, bounds)}, got "
-                            f"{_shown(value)}")
+        expected = _range_text(low, high, bounds)
+        if isinstance(value, numbers.Real) and not isinstance(value, bool) \
+                and not is_number(value):  # inf and nan: "> 0" alone would read as satisfied
+            expected = expected.replace("a number", "a finite number", 1)
+        raise ArgumentError(f"{where}: {name} must be {expected}, got {_shown(value)}")
     return float(value)
 
 
