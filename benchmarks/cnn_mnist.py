@@ -120,12 +120,11 @@ def run_products(data_dir: str, epochs: int, seeds: int) -> dict:
 
     rng = np.random.default_rng(0)
     steps = seeds * epochs * (common.TRAIN_IMAGES // BATCH)
-    operands = []
+    operands = []  # (a, b, out) of each product
     for shape_a, shape_b, transposed in step_products(build_cnn(), BATCH):
         a = rng.standard_normal(shape_a[::-1] if transposed else shape_a, dtype=np.float32)
-        operands.append((a.T if transposed else a, rng.standard_normal(shape_b,
-                                                                        dtype=np.float32)))
-        operands[-1] += (np.empty((shape_a[0], shape_b[1]), np.float32),)
+        operands.append((a.T if transposed else a, rng.standard_normal(shape_b, dtype=np.float32),
+                         np.empty((shape_a[0], shape_b[1]), np.float32)))
 
     def products(steps: int) -> float:
         start = time.perf_counter()

@@ -444,10 +444,10 @@ register(Figure(
             "0.0001, 0.001 and 0.01 (one colour scale for all). With SGD (right) the penalty "
             "shrinks every weight in proportion to its size: 0.0001 hardly shows, 0.01 leaves "
             "only the weights the data needs. With Adam (left) even 0.0001 empties most of the "
-            "matrix: Adam divides "
-            "each gradient, penalty included, by its own running size, so a weight the data "
-            "does not need shrinks at the pace of the learning rate whatever l is (the reason "
-            "for nn.optimizers.AdamW, which decays the weights outside Adam's scaling).",
+            "matrix: Adam divides each gradient, penalty included, by its own running size, so "
+            "a weight the data does not need shrinks at the pace of the learning rate whatever "
+            "l is (the reason for nn.optimizers.AdamW, which decays the weights outside Adam's "
+            "scaling).",
     code="from ildl.gallery.figures_boundaries import l2_weight_matrices\n"
          "adam = l2_weight_matrices((0.0, 1e-4, 1e-3, 1e-2), optimizer='adam')  # {l: (64, 16)}\n"
          "sgd = l2_weight_matrices((0.0, 1e-4, 1e-3, 1e-2), optimizer='sgd')\n"
